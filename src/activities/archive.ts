@@ -1,0 +1,62 @@
+/**
+ * Archives a verified staged file with its manifest. The staged file is hashed again first: what
+ * goes into the archive is exactly what was downloaded and verified.
+ */
+import { readFileSync } from 'node:fs';
+import { archiveKey, type ArchiveStore } from '../archive/store.js';
+import type { ArchiveManifest } from '../archive/manifest.js';
+import { sha256OfFile } from '../archive/hash.js';
+import { DownloadVerificationError } from '../stripe/errors.js';
+import type { ArchivedFile, ReportJob } from '../workflows/types.js';
+import type { StagedFile } from './download.js';
+
+const projectVersion = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+export function createArchiveActivities(store: ArchiveStore) {
+  return {
+    async archiveReportFile(job: ReportJob, runId: string, staged: StagedFile): Promise<ArchivedFile> {
+      const key = archiveKey(job.configId, job.period.name, job.target.id, staged.contentType);
+      const existing = await store.manifest(key);
+      if (existing?.sha256 !== staged.sha256) {
+        const actual = await sha256OfFile(staged.path).catch(() => undefined);
+        if (actual !== undefined && actual !== staged.sha256) {
+          throw new DownloadVerificationError(`staged file for run ${runId} changed after download (sha256 ${actual} ≠ ${staged.sha256})`);
+        }
+      }
+      const { target, period } = job;
+      const manifest: ArchiveManifest = {
+        manifest_version: 1,
+        config: job.configId,
+        period: { name: period.name, unit: period.unit, timezone: period.timezone, interval_start: period.start, interval_end: period.end },
+        target: {
+          id: target.id,
+          kind: target.kind,
+          stripe_context: target.context,
+          connected_account: target.connectedAccount,
+          organization: target.organization,
+        },
+        api: job.api,
+        report: job.report,
+        parameters: { ...job.parameters, interval_start: period.start, interval_end: period.end },
+        run_id: runId,
+        livemode: staged.livemode,
+        size: staged.size,
+        sha256: staged.sha256,
+        content_type: staged.contentType,
+        source_host: staged.sourceHost,
+        run_created_at: staged.runCreatedAt,
+        run_succeeded_at: staged.runSucceededAt,
+        downloaded_at: staged.downloadedAt,
+        archived_at: new Date().toISOString(),
+        project_version: projectVersion,
+      };
+      return store.put({ key, stagedPath: staged.path, manifest });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Builds every activity from its dependencies (the samples-typescript factory pattern), so tests
+ * and `npm start` wire real clients and stores the same way.
+ */
+import type { ArchiveStore } from '../archive/store.js';
+import { createArchiveActivities } from './archive.js';
+import { createDownloadActivities } from './download.js';
+import { classifyFailures } from './failures.js';
+import { createReportRunActivities } from './report-runs.js';
+import type { StripeClientFor } from './stripe-clients.js';
+
+export interface ActivityDeps {
+  clientFor: StripeClientFor;
+  archive: ArchiveStore;
+  /** Local folder for downloads in progress. */
+  stagingDir: string;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return classifyFailures({
+    ...createReportRunActivities(deps.clientFor),
+    ...createDownloadActivities(deps.clientFor, deps.stagingDir),
+    ...createArchiveActivities(deps.archive),
+  });
+}
+
+export type ReportActivities = ReturnType<typeof createActivities>;
+export type { RunStatus } from './report-runs.js';
+export type { StagedFile } from './download.js';

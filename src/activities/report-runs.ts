@@ -1,0 +1,96 @@
+/**
+ * Activities that talk to Stripe about a ReportRun: check the request, create the run, read its
+ * status. Both APIs hide behind one shape so the workflow does not care which it is.
+ */
+import { InvalidInputError, LivemodeMismatchError, ReportRunFailedError } from '../stripe/errors.js';
+import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
+import { validateReportParameters } from '../stripe/validate-parameters.js';
+import type { ReportJob } from '../workflows/types.js';
+import type { StripeClientFor } from './stripe-clients.js';
+
+export interface RunStatus {
+  status: 'running' | 'succeeded' | 'failed';
+  /** Set once succeeded. */
+  size?: number;
+  contentType?: 'csv' | 'zip';
+  /** Stripe's reason, when failed. */
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+function checkLivemode(job: ReportJob, livemode: boolean, what: string): void {
+  if (livemode !== (job.mode === 'live')) {
+    throw new LivemodeMismatchError(
+      `configuration ${job.configId}: mode is ${job.mode} but Stripe answered ${what} with livemode=${livemode}`,
+    );
+  }
+}
+
+export function createReportRunActivities(clientFor: StripeClientFor) {
+  /** Builds the request for a job against the Report template, or refuses it before any run exists. */
+  async function requestFor(job: ReportJob) {
+    const client = clientFor(job);
+    if (job.api === 'v2') {
+      const template = await client.getReport(job.report, { context: job.target.context });
+      checkLivemode(job, template.livemode, `report ${job.report}`);
+      const request = buildV2Request(job, template);
+      validateReportParameters(template, request.body.report_parameters);
+      return { client, request: { api: 'v2' as const, ...request } };
+    }
+    const type = await client.getReportType(job.report, { context: job.target.context });
+    checkLivemode(job, type.livemode, `report type ${job.report}`);
+    const request = buildV1Request(job);
+    const { interval_start: start = 0, interval_end: end = 0 } = request.body.parameters;
+    if (start < type.data_available_start || end > type.data_available_end) {
+      const iso = (s: number) => new Date(s * 1000).toISOString();
+      throw new InvalidInputError(
+        `period ${job.period.name} (${job.period.start} to ${job.period.end}) is outside the data ${job.report} has: ` +
+          `${iso(type.data_available_start)} to ${iso(type.data_available_end)}`,
+        { param: 'interval_end' },
+      );
+    }
+    return { client, request: { api: 'v1' as const, ...request } };
+  }
+
+  return {
+    /** Validates parameters and mode against Stripe's template before anything is created. */
+    async prepareReportRun(job: ReportJob): Promise<void> {
+      await requestFor(job);
+    },
+
+    /** Creates the ReportRun. The idempotency key makes a retried call return the same run. */
+    async createReportRun(job: ReportJob, idempotencyKey: string): Promise<{ runId: string }> {
+      const { client, request } = await requestFor(job);
+      const opts = { context: request.context, idempotencyKey };
+      const run = request.api === 'v2' ? await client.createReportRun(request.body, opts) : await client.createReportRunV1(request.body, opts);
+      checkLivemode(job, run.livemode, `run ${run.id}`);
+      return { runId: run.id };
+    },
+
+    async checkReportRun(job: ReportJob, runId: string): Promise<RunStatus> {
+      const client = clientFor(job);
+      const opts = { context: job.target.context };
+      if (job.api === 'v2') {
+        const run = await client.getReportRun(runId, opts);
+        checkLivemode(job, run.livemode, `run ${run.id}`);
+        if (run.status === 'succeeded') {
+          if (!run.result) throw new ReportRunFailedError(`run ${runId} succeeded without a result file`);
+          return { status: 'succeeded', size: Number(run.result.file.size), contentType: run.result.file.content_type };
+        }
+        if (run.status === 'failed') {
+          const failed = 'failed' in run.status_details ? run.status_details.failed : undefined;
+          return { status: 'failed', errorCode: failed?.error_code ?? 'unknown', errorMessage: failed?.error_message ?? '' };
+        }
+        return { status: 'running' };
+      }
+      const run = await client.getReportRunV1(runId, opts);
+      checkLivemode(job, run.livemode, `run ${run.id}`);
+      if (run.status === 'succeeded') {
+        if (!run.result) throw new ReportRunFailedError(`run ${runId} succeeded without a result file`);
+        return { status: 'succeeded', size: run.result.size, contentType: 'csv' };
+      }
+      if (run.status === 'failed') return { status: 'failed', errorCode: 'failed', errorMessage: run.error ?? '' };
+      return { status: 'running' };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * The manifest stored beside every archived file: what an accountant needs to prove later which
+ * report this file is. Never a key and never the signed download URL, only its host.
+ */
+export interface ArchiveManifest {
+  manifest_version: 1;
+  config: string;
+  period: { name: string; unit: string; timezone: string; interval_start: string; interval_end: string };
+  target: { id: string; kind: string; stripe_context?: string; connected_account?: string; organization?: string };
+  api: 'v2' | 'v1';
+  report: string;
+  parameters: Record<string, unknown>;
+  run_id: string;
+  livemode: boolean;
+  size: number;
+  sha256: string;
+  content_type: 'csv' | 'zip';
+  source_host: string;
+  run_created_at?: string;
+  run_succeeded_at?: string;
+  downloaded_at: string;
+  archived_at: string;
+  project_version: string;
+}

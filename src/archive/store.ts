@@ -1,0 +1,28 @@
+/** The one interface every archive backend implements (filesystem today, S3-compatible next). */
+import type { ArchivedFile } from '../workflows/types.js';
+import type { ArchiveManifest } from './manifest.js';
+
+export interface ArchiveEntry {
+  /** `<config>/<period>/<target>.<ext>`: the business key, so a file is stored once. */
+  key: string;
+  /** A fully written and verified local file; the store takes it over. */
+  stagedPath: string;
+  manifest: ArchiveManifest;
+}
+
+export interface ArchiveStore {
+  /** Stores file and manifest. Storing the same content under the same key again is a no-op. */
+  put(entry: ArchiveEntry): Promise<ArchivedFile>;
+  /** The manifest stored under a key, if any. */
+  manifest(key: string): Promise<ArchiveManifest | undefined>;
+  /** Human-readable place, for logs and `npm start`. */
+  describe(): string;
+}
+
+export function archiveKey(configId: string, period: string, target: string, ext: string): string {
+  return `${configId}/${period}/${target}.${ext}`;
+}
+
+export function manifestKey(key: string): string {
+  return `${key}.manifest.json`;
+}

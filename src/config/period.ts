@@ -1,0 +1,93 @@
+/**
+ * Periods: the span of time one ReportRun covers. Computed in the configuration's timezone with
+ * luxon and handed to Stripe in UTC; `start` inclusive, `end` exclusive. Pure and deterministic
+ * (never reads the clock), so workflows use it directly.
+ *
+ * Names: day `2025-10-14`, week `2025-W41` (ISO weeks, Monday first), month `2025-10`,
+ * quarter `2025-Q3`, year `2025`.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import { InvalidInputError } from '../stripe/errors.js';
+import type { PeriodUnit } from './schema.js';
+
+export interface Period {
+  name: string;
+  unit: PeriodUnit;
+  timezone: string;
+  /** RFC 3339, UTC, inclusive. */
+  start: string;
+  /** RFC 3339, UTC, exclusive. */
+  end: string;
+}
+
+const luxonUnit = { day: 'day', week: 'week', month: 'month', quarter: 'quarter', year: 'year' } as const;
+
+export function assertTimezone(timezone: string): void {
+  if (!IANAZone.isValidZone(timezone)) {
+    throw new InvalidInputError(`unknown timezone "${timezone}" (use an IANA name such as Europe/London)`);
+  }
+}
+
+function periodName(start: DateTime, unit: PeriodUnit): string {
+  switch (unit) {
+    case 'day':
+      return start.toFormat('yyyy-MM-dd');
+    case 'week':
+      return `${start.weekYear}-W${String(start.weekNumber).padStart(2, '0')}`;
+    case 'month':
+      return start.toFormat('yyyy-MM');
+    case 'quarter':
+      return `${start.year}-Q${start.quarter}`;
+    case 'year':
+      return String(start.year);
+  }
+}
+
+function periodStarting(start: DateTime, unit: PeriodUnit, timezone: string): Period {
+  const end = start.plus({ [`${luxonUnit[unit]}s`]: 1 });
+  return {
+    name: periodName(start, unit),
+    unit,
+    timezone,
+    start: start.toUTC().toISO({ suppressMilliseconds: false })!,
+    end: end.toUTC().toISO({ suppressMilliseconds: false })!,
+  };
+}
+
+/** The last complete period before `at` (e.g. a firing on 1 November reports on October). */
+export function previousPeriod(unit: PeriodUnit, at: Date | string, timezone: string): Period {
+  assertTimezone(timezone);
+  const instant = typeof at === 'string' ? DateTime.fromISO(at, { zone: timezone }) : DateTime.fromJSDate(at, { zone: timezone });
+  const current = instant.setZone(timezone).startOf(luxonUnit[unit], { useLocaleWeeks: false });
+  return periodStarting(current.minus({ [`${luxonUnit[unit]}s`]: 1 }), unit, timezone);
+}
+
+/** The unit a period name is written in. */
+export function unitOfPeriodName(name: string): PeriodUnit | undefined {
+  if (/^\d{4}$/.test(name)) return 'year';
+  if (/^\d{4}-Q\d$/.test(name)) return 'quarter';
+  if (/^\d{4}-\d{2}$/.test(name)) return 'month';
+  if (/^\d{4}-W\d{2}$/.test(name)) return 'week';
+  if (/^\d{4}-\d{2}-\d{2}$/.test(name)) return 'day';
+  return undefined;
+}
+
+/** A named period, e.g. from `reports run --period 2025-10`. */
+export function parsePeriod(name: string, timezone: string): Period {
+  assertTimezone(timezone);
+  const unit = unitOfPeriodName(name);
+  let start: DateTime | undefined;
+  if (unit === 'year') start = DateTime.fromObject({ year: Number(name) }, { zone: timezone });
+  else if (unit === 'quarter') {
+    const q = Number(name.slice(6));
+    if (q >= 1 && q <= 4) start = DateTime.fromObject({ year: Number(name.slice(0, 4)), month: (q - 1) * 3 + 1 }, { zone: timezone });
+  } else if (unit === 'month') start = DateTime.fromFormat(name, 'yyyy-MM', { zone: timezone });
+  else if (unit === 'week') start = DateTime.fromISO(`${name}-1`, { zone: timezone });
+  else if (unit === 'day') start = DateTime.fromFormat(name, 'yyyy-MM-dd', { zone: timezone });
+  if (!unit || !start || !start.isValid || periodName(start, unit) !== name) {
+    throw new InvalidInputError(
+      `period "${name}" does not exist (write 2025-10, 2025-W41, 2025-10-14, 2025-Q3 or 2025)`,
+    );
+  }
+  return periodStarting(start.startOf(luxonUnit[unit]), unit, timezone);
+}

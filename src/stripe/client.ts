@@ -1,0 +1,196 @@
+/**
+ * The Stripe reporting client: v2 (`/v2/reporting`, JSON) and v1 (`/v1/reporting`, form-encoded),
+ * on undici. It sets the headers Stripe needs (Authorization, Stripe-Version, Stripe-Context,
+ * Idempotency-Key), maps every failure to ./errors.ts, and never lets the key into a message.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { errorFromResponse, ReportsError, StripeApiError } from './errors.js';
+import { redactSecrets } from './keys.js';
+import type {
+  CreateReportRunV1,
+  CreateReportRunV2,
+  ReportRunV1,
+  ReportRunV2,
+  ReportTemplate,
+  ReportTypeV1,
+} from './types.js';
+
+export interface StripeClientOptions {
+  apiKey: string;
+  /** `https://api.stripe.com`, or the emulator's address. */
+  baseUrl?: string;
+  /** Stripe's successor API lives under `/v2/data`: keep the prefix a setting. */
+  v2Prefix?: string;
+  /** Preview version for v2 calls. */
+  v2Version?: string;
+  /** Version for v1 calls; unset uses the account's default. */
+  v1Version?: string;
+  timeoutMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface CallOptions {
+  /** `Stripe-Context`: the account an organization key acts on. */
+  context?: string;
+  idempotencyKey?: string;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.stripe.com';
+export const DEFAULT_V2_PREFIX = '/v2/reporting';
+export const DEFAULT_V2_VERSION = '2025-07-03.preview';
+
+type Body = { kind: 'json'; value: unknown } | { kind: 'form'; value: URLSearchParams };
+
+export class StripeClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly v2Prefix: string;
+  private readonly v2Version: string;
+  private readonly v1Version?: string;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(options: StripeClientOptions) {
+    this.apiKey = options.apiKey;
+    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/$/, '');
+    this.v2Prefix = options.v2Prefix ?? DEFAULT_V2_PREFIX;
+    this.v2Version = options.v2Version ?? DEFAULT_V2_VERSION;
+    this.v1Version = options.v1Version;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
+  }
+
+  // ---- v2 -------------------------------------------------------------------------------
+
+  getReport(id: string, opts: CallOptions = {}): Promise<ReportTemplate> {
+    return this.call('GET', `${this.v2Prefix}/reports/${encodeURIComponent(id)}`, 'v2', undefined, opts);
+  }
+
+  createReportRun(body: CreateReportRunV2, opts: CallOptions = {}): Promise<ReportRunV2> {
+    return this.call('POST', `${this.v2Prefix}/report_runs`, 'v2', { kind: 'json', value: body }, opts);
+  }
+
+  getReportRun(id: string, opts: CallOptions = {}): Promise<ReportRunV2> {
+    return this.call('GET', `${this.v2Prefix}/report_runs/${encodeURIComponent(id)}`, 'v2', undefined, opts);
+  }
+
+  // ---- v1 -------------------------------------------------------------------------------
+
+  getReportType(id: string, opts: CallOptions = {}): Promise<ReportTypeV1> {
+    return this.call('GET', `/v1/reporting/report_types/${encodeURIComponent(id)}`, 'v1', undefined, opts);
+  }
+
+  createReportRunV1(body: CreateReportRunV1, opts: CallOptions = {}): Promise<ReportRunV1> {
+    return this.call('POST', '/v1/reporting/report_runs', 'v1', { kind: 'form', value: toForm(body) }, opts);
+  }
+
+  getReportRunV1(id: string, opts: CallOptions = {}): Promise<ReportRunV1> {
+    return this.call('GET', `/v1/reporting/report_runs/${encodeURIComponent(id)}`, 'v1', undefined, opts);
+  }
+
+  // ---- files ----------------------------------------------------------------------------
+
+  /**
+   * Opens a result file as a stream. v2 URLs are pre-signed and must not carry the key; v1 file
+   * URLs need the same key. The caller consumes or destroys the body.
+   */
+  async openFile(
+    url: string,
+    opts: { withKey: boolean; offset?: number },
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Dispatcher.ResponseData['body'] }> {
+    const headers: Record<string, string> = {};
+    if (opts.withKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (opts.offset) headers.range = `bytes=${opts.offset}-`;
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        headers,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      throw new StripeApiError(`download from ${new URL(url).host} failed: ${describe(err)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  // ---- transport ------------------------------------------------------------------------
+
+  private async call<T>(method: 'GET' | 'POST', path: string, api: 'v1' | 'v2', body: Body | undefined, opts: CallOptions): Promise<T> {
+    const what = `${method} ${path}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };
+    const version = api === 'v2' ? this.v2Version : this.v1Version;
+    if (version) headers['stripe-version'] = version;
+    if (opts.context) headers['stripe-context'] = opts.context;
+    if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+    let payload: string | undefined;
+    if (body?.kind === 'json') {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body.value);
+    } else if (body?.kind === 'form') {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      payload = body.value.toString();
+    }
+
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: payload,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (err) {
+      throw new StripeApiError(`${what} could not reach Stripe: ${describe(err)}`);
+    }
+    const text = await res.body.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (parsed === undefined) throw new StripeApiError(`${what} answered ${res.statusCode} without JSON`);
+      return parsed as T;
+    }
+    const error = errorFromResponse(res.statusCode, parsed, headerGetter(res.headers), what);
+    // Stripe echoes bits of the request in messages: make sure no key survives.
+    error.message = redactSecrets(error.message);
+    throw error;
+  }
+}
+
+function headerGetter(headers: Record<string, string | string[] | undefined>) {
+  return {
+    get(name: string): string | null {
+      const v = headers[name.toLowerCase()];
+      return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ReportsError) return err.message;
+  const e = err as { code?: string; message?: string };
+  return redactSecrets([e.code, e.message].filter(Boolean).join(' ') || String(err));
+}
+
+/** Stripe's form encoding: nested keys in brackets, arrays as `key[]`. */
+export function toForm(value: object, prefix = '', form = new URLSearchParams()): URLSearchParams {
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    const key = prefix ? `${prefix}[${k}]` : k;
+    if (Array.isArray(v)) for (const item of v) form.append(`${key}[]`, String(item));
+    else if (typeof v === "object") toForm(v, key, form);
+    else form.append(key, String(v));
+  }
+  return form;
+}

@@ -1,0 +1,56 @@
+/**
+ * Checks report parameters against a v2 Report template before any ReportRun is created, so a
+ * typo fails fast and permanently instead of spending a run (contract section 1, "Report template").
+ */
+import { InvalidInputError } from './errors.js';
+import type { ReportParameters, ReportTemplate } from './types.js';
+
+/** Stripe answers `*_details` as an object, absent, null or false: only an object counts. */
+function details<T>(value: T | null | false | undefined): T | undefined {
+  return value && typeof value === 'object' ? value : undefined;
+}
+
+export function validateReportParameters(template: ReportTemplate, params: ReportParameters): void {
+  const problems: string[] = [];
+  const show = (v: unknown) => JSON.stringify(v);
+  for (const [name, value] of Object.entries(params)) {
+    const spec = template.parameters[name];
+    if (!spec) {
+      const accepted = Object.keys(template.parameters).join(', ');
+      problems.push(`parameter ${name} = ${show(value)} is not accepted by ${template.id} (it accepts: ${accepted})`);
+      continue;
+    }
+    if (spec.type === 'array') {
+      if (!Array.isArray(value)) {
+        problems.push(`parameter ${name} = ${show(value)} must be a list`);
+        continue;
+      }
+      const allowed = details(details(spec.array_details)?.enum_details)?.allowed_values;
+      for (const item of value) {
+        if (allowed && !allowed.includes(item)) problems.push(`parameter ${name} has ${show(item)}, not one of ${allowed.join(', ')}`);
+      }
+      continue;
+    }
+    if (typeof value !== 'string') {
+      problems.push(`parameter ${name} = ${show(value)} must be a single ${spec.type}`);
+      continue;
+    }
+    if (spec.type === 'enum') {
+      const allowed = details(spec.enum_details)?.allowed_values;
+      if (allowed && !allowed.includes(value)) problems.push(`parameter ${name} = ${show(value)} is not one of ${allowed.join(', ')}`);
+    } else if (spec.type === 'timestamp') {
+      const at = Date.parse(value);
+      if (Number.isNaN(at)) {
+        problems.push(`parameter ${name} = ${show(value)} is not an RFC 3339 timestamp`);
+        continue;
+      }
+      const bounds = details(spec.timestamp_details);
+      if (bounds?.min && at < Date.parse(bounds.min)) problems.push(`parameter ${name} = ${show(value)} is before ${bounds.min}, where ${template.id} data starts`);
+      if (bounds?.max && at > Date.parse(bounds.max)) problems.push(`parameter ${name} = ${show(value)} is after ${bounds.max}, the end of the data ${template.id} has so far`);
+    }
+  }
+  for (const [name, spec] of Object.entries(template.parameters)) {
+    if (spec.required && !(name in params)) problems.push(`parameter ${name} is required by ${template.id} and missing`);
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { param: problems[0]?.split(' ')[1] });
+}

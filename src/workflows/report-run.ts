@@ -1,0 +1,82 @@
+/**
+ * reportRunWorkflow: one ReportRun for one configuration, period and target, from validation to
+ * an archived, verified file. Its workflow id is the business key, so starting it twice for the
+ * same period and target does nothing new.
+ */
+import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ReportActivities, RunStatus } from '../activities/index.js';
+import { rootCauseMessage } from './failure-message.js';
+import { progressQuery, reportRunEventSignal } from './messages.js';
+import { defaultPollTiming, type PollTiming } from './timing.js';
+import type { ArchivedFile, ReportJob, RunProgress } from './types.js';
+
+const stripeCalls = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+const fileTransfer = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+export interface ReportRunResult {
+  runId: string;
+  file: ArchivedFile;
+}
+
+export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTiming> = {}): Promise<ReportRunResult> {
+  const t = { ...defaultPollTiming, ...timing };
+  const progress: RunProgress = { stage: 'validating', polls: 0 };
+  let eventArrived = false;
+  setHandler(progressQuery, () => progress);
+  setHandler(reportRunEventSignal, () => {
+    eventArrived = true;
+  });
+
+  try {
+    await stripeCalls.prepareReportRun(job);
+
+    progress.stage = 'creating';
+    // Derived from the business key and this execution: activity retries reuse the same key and
+    // get the same ReportRun back; a deliberate re-run of a failed period gets a new one.
+    const idempotencyKey = `${job.businessKey}/${workflowInfo().firstExecutionRunId}`;
+    const { runId } = await stripeCalls.createReportRun(job, idempotencyKey);
+    progress.runId = runId;
+
+    progress.stage = 'running';
+    const deadline = Date.now() + t.deadlineMs;
+    let wait = t.initialMs;
+    let status: RunStatus;
+    for (;;) {
+      eventArrived = false;
+      status = await stripeCalls.checkReportRun(job, runId);
+      progress.polls++;
+      if (status.status !== 'running') break;
+      if (Date.now() >= deadline) {
+        throw ApplicationFailure.nonRetryable(`ReportRun ${runId} still running after ${Math.round(t.deadlineMs / 60000)} minutes`, 'ReportRunTimeout');
+      }
+      // An event from the webhook relay only cuts the wait short; the check above decides.
+      await condition(() => eventArrived, wait);
+      wait = Math.min(wait * t.factor, t.maxMs);
+    }
+    if (status.status === 'failed') {
+      throw ApplicationFailure.nonRetryable(
+        `ReportRun ${runId} failed at Stripe: ${status.errorCode}${status.errorMessage ? `: ${status.errorMessage}` : ''}`,
+        'ReportRunFailed',
+      );
+    }
+
+    progress.stage = 'downloading';
+    const staged = await fileTransfer.downloadReportFile(job, runId);
+    progress.stage = 'archiving';
+    const file = await fileTransfer.archiveReportFile(job, runId, staged);
+    progress.stage = 'archived';
+    return { runId, file };
+  } catch (err) {
+    progress.stage = 'failed';
+    progress.detail = rootCauseMessage(err);
+    throw err;
+  }
+}

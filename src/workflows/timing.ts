@@ -1,0 +1,18 @@
+/** How long a run waits between status checks, and for how long in all. Pure defaults. */
+export interface PollTiming {
+  /** First wait after creating the run. */
+  initialMs: number;
+  /** Each wait is the previous one times this. */
+  factor: number;
+  /** Waits never grow past this. */
+  maxMs: number;
+  /** A run still running after this fails the target. */
+  deadlineMs: number;
+}
+
+export const defaultPollTiming: PollTiming = {
+  initialMs: 2_000,
+  factor: 1.5,
+  maxMs: 60_000,
+  deadlineMs: 24 * 60 * 60 * 1000,
+};
