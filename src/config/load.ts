@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { redactSecrets } from '../stripe/keys.js';
 import { assertTimezone } from './period.js';
 import { ReportConfigSchema, type ReportConfig } from './schema.js';
 
@@ -35,7 +36,7 @@ export function parseConfig(text: string, file: string): LoadResult {
     return {
       ok: false,
       file,
-      problems: doc.errors.map((e) => ({ file, line: lineOf(e.pos[0]), field: '(yaml)', message: e.message.split('\n')[0] })),
+      problems: doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line ?? lineOf(e.pos[0]), field: '(yaml)', message: e.message.split('\n')[0] })),
     };
   }
   const raw = doc.toJS() as unknown;
@@ -74,7 +75,7 @@ export function parseConfig(text: string, file: string): LoadResult {
         file,
         line: lineOfPath(parts),
         field: parts.join('.') || '(file)',
-        message: value === undefined ? issue.message : `${issue.message} (got ${JSON.stringify(value)})`,
+        message: value === undefined ? issue.message : `${issue.message} (got ${redactSecrets(JSON.stringify(value))})`,
       });
     }
   } else {

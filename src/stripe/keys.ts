@@ -17,7 +17,9 @@ export function redactKey(key: string | undefined): string {
 
 /** Replaces every key-looking token in a text, for messages that may echo a request. */
 export function redactSecrets(text: string): string {
-  return text.replace(/\b(sk|rk)_(org_)?(live_|test_)?[A-Za-z0-9]{6,}\b/g, (k) => redactKey(k));
+  return text
+    .replace(/\b(sk|rk)_(org_)?(live_|test_)?[A-Za-z0-9]{6,}\b/g, (k) => redactKey(k))
+    .replace(/\bwhsec_[A-Za-z0-9]+/g, (s) => `whsec_…${s.slice(-4)}`);
 }
 
 export function keyMode(key: string): Mode {

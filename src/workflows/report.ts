@@ -11,6 +11,7 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { parsePeriod, previousPeriod, type Period } from '../config/period.js';
 import { targetsOf } from '../config/targets.js';
+import { businessKey } from './business-key.js';
 import { rootCauseMessage } from './failure-message.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
@@ -18,10 +19,6 @@ import type { PollTiming } from './timing.js';
 import type { ReportJob, ReportWorkflowInput, ReportWorkflowResult, TargetOutcome } from './types.js';
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-
-export function businessKey(configId: string, period: string, target?: string): string {
-  return ['report', configId, period, target].filter(Boolean).join('/');
-}
 
 function settlePeriod(input: ReportWorkflowInput): Period {
   const { config } = input;

@@ -1,0 +1,29 @@
+/**
+ * Starts one firing of a configuration for a named period: the path shared by `npm start`'s demo
+ * runs, `reports run` and tests. The workflow id is the business key `report/<config>/<period>`.
+ */
+import { Client, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import type { ReportConfig } from '../config/schema.js';
+import { businessKey } from '../workflows/business-key.js';
+import { ReportConfigAttribute, ReportPeriodAttribute } from '../workflows/search-attributes.js';
+import type { PollTiming } from '../workflows/timing.js';
+import type { reportWorkflow } from '../workflows/index.js';
+
+export async function startReport(
+  client: Client,
+  config: ReportConfig,
+  period: string,
+  options: { taskQueue: string; timing?: Partial<PollTiming> },
+): Promise<WorkflowHandle<typeof reportWorkflow>> {
+  return client.workflow.start<typeof reportWorkflow>('reportWorkflow', {
+    taskQueue: options.taskQueue,
+    workflowId: businessKey(config.id, period),
+    args: [{ config, period, timing: options.timing }],
+    // A period that failed may be run again; one that is running is not started twice.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    typedSearchAttributes: [
+      { key: ReportConfigAttribute, value: config.id },
+      { key: ReportPeriodAttribute, value: period },
+    ],
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Once per test run: one real Temporal dev server (found or built by src/temporal, never a mock)
+ * and one workflow bundle shared by every test file's worker.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
+import { bundleWorkflows } from '../src/worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
+  log('starting the Temporal dev server…');
+  const server = await startOrConnectTemporal({ log });
+  log(`Temporal dev server at ${server.address}`);
+  const bundle = await bundleWorkflows();
+  const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'reports-bundle-')), 'workflows.js');
+  writeFileSync(bundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await server.stop();
+  };
+}
