@@ -1,0 +1,128 @@
+/**
+ * `npm start`, the main job: a Temporal server (embedded dev server unless TEMPORAL_ADDRESS is
+ * set), Stripe (the built-in emulator in demo mode unless STRIPE_SECRET_KEY is set), and the
+ * worker. In demo mode every example configuration runs once at start so a newcomer sees
+ * archived files within a minute. Ctrl-C stops everything cleanly.
+ */
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createStripeClients } from './activities/stripe-clients.js';
+import { FilesystemArchive } from './archive/filesystem.js';
+import { formatProblem, loadConfigDir } from './config/load.js';
+import { previousPeriod } from './config/period.js';
+import type { ReportConfig } from './config/schema.js';
+import { startEmulator, type Emulator } from './emulator/index.js';
+import { readSettings } from './settings.js';
+import { startOrConnectTemporal } from './temporal/dev-server.js';
+import { startReport } from './temporal/start-report.js';
+import { createReportsWorker } from './worker.js';
+import { businessKey } from './workflows/business-key.js';
+import type { ReportWorkflowResult } from './workflows/types.js';
+
+const log = (line: string) => console.log(`[reports] ${line}`);
+
+/** Demo keys: well-formed, of each mode, and known only to the emulator. */
+const DEMO_KEYS = { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_demo0emulator0key0000' } as const;
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const server = await startOrConnectTemporal({
+    dbFile: settings.temporalDbFile,
+    port: settings.temporalPort,
+    uiPort: settings.temporalUiPort,
+    log,
+  });
+  log(`Temporal at ${server.address}${server.uiUrl ? `, UI at ${server.uiUrl}` : ''}`);
+
+  let emulator: Emulator | undefined;
+  if (settings.demo) {
+    emulator = await startEmulator({ port: settings.emulatorPort, processingMs: 3000 });
+    // The emulator's data normally lags a few days, like Stripe's; the demo wants yesterday too.
+    emulator.advanceAvailability(new Date());
+    log(`DEMO MODE: STRIPE_SECRET_KEY is not set, so reports run against the built-in Stripe emulator at ${emulator.url}`);
+  } else {
+    log(`Using Stripe at ${settings.stripeApiBase ?? 'https://api.stripe.com'}`);
+  }
+
+  const stripe = createStripeClients({
+    baseUrl: emulator?.url ?? settings.stripeApiBase,
+    v2Prefix: settings.stripeV2Prefix,
+    v2Version: settings.stripeV2Version,
+    v1Version: settings.stripeV1Version,
+    demoKeys: emulator ? DEMO_KEYS : undefined,
+  });
+  const archive = new FilesystemArchive(settings.archiveDir);
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const worker = await createReportsWorker({
+    connection: nativeConnection,
+    namespace: server.namespace,
+    taskQueue: settings.taskQueue,
+    deps: { clientFor: stripe.clientFor, archive, stagingDir: settings.stagingDir },
+  });
+  log(`Worker polling task queue ${settings.taskQueue}; archive folder ${archive.describe()}`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log('Stopping…');
+    worker.shutdown();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  const running = worker.run();
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+
+  const loaded = loadConfigDir(settings.schedulesDir);
+  for (const r of loaded) if (!r.ok) for (const p of r.problems) log(`skipping ${formatProblem(p)}`);
+  const configs = loaded.flatMap((r) => (r.ok ? [r.config] : []));
+  if (settings.demo) void runDemo(client, configs, settings.taskQueue);
+  else log(`${configs.length} configuration(s) in ${settings.schedulesDir}; start one with \`npx reports run <config> --period <P>\``);
+
+  try {
+    await running;
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+    await stripe.close();
+    await emulator?.close();
+    await server.stop();
+    log('Stopped.');
+  }
+}
+
+/** Runs every example configuration once for its previous period and prints where each file went. */
+async function runDemo(client: Client, configs: ReportConfig[], taskQueue: string): Promise<void> {
+  await Promise.all(
+    configs.map(async (config) => {
+      const period = previousPeriod(config.period, new Date(), config.schedule.timezone).name;
+      let result: ReportWorkflowResult;
+      try {
+        try {
+          const handle = await startReport(client, config, period, { taskQueue, timing: { initialMs: 1000, maxMs: 5000 } });
+          log(`${config.id} ${period}: started (workflow ${handle.workflowId})`);
+          result = await handle.result();
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          log(`${config.id} ${period}: already run; showing its result`);
+          result = await client.workflow.getHandle(businessKey(config.id, period)).result();
+        }
+      } catch (err) {
+        log(`${config.id} ${period}: FAILED: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+        return;
+      }
+      for (const o of result.outcomes) {
+        if (o.status === 'archived') log(`${config.id} ${period} ${o.target}: archived ${o.file.location} (${o.file.size} bytes, sha256 ${o.file.sha256.slice(0, 16)}…)`);
+        else log(`${config.id} ${period} ${o.target}: failed: ${o.reason}`);
+      }
+    }),
+  );
+  log('Demo runs finished. The worker keeps running; press Ctrl-C to stop.');
+}
+
+main().catch((err) => {
+  console.error(`[reports] ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});
