@@ -1,0 +1,71 @@
+/**
+ * /_emulator/*: the same controls as the in-process API, over HTTP, so a test can drive an
+ * emulator running in another process. No key needed: this is a test fixture, not Stripe.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, parseJsonBody, readBody, sendJson } from './http.js';
+import type { Configurable, Emulator, EmulatorFaults } from './types.js';
+
+const bad = (msg: string) => new ApiError(400, 'invalid_request_error', 'invalid_control', msg);
+
+const RATES = ['serverErrorRate', 'failRunRate', 'dropWebhookRate', 'duplicateWebhookRate', 'truncateDownloadRate'] as const;
+const LISTS = ['failReports', 'inaccessibleAccounts'] as const;
+
+export function checkFaults(f: Record<string, unknown>): EmulatorFaults {
+  for (const [k, v] of Object.entries(f)) {
+    if ((RATES as readonly string[]).includes(k)) {
+      if (typeof v !== 'number' || v < 0 || v > 1) throw bad(`${k} must be a number in [0, 1]`);
+    } else if ((LISTS as readonly string[]).includes(k)) {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${k} must be an array of strings`);
+    } else if (k === 'webhookDelayMs') {
+      if (typeof v !== 'number' || v < 0) throw bad('webhookDelayMs must be a number >= 0');
+    } else throw bad(`unknown fault ${k}`);
+  }
+  return f as EmulatorFaults;
+}
+
+const CONFIG_KEYS = ['processingMs', 'runningCap', 'downloadUrlTtlSeconds', 'rowsPerRun', 'bytesPerRun', 'webhookUrl', 'webhookSecret'];
+
+export function checkConfig(o: Record<string, unknown>): Configurable {
+  for (const [k, v] of Object.entries(o)) {
+    if (!CONFIG_KEYS.includes(k)) throw bad(`unknown setting ${k}`);
+    if (k === 'runningCap') {
+      const c = v as { live?: unknown; sandbox?: unknown };
+      if (!c || typeof c.live !== 'number' || typeof c.sandbox !== 'number') throw bad('runningCap must be { live: number, sandbox: number }');
+    } else if (k === 'webhookUrl' || k === 'webhookSecret') {
+      if (v !== null && typeof v !== 'string') throw bad(`${k} must be a string`);
+    } else if (typeof v !== 'number' || v < 0) throw bad(`${k} must be a number >= 0`);
+  }
+  return o as Configurable;
+}
+
+export async function handleControl(req: IncomingMessage, res: ServerResponse, path: string, emu: Emulator & { resetCounters(): void }) {
+  const method = req.method ?? 'GET';
+  const body = method === 'POST' ? parseJsonBody(await readBody(req)) : {};
+  const sha = /^\/_emulator\/runs\/([^/]+)\/sha256$/.exec(path);
+  if (method === 'GET' && path === '/_emulator/counters') return sendJson(res, 200, emu.counters());
+  if (method === 'GET' && path === '/_emulator/health') return sendJson(res, 200, { ok: true, url: emu.url });
+  if (method === 'POST' && path === '/_emulator/faults') {
+    emu.setFaults(checkFaults(body));
+    return sendJson(res, 200, { ok: true });
+  }
+  if (method === 'POST' && path === '/_emulator/configure') {
+    emu.configure(checkConfig(body));
+    return sendJson(res, 200, { ok: true });
+  }
+  if (method === 'POST' && path === '/_emulator/availability') {
+    const to = typeof body.to === 'string' ? new Date(body.to) : null;
+    if (!to || Number.isNaN(to.getTime())) throw bad('body must be { "to": "<RFC 3339>" }');
+    emu.advanceAvailability(to);
+    return sendJson(res, 200, { ok: true, to: to.toISOString() });
+  }
+  if (method === 'POST' && path === '/_emulator/reset') {
+    emu.resetCounters();
+    return sendJson(res, 200, emu.counters());
+  }
+  if (method === 'GET' && sha) {
+    const id = decodeURIComponent(sha[1]);
+    return sendJson(res, 200, { id, sha256: await emu.fileSha256(id) });
+  }
+  throw new ApiError(404, 'invalid_request_error', 'not_found', `Unknown control ${method} ${path}`);
+}

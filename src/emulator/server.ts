@@ -1,0 +1,129 @@
+/**
+ * The HTTP front: routes requests to the v1/v2 handlers, applies the request-level faults, the
+ * key check, Stripe-Version, and Idempotency-Key, and serves result files.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleControl } from './control.js';
+import type { Ctx } from './ctx.js';
+import { sendFile, sendStorageError } from './files.js';
+import { ApiError, canonical, parseForm, parseJsonBody, readBody, sendError, sendJson } from './http.js';
+import { authenticate, type ApiKey } from './keys.js';
+import type { Emulator } from './types.js';
+import * as v1 from './v1.js';
+import * as v2 from './v2.js';
+
+type Handler = (ctx: Ctx, key: ApiKey, req: IncomingMessage, m: string[], body: Record<string, unknown>, q: URLSearchParams) => unknown;
+
+interface Route {
+  method: 'GET' | 'POST';
+  api: 'v1' | 'v2';
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/reports\/([^/]+)$/, handler: (c, k, _r, m) => v2.getReport(c, k, m[0]) },
+  { method: 'POST', api: 'v2', pattern: /^\/v2\/reporting\/report_runs$/, handler: (c, k, r, _m, b) => v2.createRun(c, k, r, b) },
+  { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, _r, m) => v2.getRun(c, k, m[0]) },
+  { method: 'GET', api: 'v2', pattern: /^\/v2\/core\/events\/([^/]+)$/, handler: (c, k, _r, m) => v2.getEvent(c, k, m[0]) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types$/, handler: (c, k) => v1.listReportTypes(c, k) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types\/([^/]+)$/, handler: (c, k, _r, m) => v1.getReportType(c, k, m[0]) },
+  { method: 'POST', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, r, _m, b) => v1.createRun(c, k, r, b as never) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, _r, _m, _b, q) => v1.listRuns(c, k, q) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, _r, m) => v1.getRun(c, k, m[0]) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/events\/([^/]+)$/, handler: (c, k, _r, m) => v1.getEvent(c, k, m[0]) },
+];
+
+export function createHandler(ctx: Ctx, emu: Emulator & { resetCounters(): void }) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    res.on('finish', () =>
+      ctx.state.log(`${req.method} ${url.pathname.replace(/^\/files\/.*/, '/files/…')} ${res.statusCode} ${Date.now() - started}ms`),
+    );
+    route(ctx, emu, req, res, url).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof ApiError) return sendError(res, err);
+      ctx.state.log(`internal error: ${(err as Error).stack ?? err}`);
+      sendError(res, new ApiError(500, 'api_error', 'internal_error', 'An unexpected error occurred in the emulator.'));
+    });
+  };
+}
+
+async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (path.startsWith('/_emulator/')) return handleControl(req, res, path, emu);
+  if ((method === 'GET' || method === 'HEAD') && path.startsWith('/files/')) return downloadSigned(ctx, req, res, path.slice(7));
+  const file = /^\/v1\/files\/([^/]+)\/contents$/.exec(path);
+  if (file && (method === 'GET' || method === 'HEAD')) {
+    const key = authenticate(req, true);
+    return download(ctx, req, res, v1.fileRun(ctx, key, decodeURIComponent(file[1])));
+  }
+
+  let match: { route: Route; params: string[] } | undefined;
+  for (const r of ROUTES) {
+    const m = r.method === method ? r.pattern.exec(path) : null;
+    if (m) match = { route: r, params: m.slice(1).map(decodeURIComponent) };
+  }
+  if (!match) throw new ApiError(404, 'invalid_request_error', 'not_found', `Unrecognized request URL (${method}: ${path}).`);
+  const { route: r, params } = match;
+
+  if (ctx.state.roll(ctx.state.faults.serverErrorRate)) {
+    ctx.state.counters.serverErrors++;
+    throw new ApiError(500, 'api_error', 'internal_error', 'An unknown error occurred (emulated fault).', undefined, { 'Stripe-Should-Retry': 'true' });
+  }
+  const key = authenticate(req, r.api === 'v1');
+  if (r.api === 'v2' && !req.headers['stripe-version']) {
+    throw new ApiError(400, 'invalid_request_error', 'missing_stripe_version', 'The Stripe-Version header is required for /v2 endpoints, e.g. Stripe-Version: 2025-07-03.preview.');
+  }
+
+  let body: Record<string, unknown> = {};
+  const idemKey = req.headers['idempotency-key'];
+  if (method === 'POST') {
+    const text = await readBody(req);
+    body = r.api === 'v2' ? parseJsonBody(text) : parseForm(text);
+    if (typeof idemKey === 'string' && idemKey) {
+      const fingerprint = `${method} ${path} ${canonical(body)} ${canonical({ ctx: v2.contextOf(req), acct: req.headers['stripe-account'] ?? null })}`;
+      const seen = ctx.idempotency.lookup(key.id, idemKey, fingerprint);
+      if (seen.kind === 'replay') {
+        ctx.state.counters.idempotentReplays++;
+        return sendJson(res, seen.saved.status, seen.saved.body, { 'Idempotent-Replayed': 'true', 'Idempotency-Key': idemKey });
+      }
+      if (seen.kind === 'conflict') {
+        throw new ApiError(
+          409,
+          'idempotency_error',
+          'idempotency_key_in_use',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.`,
+          undefined,
+          { 'Stripe-Should-Retry': 'false' },
+        );
+      }
+      const out = r.handler(ctx, key, req, params, body, url.searchParams);
+      ctx.idempotency.save(key.id, idemKey, fingerprint, { status: 200, body: out });
+      return sendJson(res, 200, out, { 'Idempotency-Key': idemKey });
+    }
+  }
+  sendJson(res, 200, r.handler(ctx, key, req, params, body, url.searchParams));
+}
+
+async function downloadSigned(ctx: Ctx, req: IncomingMessage, res: ServerResponse, token: string) {
+  const v = ctx.signer.verify(decodeURIComponent(token), Math.floor(Date.now() / 1000));
+  if ('error' in v) {
+    return v.error === 'expired'
+      ? sendStorageError(res, 403, 'AccessDenied', 'Request has expired')
+      : sendStorageError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+  const run = ctx.state.runs.get(v.runId);
+  if (!run || run.status !== 'succeeded') return sendStorageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+  return download(ctx, req, res, run);
+}
+
+async function download(ctx: Ctx, req: IncomingMessage, res: ServerResponse, run: import('./state.js').Run) {
+  if (req.method === 'GET') ctx.state.counters.downloads++;
+  await sendFile(req, res, ctx.state.fileBody(run), {
+    truncate: req.method === 'GET' && ctx.state.roll(ctx.state.faults.truncateDownloadRate),
+    onRange: () => void ctx.state.counters.rangeRequests++,
+  });
+}

@@ -1,0 +1,228 @@
+/**
+ * The emulator's memory: runs and their lifecycle, the running cap, counters, faults and the
+ * availability clock. Runs move on timers (not lazily on read) so the running gauge, the peak and
+ * the webhooks happen when they would at Stripe, whether or not anyone polls.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { availabilityOf, type Catalog, type CatalogReport } from './catalog.js';
+import { csvSize, csvStream, type CsvSpec } from './csv.js';
+import type { FileBody } from './files.js';
+import { ApiError } from './http.js';
+import { mulberry32 } from './prng.js';
+import type { Configurable, EmulatorCounters, EmulatorFaults } from './types.js';
+import { writeZip } from './zip.js';
+
+/** Stripe's largest result file; a larger one fails with file_size_above_limit. */
+export const MAX_FILE_BYTES = 5 * 1024 ** 3;
+
+export interface Config {
+  processingMs: number;
+  runningCap: { live: number; sandbox: number };
+  downloadUrlTtlSeconds: number;
+  rowsPerRun: number;
+  bytesPerRun?: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+}
+
+export interface Run {
+  id: string;
+  api: 'v1' | 'v2';
+  livemode: boolean;
+  /** Hash of the creating key: the running cap is counted per key. */
+  keyId: string;
+  report: CatalogReport;
+  createdMs: number;
+  /** RFC 3339 with nanoseconds, as Stripe may send. */
+  createdIso: string;
+  /** What the request asked for, echoed back (v2 strings, v1 mixed). */
+  echo: Record<string, unknown>;
+  compress: boolean;
+  context: string | null;
+  csv: CsvSpec;
+  status: 'running' | 'succeeded' | 'failed';
+  failure?: { code: 'internal_error' | 'file_size_above_limit'; message: string };
+  finishedMs?: number;
+  size?: number;
+  zipPath?: string;
+  /** v1 File id of the result. */
+  fileId?: string;
+  timer?: NodeJS.Timeout;
+  sha?: Promise<string>;
+}
+
+const newCounters = (): EmulatorCounters => ({
+  runsCreated: 0,
+  peakRunning: 0,
+  running: 0,
+  rateLimited: 0,
+  idempotentReplays: 0,
+  downloads: 0,
+  rangeRequests: 0,
+  webhooksSent: 0,
+  webhooksDropped: 0,
+  serverErrors: 0,
+});
+
+export class State {
+  readonly runs = new Map<string, Run>();
+  readonly fileIds = new Map<string, string>();
+  counters = newCounters();
+  faults: EmulatorFaults;
+  random: () => number;
+  advancedTo: Date | null = null;
+  /** Called once per run when it succeeds or fails (events and webhooks hang off this). */
+  onSettled: (run: Run) => void = () => undefined;
+  private readonly runningByKey = new Map<string, number>();
+  private readonly tmpDir = mkdtempSync(join(tmpdir(), 'stripe-emulator-'));
+  private closed = false;
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly config: Config,
+    faults: EmulatorFaults,
+    seed: number,
+    readonly log: (line: string) => void,
+  ) {
+    this.faults = { ...faults };
+    this.random = mulberry32(seed);
+  }
+
+  configure(o: Configurable): void {
+    for (const [k, v] of Object.entries(o)) if (v !== undefined) (this.config as unknown as Record<string, unknown>)[k] = v;
+  }
+
+  resetCounters(): void {
+    const running = this.counters.running;
+    this.counters = { ...newCounters(), running, peakRunning: running };
+  }
+
+  findReport(id: string): CatalogReport | undefined {
+    return this.catalog.reports.find((r) => r.id === id);
+  }
+
+  availability(report: CatalogReport) {
+    return availabilityOf(this.catalog, report, this.advancedTo);
+  }
+
+  /** Probability draws for faults, from the seeded PRNG. */
+  roll(rate: number | undefined): boolean {
+    return !!rate && this.random() < rate;
+  }
+
+  /** Registers a new running run, or throws 429 when this key already has its cap running. */
+  start(run: Omit<Run, 'status'>): Run {
+    const cap = run.livemode ? this.config.runningCap.live : this.config.runningCap.sandbox;
+    const mine = this.runningByKey.get(run.keyId) ?? 0;
+    if (mine >= cap) {
+      this.counters.rateLimited++;
+      throw new ApiError(
+        429,
+        'rate_limit',
+        'report_run_rate_limit_exceeded',
+        `Too many report runs are running for this key (${mine} of ${cap}). Retry when some have finished.`,
+        undefined,
+        { 'Retry-After': '1' },
+      );
+    }
+    const r = run as Run;
+    r.status = 'running';
+    this.runs.set(r.id, r);
+    if (r.fileId) this.fileIds.set(r.fileId, r.id);
+    this.runningByKey.set(r.keyId, mine + 1);
+    this.counters.runsCreated++;
+    this.counters.running++;
+    this.counters.peakRunning = Math.max(this.counters.peakRunning, this.counters.running);
+    r.timer = setTimeout(() => void this.complete(r), this.config.processingMs);
+    return r;
+  }
+
+  private async complete(run: Run): Promise<void> {
+    run.timer = undefined;
+    if (this.closed) return;
+    const failing = this.faults.failReports ?? [];
+    if (failing.includes(run.report.id) || failing.includes(run.id) || this.roll(this.faults.failRunRate)) {
+      return this.settle(run, { code: 'internal_error', message: 'The report run failed because of an internal error.' });
+    }
+    try {
+      if (run.csv.bytes !== undefined && run.csv.bytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      const csvBytes = await csvSize(run.csv);
+      if (csvBytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      if (run.compress) {
+        const path = join(this.tmpDir, `${run.id}.zip`);
+        run.size = await writeZip({
+          path,
+          entryName: `${run.report.id}.csv`,
+          size: csvBytes,
+          mtime: new Date(run.csv.intervalStart),
+          open: () => csvStream(run.csv),
+        });
+        run.zipPath = path;
+      } else run.size = csvBytes;
+      if (this.closed) return;
+      this.settle(run);
+    } catch (err) {
+      if (this.closed) return;
+      this.log(`run ${run.id}: building the file failed: ${(err as Error).message}`);
+      this.settle(run, { code: 'internal_error', message: 'The report file could not be produced.' });
+    }
+  }
+
+  private tooLarge(run: Run): void {
+    this.settle(run, { code: 'file_size_above_limit', message: 'The report file would be larger than 5 GB. Use a shorter interval.' });
+  }
+
+  private settle(run: Run, failure?: Run['failure']): void {
+    run.status = failure ? 'failed' : 'succeeded';
+    run.failure = failure;
+    run.finishedMs = Date.now();
+    this.counters.running--;
+    this.runningByKey.set(run.keyId, (this.runningByKey.get(run.keyId) ?? 1) - 1);
+    this.log(`run ${run.id} ${run.report.id} ${run.status}${failure ? ` (${failure.code})` : ''}`);
+    try {
+      this.onSettled(run);
+    } catch (err) {
+      this.log(`run ${run.id}: event hook failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** The run's result file as a servable body. */
+  fileBody(run: Run): FileBody {
+    const size = run.size ?? 0;
+    const zip = run.zipPath;
+    return {
+      size,
+      contentType: zip ? 'application/zip' : 'text/csv; charset=utf-8',
+      filename: `${run.report.id}.${zip ? 'zip' : 'csv'}`,
+      open: (start, end): Readable => (zip ? createReadStream(zip, { start, end }) : csvStream(run.csv, start, end)),
+    };
+  }
+
+  /** sha256 of the result, by streaming it once (cached per run). */
+  sha256(runId: string): Promise<string> {
+    const run = this.runs.get(runId);
+    if (!run) return Promise.reject(new ApiError(404, 'invalid_request_error', 'not_found', `No such report run: ${runId}`));
+    if (run.status !== 'succeeded') {
+      return Promise.reject(new ApiError(409, 'invalid_request_error', 'run_not_succeeded', `Report run ${runId} is ${run.status}`));
+    }
+    run.sha ??= (async () => {
+      const hash = createHash('sha256');
+      const body = this.fileBody(run);
+      for await (const chunk of body.open(0, Math.max(0, body.size - 1))) hash.update(chunk as Buffer);
+      return hash.digest('hex');
+    })();
+    // A failed hash (e.g. closed mid-way) must not stick.
+    run.sha.catch(() => (run.sha = undefined));
+    return run.sha;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const r of this.runs.values()) if (r.timer) clearTimeout(r.timer);
+    rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+}
