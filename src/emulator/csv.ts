@@ -70,7 +70,20 @@ function utcFormatter() {
 
 function timeFormatter(zone: string | undefined) {
   if (!zone || zone === 'UTC' || zone === 'Etc/UTC') return utcFormatter();
-  return (ms: number) => DateTime.fromMillis(ms, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
+  // Zone offsets only change at transitions, which fall on quarter hours: look the offset up once
+  // per quarter hour, then format as UTC shifted by it (luxon per row is ~50x slower).
+  const utc = utcFormatter();
+  const offsets = new Map<number, number>();
+  return (ms: number) => {
+    const q = Math.floor(ms / 900_000);
+    let off = offsets.get(q);
+    if (off === undefined) {
+      off = DateTime.fromMillis(q * 900_000, { zone }).offset * 60_000;
+      if (offsets.size > 100_000) offsets.clear();
+      offsets.set(q, off);
+    }
+    return utc(ms + off);
+  };
 }
 
 function shapeOf(spec: CsvSpec): Shape {

@@ -114,7 +114,7 @@ export async function sendFile(
       }
       const ok = res.write(piece);
       if (sent >= limit) break;
-      if (!ok) await new Promise<void>((r) => (res.once('drain', r), res.once('close', r)));
+      if (!ok) await drainOrClose(res);
     }
   } catch {
     // A source error after the headers went out: all we can do is cut the connection.
@@ -122,4 +122,16 @@ export async function sendFile(
     return;
   }
   res.end();
+}
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -92,8 +92,13 @@ export class State {
     this.random = mulberry32(seed);
   }
 
+  /** Sets what is given; an optional setting given as undefined or null is cleared. */
   configure(o: Configurable): void {
-    for (const [k, v] of Object.entries(o)) if (v !== undefined) (this.config as unknown as Record<string, unknown>)[k] = v;
+    const c = this.config as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(o)) {
+      if (v !== undefined && v !== null) c[k] = v;
+      else if (k === 'bytesPerRun' || k === 'webhookUrl' || k === 'webhookSecret') delete c[k];
+    }
   }
 
   resetCounters(): void {
