@@ -42,8 +42,8 @@ export function parseKey(key: string): ApiKey {
 export function authenticate(req: IncomingMessage, allowBasic: boolean): ApiKey {
   const h = req.headers.authorization ?? '';
   let key = '';
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  if (bearer) key = bearer[1];
+  const bearer = /^Bearer\s+(.+)$/i.exec(h);
+  if (bearer) key = bearer[1].trim();
   else if (allowBasic && /^Basic\s+/i.test(h)) {
     key = Buffer.from(h.replace(/^Basic\s+/i, ''), 'base64').toString('utf8').split(':')[0] ?? '';
   }

@@ -27,7 +27,8 @@ export class WebhookSender {
   constructor(private readonly deps: WebhookDeps) {}
 
   send(event: { id: string; type: string }): void {
-    const { url } = this.deps.target();
+    // The endpoint and secret are fixed when the event is sent: retries go where the first try went.
+    const { url, secret } = this.deps.target();
     if (!url || this.closed) return;
     const f = this.deps.faults();
     if (this.deps.random() < (f.dropWebhookRate ?? 0)) {
@@ -39,7 +40,7 @@ export class WebhookSender {
     const body = JSON.stringify(event);
     const copies = this.deps.random() < (f.duplicateWebhookRate ?? 0) ? 2 : 1;
     const delay = Math.max(0, f.webhookDelayMs ?? 0);
-    for (let c = 0; c < copies; c++) this.later(delay + c * 25, () => this.deliver(body, event, 0));
+    for (let c = 0; c < copies; c++) this.later(delay + c * 25, () => void this.deliver({ url, secret }, body, event, 0));
   }
 
   close(): void {
@@ -57,9 +58,14 @@ export class WebhookSender {
     this.timers.add(t);
   }
 
-  private async deliver(body: string, event: { id: string; type: string }, attempt: number): Promise<void> {
-    const { url, secret } = this.deps.target();
-    if (!url || this.closed) return;
+  private async deliver(
+    to: { url: string; secret?: string },
+    body: string,
+    event: { id: string; type: string },
+    attempt: number,
+  ): Promise<void> {
+    const { url, secret } = to;
+    if (this.closed) return;
     const abort = new AbortController();
     this.inflight.add(abort);
     const timeout = setTimeout(() => abort.abort(), 10_000);
@@ -96,7 +102,7 @@ export class WebhookSender {
     if (this.closed) return;
     if (attempt < RETRY_DELAYS.length) {
       this.deps.log(`webhook ${event.type} ${event.id} failed (${outcome}); retry ${attempt + 1}`);
-      this.later(RETRY_DELAYS[attempt], () => void this.deliver(body, event, attempt + 1));
+      this.later(RETRY_DELAYS[attempt], () => void this.deliver(to, body, event, attempt + 1));
     } else {
       this.deps.log(`webhook ${event.type} ${event.id} given up after ${attempt + 1} attempts (${outcome})`);
     }
