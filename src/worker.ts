@@ -2,7 +2,7 @@
  * The worker process's core: one Temporal worker running the report workflows and the activities
  * built from real dependencies. `npm start` and the integration tests both build it here.
  */
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 
@@ -30,5 +30,5 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
 
 /** Bundles the workflow code once (webpack, a few seconds) for workers that share it. */
 export async function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath, logger: undefined });
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 }
