@@ -5,7 +5,7 @@
  * archived files within a minute. Ctrl-C stops everything cleanly.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createStripeClients } from './activities/stripe-clients.js';
 import { FilesystemArchive } from './archive/filesystem.js';
 import { formatProblem, loadConfigDir } from './config/load.js';
@@ -15,7 +15,7 @@ import { startEmulator, type Emulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
 import { startReport } from './temporal/start-report.js';
-import { createReportsWorker } from './worker.js';
+import { bundleWorkflows, createReportsWorker } from './worker.js';
 import { businessKey } from './workflows/business-key.js';
 import type { ReportWorkflowResult } from './workflows/types.js';
 
@@ -26,6 +26,8 @@ const DEMO_KEYS = { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_dem
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  // Worker internals log at INFO (state changes, bundler stats); people need warnings and errors.
+  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
   const server = await startOrConnectTemporal({
     dbFile: settings.temporalDbFile,
     port: settings.temporalPort,
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     namespace: server.namespace,
     taskQueue: settings.taskQueue,
     deps: { clientFor: stripe.clientFor, archive, stagingDir: settings.stagingDir },
+    workflowBundle: await bundleWorkflows(),
   });
   log(`Worker polling task queue ${settings.taskQueue}; archive folder ${archive.describe()}`);
 
