@@ -21,6 +21,7 @@ import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 const SANDBOX_KEY = 'sk_test_slice0key0000abcd';
 const LIVE_KEY = 'sk_live_slice0key0000wxyz';
 const REVOKED_KEY = 'sk_test_revoked0key00q9r8';
+const READONLY_KEY = 'sk_test_readonly_key00m3n4';
 
 let emulator: Emulator;
 let temporal: TestTemporal;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   archiveDir = mkdtempSync(path.join(tmpdir(), 'archive-'));
   stripe = createStripeClients({
     baseUrl: emulator.url,
-    env: { SANDBOX_KEY, LIVE_KEY, REVOKED_KEY },
+    env: { SANDBOX_KEY, LIVE_KEY, REVOKED_KEY, READONLY_KEY },
   });
   temporal = await startTestWorker({
     clientFor: stripe.clientFor,
@@ -169,6 +170,19 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
     expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
     expect(JSON.stringify(history)).not.toContain(REVOKED_KEY);
+  });
+
+  it('403 (a key without reporting_write) is not retried, names the cause, creates nothing', async () => {
+    const before = emulator.counters().runsCreated;
+    const cfg = config({ key_env: 'READONLY_KEY' });
+    const message = await failure(cfg);
+    expect(message).toMatch(/403/);
+    expect(message).toMatch(/reporting_write/);
+    expect(message).not.toContain(READONLY_KEY);
+    expect(emulator.counters().runsCreated).toBe(before);
+    const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
+    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    expect(attempts).toEqual([1, 1]); // prepare once, create once
   });
 });
 
