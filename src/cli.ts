@@ -5,7 +5,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@tempo
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
 import { formatProblem, loadConfigDir, loadConfigFile } from './config/load.js';
-import { parsePeriod, previousPeriod } from './config/period.js';
+import { parsePeriod, periodForConfig } from './config/period.js';
 import { targetsOf } from './config/targets.js';
 import { startEmulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
@@ -74,7 +74,7 @@ program
     }
     const { config } = loaded;
     const tz = config.schedule.timezone;
-    const period = opts.period ? parsePeriod(opts.period, tz) : previousPeriod(config.period, new Date(), tz);
+    const period = opts.period ? parsePeriod(opts.period, tz) : periodForConfig(config, new Date());
     console.log(`${config.id}: period ${period.name} (${tz}) = ${period.start} to ${period.end} UTC`);
     console.log(`targets: ${targetsOf(config).map((t) => t.id).join(', ')}`);
     if (opts.dryRun) return;

@@ -9,7 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createStripeClients } from './activities/stripe-clients.js';
 import { FilesystemArchive } from './archive/filesystem.js';
 import { formatProblem, loadConfigDir } from './config/load.js';
-import { previousPeriod } from './config/period.js';
+import { periodForConfig } from './config/period.js';
 import type { ReportConfig } from './config/schema.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
 async function runDemo(client: Client, configs: ReportConfig[], taskQueue: string): Promise<void> {
   await Promise.all(
     configs.map(async (config) => {
-      const period = previousPeriod(config.period, new Date(), config.schedule.timezone).name;
+      const period = periodForConfig(config, new Date()).name;
       let result: ReportWorkflowResult;
       try {
         try {

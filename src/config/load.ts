@@ -6,7 +6,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { redactSecrets } from '../stripe/keys.js';
-import { assertTimezone } from './period.js';
 import { ReportConfigSchema, type ReportConfig } from './schema.js';
 
 export interface ConfigProblem {
@@ -77,12 +76,6 @@ export function parseConfig(text: string, file: string): LoadResult {
         field: parts.join('.') || '(file)',
         message: value === undefined ? issue.message : `${issue.message} (got ${redactSecrets(JSON.stringify(value))})`,
       });
-    }
-  } else {
-    try {
-      assertTimezone(parsed.data.schedule.timezone);
-    } catch (err) {
-      problems.push({ file, line: lineOfPath(['schedule', 'timezone']), field: 'schedule.timezone', message: (err as Error).message });
     }
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, file, problems };

@@ -8,7 +8,8 @@
  */
 import { DateTime, IANAZone } from 'luxon';
 import { InvalidInputError } from '../stripe/errors.js';
-import type { PeriodUnit } from './schema.js';
+import { periodSpec } from './durations.js';
+import type { PeriodUnit, ReportConfig } from './schema.js';
 
 export interface Period {
   name: string;
@@ -54,12 +55,38 @@ function periodStarting(start: DateTime, unit: PeriodUnit, timezone: string): Pe
   };
 }
 
-/** The last complete period before `at` (e.g. a firing on 1 November reports on October). */
-export function previousPeriod(unit: PeriodUnit, at: Date | string, timezone: string): Period {
+/**
+ * The complete period `-offset` periods before the one containing `at`: offset -1 (default) is
+ * the last complete period (a firing on 1 November reports on October).
+ */
+export function previousPeriod(unit: PeriodUnit, at: Date | string, timezone: string, offset = -1): Period {
   assertTimezone(timezone);
   const instant = typeof at === 'string' ? DateTime.fromISO(at, { zone: timezone }) : DateTime.fromJSDate(at, { zone: timezone });
   const current = instant.setZone(timezone).startOf(luxonUnit[unit], { useLocaleWeeks: false });
-  return periodStarting(current.minus({ [`${luxonUnit[unit]}s`]: 1 }), unit, timezone);
+  return periodStarting(current.plus({ [`${luxonUnit[unit]}s`]: offset }), unit, timezone);
+}
+
+/** The period a configuration reports on when it fires at `at`. */
+export function periodForConfig(config: Pick<ReportConfig, 'period' | 'schedule'>, at: Date | string): Period {
+  const { unit, offset } = periodSpec(config);
+  return previousPeriod(unit, at, config.schedule.timezone, offset);
+}
+
+/** Every period from `from` to `to`, both named and included, in order (for backfills). */
+export function periodsBetween(from: string, to: string, timezone: string): Period[] {
+  const first = parsePeriod(from, timezone);
+  const last = parsePeriod(to, timezone);
+  if (first.unit !== last.unit) {
+    throw new InvalidInputError(`--from ${from} is a ${first.unit} but --to ${to} is a ${last.unit}; name both the same way`);
+  }
+  if (first.start > last.start) throw new InvalidInputError(`--from ${from} is after --to ${to}`);
+  const periods = [first];
+  while (periods[periods.length - 1]!.name !== last.name) {
+    const prev = periods[periods.length - 1]!;
+    periods.push(previousPeriod(first.unit, prev.end, timezone, 0));
+    if (periods.length > 10_000) throw new InvalidInputError(`--from ${from} --to ${to} spans more than 10000 periods`);
+  }
+  return periods;
 }
 
 /** The unit a period name is written in. */

