@@ -109,7 +109,7 @@ async function runDemo(client: Client, configs: ReportConfig[], taskQueue: strin
           result = await handle.result();
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          log(`${config.id} ${period}: already run; showing its result`);
+          log(`${config.id} ${period}: already running; waiting for it`);
           result = await client.workflow.getHandle(businessKey(config.id, period)).result();
         }
       } catch (err) {
@@ -118,7 +118,7 @@ async function runDemo(client: Client, configs: ReportConfig[], taskQueue: strin
       }
       for (const o of result.outcomes) {
         if (o.status === 'archived') log(`${config.id} ${period} ${o.target}: archived ${o.file.location} (${o.file.size} bytes, sha256 ${o.file.sha256.slice(0, 16)}…)`);
-        else log(`${config.id} ${period} ${o.target}: failed: ${o.reason}`);
+        else log(`${config.id} ${period} ${o.target}: ${o.status}: ${o.reason}`);
       }
     }),
   );

@@ -20,6 +20,16 @@ const projectVersion = (() => {
 
 export function createArchiveActivities(store: ArchiveStore) {
   return {
+    /** Which of these targets already have their file for the period: those are not run again. */
+    async findArchivedTargets(configId: string, period: string, targets: { id: string; ext: string }[]): Promise<Record<string, ArchivedFile>> {
+      const found: Record<string, ArchivedFile> = {};
+      for (const t of targets) {
+        const file = await store.find(archiveKey(configId, period, t.id, t.ext));
+        if (file) found[t.id] = file;
+      }
+      return found;
+    },
+
     async archiveReportFile(job: ReportJob, runId: string, staged: StagedFile): Promise<ArchivedFile> {
       const key = archiveKey(job.configId, job.period.name, job.target.id, staged.contentType);
       const existing = await store.manifest(key);

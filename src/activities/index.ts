@@ -6,6 +6,7 @@ import type { ArchiveStore } from '../archive/store.js';
 import { createArchiveActivities } from './archive.js';
 import { createDownloadActivities } from './download.js';
 import { classifyFailures } from './failures.js';
+import { createNotifyActivities } from './notify.js';
 import { createReportRunActivities } from './report-runs.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
@@ -14,6 +15,8 @@ export interface ActivityDeps {
   archive: ArchiveStore;
   /** Local folder for downloads in progress. */
   stagingDir: string;
+  /** Where `${ENV}` references (notification webhooks) are resolved; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -21,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReportRunActivities(deps.clientFor),
     ...createDownloadActivities(deps.clientFor, deps.stagingDir),
     ...createArchiveActivities(deps.archive),
+    ...createNotifyActivities(deps.env),
   });
 }
 

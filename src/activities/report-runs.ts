@@ -4,7 +4,7 @@
  */
 import { InvalidInputError, LivemodeMismatchError, ReportRunFailedError } from '../stripe/errors.js';
 import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
-import { validateReportParameters } from '../stripe/validate-parameters.js';
+import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
 import type { ReportJob } from '../workflows/types.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
@@ -27,40 +27,45 @@ function checkLivemode(job: ReportJob, livemode: boolean, what: string): void {
 }
 
 export function createReportRunActivities(clientFor: StripeClientFor) {
-  /** Builds the request for a job against the Report template, or refuses it before any run exists. */
+  /**
+   * Builds the request for a job against the Report template (v2) or report type (v1), or refuses
+   * it before any run exists. Also says until when Stripe has data, so the workflow can wait.
+   */
   async function requestFor(job: ReportJob) {
     const client = clientFor(job);
     if (job.api === 'v2') {
       const template = await client.getReport(job.report, { context: job.target.context });
       checkLivemode(job, template.livemode, `report ${job.report}`);
       const request = buildV2Request(job, template);
-      validateReportParameters(template, request.body.report_parameters);
-      return { client, request: { api: 'v2' as const, ...request } };
+      validateReportParameters(template, request.body.report_parameters, { waitForData: true });
+      return { client, dataAvailableUntil: dataAvailableUntil(template), request: { api: 'v2' as const, ...request } };
     }
     const type = await client.getReportType(job.report, { context: job.target.context });
     checkLivemode(job, type.livemode, `report type ${job.report}`);
     const request = buildV1Request(job);
-    const { interval_start: start = 0, interval_end: end = 0 } = request.body.parameters;
-    if (start < type.data_available_start || end > type.data_available_end) {
-      const iso = (s: number) => new Date(s * 1000).toISOString();
+    const start = request.body.parameters.interval_start ?? 0;
+    if (start < type.data_available_start) {
       throw new InvalidInputError(
-        `period ${job.period.name} (${job.period.start} to ${job.period.end}) is outside the data ${job.report} has: ` +
-          `${iso(type.data_available_start)} to ${iso(type.data_available_end)}`,
-        { param: 'interval_end' },
+        `parameter interval_start = ${job.period.start} (period ${job.period.name}) is before ${new Date(type.data_available_start * 1000).toISOString()}, where ${job.report} data starts`,
+        { param: 'interval_start' },
       );
     }
-    return { client, request: { api: 'v1' as const, ...request } };
+    return { client, dataAvailableUntil: new Date(type.data_available_end * 1000).toISOString(), request: { api: 'v1' as const, ...request } };
   }
 
   return {
     /** Validates parameters and mode against Stripe's template before anything is created. */
-    async prepareReportRun(job: ReportJob): Promise<void> {
-      await requestFor(job);
+    async prepareReportRun(job: ReportJob): Promise<{ dataAvailableUntil?: string }> {
+      const { dataAvailableUntil } = await requestFor(job);
+      return { dataAvailableUntil };
     },
 
     /** Creates the ReportRun. The idempotency key makes a retried call return the same run. */
     async createReportRun(job: ReportJob, idempotencyKey: string): Promise<{ runId: string }> {
-      const { client, request } = await requestFor(job);
+      const { client, request, dataAvailableUntil: until } = await requestFor(job);
+      if (until && Date.parse(until) < Date.parse(job.period.end)) {
+        throw new InvalidInputError(`Stripe has ${job.report} data only until ${until}, before the end of period ${job.period.name} (${job.period.end})`);
+      }
       const opts = { context: request.context, idempotencyKey };
       const run = request.api === 'v2' ? await client.createReportRun(request.body, opts) : await client.createReportRunV1(request.body, opts);
       checkLivemode(job, run.livemode, `run ${run.id}`);

@@ -75,17 +75,28 @@ export class FilesystemArchive implements ArchiveStore {
     }
   }
 
-  async put(entry: ArchiveEntry): Promise<ArchivedFile> {
-    const file = this.pathOf(entry.key);
-    const manifestFile = this.pathOf(manifestKey(entry.key));
-    const { manifest } = entry;
-    const result: ArchivedFile = {
-      location: file,
-      manifestLocation: manifestFile,
+  private describeFile(key: string, manifest: ArchiveManifest): ArchivedFile {
+    return {
+      location: this.pathOf(key),
+      manifestLocation: this.pathOf(manifestKey(key)),
       size: manifest.size,
       sha256: manifest.sha256,
       contentType: manifest.content_type,
     };
+  }
+
+  async find(key: string): Promise<ArchivedFile | undefined> {
+    const manifest = await this.manifest(key);
+    if (!manifest) return undefined;
+    const present = await stat(this.pathOf(key)).catch(() => undefined);
+    return present?.size === manifest.size ? this.describeFile(key, manifest) : undefined;
+  }
+
+  async put(entry: ArchiveEntry): Promise<ArchivedFile> {
+    const file = this.pathOf(entry.key);
+    const manifestFile = this.pathOf(manifestKey(entry.key));
+    const { manifest } = entry;
+    const result = this.describeFile(entry.key, manifest);
     const existing = await this.manifest(entry.key);
     if (existing) {
       const present = await stat(file).catch(() => undefined);

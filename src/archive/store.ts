@@ -15,6 +15,8 @@ export interface ArchiveStore {
   put(entry: ArchiveEntry): Promise<ArchivedFile>;
   /** The manifest stored under a key, if any. */
   manifest(key: string): Promise<ArchiveManifest | undefined>;
+  /** The archived file under a key, if both it and its manifest are there. */
+  find(key: string): Promise<ArchivedFile | undefined>;
   /** Human-readable place, for logs and `npm start`. */
   describe(): string;
 }

@@ -10,7 +10,11 @@ function details<T>(value: T | null | false | undefined): T | undefined {
   return value && typeof value === 'object' ? value : undefined;
 }
 
-export function validateReportParameters(template: ReportTemplate, params: ReportParameters): void {
+/**
+ * `waitForData`: a timestamp past the template's `max` is not an error but a wait (Stripe has
+ * not processed the period yet); the caller compares with `dataAvailableUntil` instead.
+ */
+export function validateReportParameters(template: ReportTemplate, params: ReportParameters, opts: { waitForData?: boolean } = {}): void {
   const problems: string[] = [];
   const show = (v: unknown) => JSON.stringify(v);
   for (const [name, value] of Object.entries(params)) {
@@ -46,11 +50,20 @@ export function validateReportParameters(template: ReportTemplate, params: Repor
       }
       const bounds = details(spec.timestamp_details);
       if (bounds?.min && at < Date.parse(bounds.min)) problems.push(`parameter ${name} = ${show(value)} is before ${bounds.min}, where ${template.id} data starts`);
-      if (bounds?.max && at > Date.parse(bounds.max)) problems.push(`parameter ${name} = ${show(value)} is after ${bounds.max}, the end of the data ${template.id} has so far`);
+      if (bounds?.max && at > Date.parse(bounds.max) && !opts.waitForData) problems.push(`parameter ${name} = ${show(value)} is after ${bounds.max}, the end of the data ${template.id} has so far`);
     }
   }
   for (const [name, spec] of Object.entries(template.parameters)) {
     if (spec.required && !(name in params)) problems.push(`parameter ${name} is required by ${template.id} and missing`);
   }
   if (problems.length > 0) throw new InvalidInputError(problems.join('; '), { param: problems[0]?.split(' ')[1] });
+}
+
+/** The end of the data a template has for its interval: the earliest `max` among its timestamps. */
+export function dataAvailableUntil(template: ReportTemplate): string | undefined {
+  const maxes = Object.values(template.parameters)
+    .filter((p) => p.type === 'timestamp')
+    .map((p) => details(p.timestamp_details)?.max)
+    .filter((m): m is string => Boolean(m));
+  return maxes.sort((a, b) => Date.parse(a) - Date.parse(b))[0];
 }

@@ -13,14 +13,15 @@ export async function startReport(
   client: Client,
   config: ReportConfig,
   period: string,
-  options: { taskQueue: string; timing?: Partial<PollTiming> },
+  options: { taskQueue: string; timing?: Partial<PollTiming>; force?: boolean },
 ): Promise<WorkflowHandle<typeof reportWorkflow>> {
   return client.workflow.start<typeof reportWorkflow>('reportWorkflow', {
     taskQueue: options.taskQueue,
     workflowId: businessKey(config.id, period),
-    args: [{ config, period, timing: options.timing }],
-    // A period that failed may be run again; one that is running is not started twice.
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    args: [{ config, period, timing: options.timing, force: options.force }],
+    // A firing that is running is not started twice (same id). A finished one may start again:
+    // it skips the targets already archived and re-runs only the failed ones.
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     typedSearchAttributes: [
       { key: ReportConfigAttribute, value: config.id },
       { key: ReportPeriodAttribute, value: period },

@@ -3,7 +3,7 @@
  * an archived, verified file. Its workflow id is the business key, so starting it twice for the
  * same period and target does nothing new.
  */
-import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
 import { progressQuery, reportRunEventSignal } from './messages.js';
@@ -36,7 +36,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   });
 
   try {
-    await stripeCalls.prepareReportRun(job);
+    await waitForData(job, t, progress);
 
     progress.stage = 'creating';
     // Derived from the business key and this execution: activity retries reuse the same key and
@@ -78,5 +78,31 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     progress.stage = 'failed';
     progress.detail = rootCauseMessage(err);
     throw err;
+  }
+}
+
+/**
+ * Stripe publishes report data with a lag (about twice a day for v1): a monthly close that fires
+ * on the 1st must wait for it, not fail. Re-checks with backoff (doubling from a minute up to the
+ * configuration's `wait_for_data.recheck`) until its deadline, durably, then fails clearly.
+ */
+async function waitForData(job: ReportJob, t: PollTiming, progress: RunProgress): Promise<void> {
+  const deadline = Date.now() + job.waitForData.deadlineMs;
+  let wait = Math.min(t.dataFirstRecheckMs, job.waitForData.recheckMs);
+  for (;;) {
+    const { dataAvailableUntil } = await stripeCalls.prepareReportRun(job);
+    if (!dataAvailableUntil || Date.parse(dataAvailableUntil) >= Date.parse(job.period.end)) return;
+    const now = Date.now();
+    if (now >= deadline) {
+      throw ApplicationFailure.nonRetryable(
+        `Stripe still has ${job.report} data only until ${dataAvailableUntil}, before the end of period ${job.period.name} ` +
+          `(${job.period.end}), after waiting ${Math.round(job.waitForData.deadlineMs / 3_600_000)} h; run it again later`,
+        'DataNotAvailable',
+      );
+    }
+    progress.stage = 'waiting_for_data';
+    progress.detail = `Stripe has data until ${dataAvailableUntil}; period ends ${job.period.end}`;
+    await sleep(Math.min(wait, deadline - now));
+    wait = Math.min(wait * 2, job.waitForData.recheckMs);
   }
 }

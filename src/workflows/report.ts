@@ -1,62 +1,95 @@
 /**
  * reportWorkflow: one firing of one configuration. It settles the period (named, or the one
- * before the scheduled time in the configuration's timezone), then runs one child per target
- * and reports per target what happened. It fails only when every target failed.
+ * before the scheduled time in the configuration's timezone), skips targets whose file is already
+ * archived, runs one child per remaining target, and reports per target what happened. It fails
+ * only when every target it ran failed.
  */
 import {
   ApplicationFailure,
   executeChild,
+  log,
+  proxyActivities,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { ReportActivities } from '../activities/index.js';
+import { durationMs } from '../config/durations.js';
 import { parsePeriod, periodForConfig, type Period } from '../config/period.js';
-import { targetsOf } from '../config/targets.js';
+import type { ReportConfig } from '../config/schema.js';
+import { targetsOf, type ReportTarget } from '../config/targets.js';
 import { businessKey } from './business-key.js';
 import { rootCauseMessage } from './failure-message.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
-import type { PollTiming } from './timing.js';
 import type { ReportJob, ReportWorkflowInput, ReportWorkflowResult, TargetOutcome } from './types.js';
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-function settlePeriod(input: ReportWorkflowInput): Period {
-  const { config } = input;
-  const timezone = config.schedule.timezone;
-  try {
-    if (input.period) return parsePeriod(input.period, timezone);
-    // The period comes from when the run was scheduled, never from now: a late or caught-up
-    // firing still reports on the period it was meant for.
-    const scheduledAt = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? new Date(workflowInfo().startTime);
-    return periodForConfig(config, scheduledAt);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable(`configuration ${config.id}: ${(err as Error).message}`, 'InvalidInputError');
-  }
+const { findArchivedTargets, notifyOutcome } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5 },
+});
+
+function invalid(config: ReportConfig, err: unknown): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`configuration ${config.id}: ${(err as Error).message}`, 'InvalidInputError');
 }
 
-export async function reportWorkflow(input: ReportWorkflowInput & { timing?: Partial<PollTiming> }): Promise<ReportWorkflowResult> {
+function settlePeriod(input: ReportWorkflowInput): Period {
+  const { config } = input;
+  let period: Period;
+  try {
+    if (input.period) period = parsePeriod(input.period, config.schedule.timezone);
+    else {
+      // The period comes from when the run was scheduled, never from now: a late or caught-up
+      // firing still reports on the period it was meant for.
+      const scheduledAt = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? new Date(workflowInfo().startTime);
+      period = periodForConfig(config, scheduledAt);
+    }
+  } catch (err) {
+    throw invalid(config, err);
+  }
+  if (Date.parse(period.end) > Date.now()) {
+    throw invalid(config, new Error(`period ${period.name} has not ended yet (it ends ${period.end}); a report on it would be incomplete`));
+  }
+  return period;
+}
+
+function jobFor(config: ReportConfig, period: Period, target: ReportTarget): ReportJob {
+  return {
+    configId: config.id,
+    api: config.api,
+    report: config.report,
+    mode: config.mode,
+    keyEnv: config.key_env,
+    period,
+    target,
+    parameters: config.parameters,
+    compress: config.result.compress,
+    businessKey: businessKey(config.id, period.name, target.id),
+    waitForData: { deadlineMs: durationMs(config.wait_for_data.deadline), recheckMs: durationMs(config.wait_for_data.recheck) },
+  };
+}
+
+export async function reportWorkflow(input: ReportWorkflowInput): Promise<ReportWorkflowResult> {
   const { config } = input;
   const period = settlePeriod(input);
   const targets = targetsOf(config);
+  const ext = config.result.compress ? 'zip' : 'csv';
+  const archived = input.force
+    ? {}
+    : await findArchivedTargets(config.id, period.name, targets.map((t) => ({ id: t.id, ext })));
 
   const outcomes = await Promise.all(
     targets.map(async (target): Promise<TargetOutcome> => {
-      const job: ReportJob = {
-        configId: config.id,
-        api: config.api,
-        report: config.report,
-        mode: config.mode,
-        keyEnv: config.key_env,
-        period,
-        target,
-        parameters: config.parameters,
-        compress: config.result.compress,
-        businessKey: businessKey(config.id, period.name, target.id),
-      };
+      if (archived[target.id]) return { target: target.id, status: 'skipped', reason: `already archived at ${archived[target.id]!.location}` };
+      const job = jobFor(config, period, target);
       try {
         const result = await executeChild(reportRunWorkflow, {
           workflowId: job.businessKey,
           args: [job, input.timing ?? {}],
+          // A target that archived is never run twice by accident; --force says "again".
+          workflowIdReusePolicy: input.force ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
           typedSearchAttributes: [
             { key: ReportConfigAttribute, value: config.id },
             { key: ReportPeriodAttribute, value: period.name },
@@ -65,17 +98,27 @@ export async function reportWorkflow(input: ReportWorkflowInput & { timing?: Par
         });
         return { target: target.id, status: 'archived', runId: result.runId, file: result.file };
       } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          return { target: target.id, status: 'skipped', reason: `already running or done as ${job.businessKey}` };
+        }
         return { target: target.id, status: 'failed', reason: rootCauseMessage(err) };
       }
     }),
   );
 
+  const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
   const failed = outcomes.filter((o) => o.status === 'failed');
-  if (failed.length === outcomes.length) {
+  if (config.notify) {
+    const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
+    // A notification that cannot be sent must not undo an archived close: log it and go on.
+    if (wanted) await notifyOutcome(config.notify.webhook_url, result).catch((err) => log.warn(`notification failed: ${rootCauseMessage(err)}`));
+  }
+  const ran = outcomes.filter((o) => o.status !== 'skipped');
+  if (ran.length > 0 && failed.length === ran.length) {
     throw ApplicationFailure.nonRetryable(
       `${config.id} ${period.name}: every target failed: ${failed.map((f) => `${f.target}: ${f.status === 'failed' ? f.reason : ''}`).join('; ')}`,
       'AllTargetsFailed',
     );
   }
-  return { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
+  return result;
 }

@@ -8,6 +8,8 @@ export interface PollTiming {
   maxMs: number;
   /** A run still running after this fails the target. */
   deadlineMs: number;
+  /** First recheck of data availability; doubles up to the configuration's `wait_for_data.recheck`. */
+  dataFirstRecheckMs: number;
 }
 
 export const defaultPollTiming: PollTiming = {
@@ -15,4 +17,5 @@ export const defaultPollTiming: PollTiming = {
   factor: 1.5,
   maxMs: 60_000,
   deadlineMs: 24 * 60 * 60 * 1000,
+  dataFirstRecheckMs: 60_000,
 };

@@ -5,11 +5,16 @@
 import type { Period } from '../config/period.js';
 import type { ReportConfig } from '../config/schema.js';
 import type { ReportTarget } from '../config/targets.js';
+import type { PollTiming } from './timing.js';
 
 export interface ReportWorkflowInput {
   config: ReportConfig;
   /** A named period (`2025-10`); omitted = the period before the scheduled (or start) time. */
   period?: string;
+  /** Run targets again even when their file is already archived. */
+  force?: boolean;
+  /** Test and demo knobs for how often to check; production uses the defaults. */
+  timing?: Partial<PollTiming>;
 }
 
 /** One ReportRun's work: one configuration, one period, one target. */
@@ -27,6 +32,8 @@ export interface ReportJob {
   compress: boolean;
   /** `report/<config>/<period>/<target>`: the workflow id and the root of the idempotency key. */
   businessKey: string;
+  /** How long to wait for Stripe to have data for the whole period, and the longest recheck interval. */
+  waitForData: { deadlineMs: number; recheckMs: number };
 }
 
 export interface ArchivedFile {
@@ -40,6 +47,7 @@ export interface ArchivedFile {
 
 export type TargetOutcome =
   | { target: string; status: 'archived'; runId: string; file: ArchivedFile }
+  | { target: string; status: 'skipped'; reason: string }
   | { target: string; status: 'failed'; reason: string; runId?: string };
 
 export interface ReportWorkflowResult {
@@ -50,7 +58,15 @@ export interface ReportWorkflowResult {
 }
 
 /** Where a reportRunWorkflow is, for queries, `reports run --wait` and the UI. */
-export type RunStage = 'validating' | 'creating' | 'running' | 'downloading' | 'archiving' | 'archived' | 'failed';
+export type RunStage =
+  | 'validating'
+  | 'waiting_for_data'
+  | 'creating'
+  | 'running'
+  | 'downloading'
+  | 'archiving'
+  | 'archived'
+  | 'failed';
 
 export interface RunProgress {
   stage: RunStage;

@@ -117,13 +117,16 @@ describe('one report, end to end', () => {
     expect(readFileSync(outcome.file.location, 'utf8')).toContain('balance_transaction_id');
   });
 
-  it('running the same period again creates no second ReportRun', async () => {
+  it('running an archived period again skips it and creates no second ReportRun; --force runs it again', async () => {
     const cfg = config({});
     await run(cfg, '2025-09');
     const before = emulator.counters().runsCreated;
-    const again = await startReport(client, cfg, '2025-09', { taskQueue: temporal.taskQueue }).catch((e: Error) => e);
-    expect(again).toBeInstanceOf(Error);
+    const again = await run(cfg, '2025-09');
+    expect(again.outcomes).toEqual([{ target: 'self', status: 'skipped', reason: expect.stringContaining('already archived') }]);
     expect(emulator.counters().runsCreated).toBe(before);
+    const forced = await (await startReport(client, cfg, '2025-09', { taskQueue: temporal.taskQueue, force: true, timing: { initialMs: 200 } })).result();
+    expect(forced.outcomes[0]?.status).toBe('archived');
+    expect(emulator.counters().runsCreated).toBe(before + 1);
   });
 
   it('a zip result (compress) is archived as .zip', async () => {
@@ -145,10 +148,17 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     expect(emulator.counters().runsCreated).toBe(before);
   });
 
-  it('a period beyond the data Stripe has names the parameter and the value', async () => {
+  it('a period that has not ended is refused by name', async () => {
     const before = emulator.counters().runsCreated;
     const message = await failure(config({ period: 'year' }), '2099');
-    expect(message).toMatch(/interval_end = "2100-01-01T00:00:00.000Z" is after/);
+    expect(message).toMatch(/period 2099 has not ended yet/);
+    expect(emulator.counters().runsCreated).toBe(before);
+  });
+
+  it('a period before the data Stripe has names the parameter and the value', async () => {
+    const before = emulator.counters().runsCreated;
+    const message = await failure(config({ period: 'year' }), '2012');
+    expect(message).toMatch(/interval_start = "2012-01-01T00:00:00.000Z" is before/);
     expect(emulator.counters().runsCreated).toBe(before);
   });
 

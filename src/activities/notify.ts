@@ -1,0 +1,34 @@
+/**
+ * Tells people how a firing went: POSTs a JSON summary to the webhook the configuration names
+ * (Slack-compatible `text`, plus the structured result). The URL is a `${ENV}` reference resolved
+ * here in the worker, so the secret URL never enters workflow history.
+ */
+import { request } from 'undici';
+import { InvalidInputError, StripeApiError } from '../stripe/errors.js';
+import type { ReportWorkflowResult } from '../workflows/types.js';
+
+export function summaryText(result: ReportWorkflowResult): string {
+  const count = (s: string) => result.outcomes.filter((o) => o.status === s).length;
+  const lines = [
+    `${result.config} ${result.period}: ${count('archived')} archived, ${count('skipped')} skipped, ${count('failed')} failed`,
+    ...result.outcomes.filter((o) => o.status === 'failed').map((o) => `  failed ${o.target}: ${o.status === 'failed' ? o.reason : ''}`),
+  ];
+  return lines.join('\n');
+}
+
+export function createNotifyActivities(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    async notifyOutcome(webhookRef: string, result: ReportWorkflowResult): Promise<void> {
+      const name = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(webhookRef)?.[1];
+      const url = name ? env[name] : undefined;
+      if (!url) throw new InvalidInputError(`notify.webhook_url: environment variable ${name ?? webhookRef} is not set`);
+      const res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: summaryText(result), result }),
+      });
+      await res.body.dump();
+      if (res.statusCode >= 300) throw new StripeApiError(`notification webhook answered ${res.statusCode}`);
+    },
+  };
+}
