@@ -5,6 +5,10 @@
  *
  * Secrets never live here: a configuration names the environment variable that holds the key
  * (`key_env`) and writes other secrets as `${ENV_NAME}` references, resolved by the worker.
+ *
+ * Messages: a regex or min/max message here is the fix ("use …"); custom issues carry their
+ * problem as `message` ({value} stands for the value) and the fix as `params.fix`. src/config/explain-issue.ts turns both into
+ * the problem people read, with the value.
  */
 import { CronExpressionParser } from 'cron-parser';
 import { IANAZone } from 'luxon';
@@ -15,26 +19,60 @@ const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" and "_" (at most 63 characters), e.g. monthly-balance');
 
-const accountId = z.string().regex(/^acct_[A-Za-z0-9]+$/, 'an account id looks like acct_1A2b3C');
+const accountId = z.string().regex(/^acct_[A-Za-z0-9]+$/, 'write an account id such as acct_1A2b3C');
 
-const duration = z.string().regex(durationPattern, 'a duration such as 30s, 15m, 6h or 3d');
+const duration = z.string().regex(durationPattern, 'write a duration such as 30s, 15m, 6h or 3d');
 
 const envReference = z
   .string()
-  .regex(/^\$\{[A-Z_][A-Z0-9_]*\}$/, 'write secrets as an environment reference, e.g. ${SLACK_WEBHOOK_URL}');
+  .regex(/^\$\{[A-Z_][A-Z0-9_]*\}$/, 'put the value in an environment variable and write a reference to it, e.g. ${SLACK_WEBHOOK_URL}');
 
-export const TargetSchema = z.union([
-  z.object({ account: accountId }).strict(),
-  z.object({ connected_account: accountId, platform: accountId.optional() }).strict(),
-  z.object({ organization: z.enum(['concatenated', 'aggregated']) }).strict(),
-]);
+export const TargetSchema = z
+  .union([
+    z.object({ account: accountId.describe('An account of the organization the key belongs to (Stripe-Context).') }).strict(),
+    z
+      .object({
+        connected_account: accountId.describe('A connected account: sent as the report parameter connected_account.'),
+        platform: accountId.optional().describe('The platform account, sent as Stripe-Context (organization keys).'),
+      })
+      .strict(),
+    z
+      .object({ organization: z.enum(['concatenated', 'aggregated']).describe('Organization-wide: one report per account joined, or one aggregated report.') })
+      .strict(),
+  ])
+  .describe('One of: { account }, { connected_account, platform? }, { organization }.');
 
 export const PeriodUnitSchema = z.enum(['day', 'week', 'month', 'quarter', 'year']);
+
+/** Every number a calendar field names ("1-5", "1,15", "0/15"), or undefined for "*". */
+export function calendarValues(value: number | string, min: number, max: number): number[] | undefined {
+  if (typeof value === 'number') return [value];
+  if (value === '*') return undefined;
+  return value.split(',').flatMap((part) => {
+    const [range, step] = part.split('/');
+    const [from, to] = range!.split('-').map(Number);
+    const last = to ?? (step ? max : from!);
+    // A reversed or huge range: its ends are enough to check the bounds.
+    if (last < from! || last - from! > 100) return [from!, last];
+    const values: number[] = [];
+    for (let v = from!; v <= last; v += Math.max(1, Number(step ?? 1))) values.push(v);
+    return values;
+  });
+}
 
 /** Calendar fields as Temporal takes them; numbers, or ranges like "1-5". */
 const calendarField = (name: string, min: number, max: number) =>
   z
-    .union([z.number().int().min(min).max(max), z.string().regex(/^\d+(-\d+)?(\/\d+)?(,\d+(-\d+)?)*$|^\*$/)])
+    .union([
+      z.number().int().min(min, `use ${min}-${max}`).max(max, `use ${min}-${max}`),
+      z
+        .string()
+        .regex(/^\d+(-\d+)?(\/\d+)?(,\d+(-\d+)?)*$|^\*$/, `use a number ${min}-${max}, a range like "${min}-${min + 4}", a list like "${min},${min + 2}" or "*"`)
+        .refine((v) => (calendarValues(v, min, max) ?? []).every((n) => n >= min && n <= max), {
+          message: `{value} is outside ${min}-${max} for ${name}`,
+          params: { fix: `use ${min}-${max}` },
+        }),
+    ])
     .describe(`${name}, ${min}-${max}`);
 
 const CalendarSchema = z
@@ -45,83 +83,113 @@ const CalendarSchema = z
     month: calendarField('month', 1, 12).optional(),
     day_of_week: calendarField('day of week (0 = Sunday)', 0, 6).optional(),
   })
-  .strict();
+  .strict()
+  .describe('Fires at these calendar fields, in `timezone`; omitted day/month fields mean every.');
+
+const longestMonth = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 export const ScheduleSchema = z
   .object({
-    /** Five-field cron, in `timezone`. Either this or `calendar`. */
     cron: z
       .string()
       .superRefine((expr, ctx) => {
         if (expr.trim().split(/\s+/).length !== 5) {
-          ctx.addIssue({ code: 'custom', message: `cron "${expr}" needs exactly 5 fields: minute hour day-of-month month day-of-week` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `cron "${expr}" has ${expr.trim().split(/\s+/).length} fields, not 5`,
+            params: { fix: 'write 5 fields: minute hour day-of-month month day-of-week, e.g. "0 6 2 * *" (no seconds, no year)' },
+          });
           return;
         }
         try {
           CronExpressionParser.parse(expr);
         } catch (err) {
-          ctx.addIssue({ code: 'custom', message: `cron "${expr}": ${(err as Error).message}` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `cron "${expr}": ${(err as Error).message}`,
+            params: { fix: 'fields are minute 0-59, hour 0-23, day-of-month 1-31, month 1-12, day-of-week 0-6, e.g. "0 6 2 * *"' },
+          });
         }
       })
-      .optional(),
+      .optional()
+      .describe('Five-field cron, in `timezone`. Either this or `calendar`.'),
     calendar: CalendarSchema.optional(),
     timezone: z
       .string()
-      .refine((tz) => IANAZone.isValidZone(tz), { message: 'unknown timezone; use an IANA name such as Europe/London' })
-      .default('UTC'),
-    /** Random delay added to each firing, so many configurations do not hit Stripe at once. */
-    jitter: duration.optional(),
+      .refine((tz) => IANAZone.isValidZone(tz), { message: 'unknown timezone {value}', params: { fix: 'use an IANA name such as Europe/London' } })
+      .default('UTC')
+      .describe('IANA timezone of the schedule and of the periods, e.g. Europe/London.'),
+    jitter: duration.optional().describe('Random delay added to each firing, so many configurations do not hit Stripe at once.'),
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.cron && s.calendar) ctx.addIssue({ code: 'custom', message: 'give either cron or calendar, not both' });
-    if (s.calendar?.day_of_month !== undefined && s.calendar.month !== undefined) {
-      const day = Number(s.calendar.day_of_month);
-      const month = Number(s.calendar.month);
-      const longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-      if (Number.isInteger(day) && longest !== undefined && day > longest) {
-        ctx.addIssue({ code: 'custom', path: ['calendar', 'day_of_month'], message: `month ${month} never has a day ${day}` });
+    if (s.cron && s.calendar) {
+      ctx.addIssue({ code: 'custom', message: 'has both cron and calendar', params: { fix: 'keep one of them' } });
+    }
+    const days = s.calendar?.day_of_month === undefined ? undefined : calendarValues(s.calendar.day_of_month, 1, 31);
+    const months = s.calendar?.month === undefined ? undefined : calendarValues(s.calendar.month, 1, 12);
+    if (days && months) {
+      // Temporal would accept it and never fire: refuse a day no listed month has.
+      const longest = Math.max(...months.map((m) => longestMonth[m - 1] ?? 0));
+      if (Math.min(...days) > longest) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['calendar', 'day_of_month'],
+          message: `month ${s.calendar!.month} never has a day ${s.calendar!.day_of_month}`,
+          params: { fix: `use a day of month up to ${longest}` },
+        });
       }
     }
-  });
+  })
+  .describe('When the report runs: `cron` or `calendar`, in `timezone`.');
 
-export const PeriodSchema = z.union([
-  PeriodUnitSchema,
-  z
-    .object({
-      unit: PeriodUnitSchema,
-      /** -1 = the previous complete period (default), -2 = the one before it. */
-      offset: z.number().int().max(-1, 'offset must be -1 or less: a period still in progress has no final report').default(-1),
-    })
-    .strict(),
-]);
+export const PeriodSchema = z
+  .union([
+    PeriodUnitSchema,
+    z
+      .object({
+        unit: PeriodUnitSchema,
+        /** -1 = the previous complete period (default), -2 = the one before it. */
+        offset: z
+          .number()
+          .int()
+          .max(-1, 'use -1 (the last complete period) or less: a period still in progress has no final report')
+          .default(-1)
+          .describe('-1 = the last complete period, -2 = the one before it.'),
+      })
+      .strict(),
+  ])
+  .describe('The period each run covers: day, week, month, quarter or year, or { unit, offset }.');
 
 export const ReportConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    id,
+    id: id.describe('Defaults to the file name. Lowercase letters, digits, "-" and "_".'),
     description: z.string().optional(),
-    /** v2: Reports API (`/v2/reporting`); v1: Reporting API (`/v1/reporting`). */
-    api: z.enum(['v2', 'v1']).default('v2'),
-    /** A v2 Report template id or a v1 report_type. */
-    report: z.string().min(1, 'name the report: a v2 template id or a v1 report_type'),
-    mode: z.enum(['live', 'sandbox']),
-    /** The environment variable holding the secret key for this configuration. */
+    api: z.enum(['v2', 'v1']).default('v2').describe('v2: Reports API (/v2/reporting); v1: Reporting API (/v1/reporting).'),
+    report: z.string().min(1, 'name the report: a v2 template id or a v1 report_type').describe('A v2 Report template id or a v1 report_type.'),
+    mode: z.enum(['live', 'sandbox']).describe('live or sandbox; a key of the other mode is refused before any call.'),
     key_env: z
       .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. STRIPE_SECRET_KEY')
-      .default('STRIPE_SECRET_KEY'),
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'name an environment variable in capitals, e.g. STRIPE_SECRET_KEY')
+      .default('STRIPE_SECRET_KEY')
+      .describe('The environment variable holding the secret key (never the key itself).'),
     schedule: ScheduleSchema.default({ timezone: 'UTC' }),
-    /** Each firing reports on a complete period before the scheduled time, in the schedule's timezone. */
     period: PeriodSchema.default('month'),
-    /** How long to wait for Stripe to have data for the whole period before giving up. */
     wait_for_data: z
       .object({ deadline: duration.default('72h'), recheck: duration.default('30m') })
       .strict()
-      .default({ deadline: '72h', recheck: '30m' }),
-    /** Report parameters besides the interval, which comes from the period. */
-    parameters: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
-    targets: z.array(TargetSchema).min(1, 'list at least one target, or leave targets out for the key\'s own account').optional(),
+      .default({ deadline: '72h', recheck: '30m' })
+      .describe('How long to wait for Stripe to have data for the whole period before giving up.'),
+    parameters: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]))
+      .default({})
+      .describe('Report parameters besides the interval, which comes from the period.'),
+    targets: z
+      .array(TargetSchema)
+      .min(1, "list at least one target, or leave targets out for the key's own account")
+      .optional()
+      .describe("Accounts to report on; omitted = the key's own account."),
     result: z.object({ compress: z.boolean().default(false) }).strict().default({ compress: false }),
     archive: z
       .object({ backend: z.enum(['filesystem']).default('filesystem') })
@@ -138,8 +206,15 @@ export const ReportConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.parameters.interval_start !== undefined || c.parameters.interval_end !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['parameters'], message: 'interval_start and interval_end come from the period; remove them' });
+    for (const name of ['interval_start', 'interval_end']) {
+      if (c.parameters[name] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['parameters', name],
+          message: `${name} comes from the period`,
+          params: { fix: `remove it; choose the span with period: (and reports run --period for one-off runs)` },
+        });
+      }
     }
   });
 

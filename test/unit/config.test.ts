@@ -24,14 +24,14 @@ describe('configuration files', () => {
   it.each([
     ['report: [unclosed\n', '(yaml): Flow sequence'],
     ['mode: sandbox\n', 'report:'],
-    ['report: r\nmode: prod\n', 'mode: Invalid option'],
+    ['report: r\nmode: prod\n', 'mode: "prod" is not one of live, sandbox'],
     ['report: r\nmode: sandbox\ncolour: red\n', 'x.yaml:3: colour: unknown field'],
     ['report: r\nmode: sandbox\nkey_env: sk_test_abcdef123456\n', 'key_env: holds a literal secret'],
     ['report: r\nmode: sandbox\nparameters:\n  note: "whsec_abc123"\n', 'parameters.note: holds a literal secret'],
     ['report: r\nmode: sandbox\nschedule:\n  timezone: Mars/Base\n', 'schedule.timezone: unknown timezone'],
     ['report: r\nmode: sandbox\nperiod: fortnight\n', 'period:'],
     ['report: r\nmode: sandbox\ntargets:\n  - account: bob\n', 'targets.0.account'],
-    ['- a\n- b\n', '(file): expected a mapping'],
+    ['- a\n- b\n', '(file): the file is a list'],
   ])('%j is refused with %j', (text, expected) => {
     const found = problems(text);
     expect(found.join('\n')).toContain(expected);
