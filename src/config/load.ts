@@ -84,7 +84,7 @@ export function parseConfig(text: string, file: string): LoadResult {
     ok: false,
     file,
     problems: problems
-      .map((p) => ({ ...p, message: safe(p.message), fix: safe(p.fix) }))
+      .map((p) => ({ ...p, field: safe(p.field), message: safe(p.message), fix: safe(p.fix) }))
       .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)),
   });
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
