@@ -1,38 +1,72 @@
 /**
- * The `reports` command. Each subcommand is a thin shell over the modules that do the work.
+ * The `reports` command. Each subcommand is a thin shell over a module in src/cli/ that does
+ * the work and returns an exit code.
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import path from 'node:path';
-import { formatProblem, loadConfigDir, loadConfigFile } from './config/load.js';
-import { parsePeriod, periodForConfig } from './config/period.js';
-import { targetsOf } from './config/targets.js';
+import { backfillCommand } from './cli/backfill-command.js';
+import { runCommand } from './cli/run-command.js';
+import { statusCommand } from './cli/status-command.js';
 import { startEmulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
-import { startReport } from './temporal/start-report.js';
-import { businessKey } from './workflows/business-key.js';
 
-function port(value: string): number {
+const out = (line: string) => console.log(line);
+
+function wholeNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${value} is not a port number`);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${value} is not a whole number`);
   return n;
+}
+
+/** Runs a subcommand and turns its result or error into the exit code. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | number) {
+  return async (...args: A) => {
+    try {
+      process.exitCode = await fn(...args);
+    } catch (err) {
+      console.error(`reports: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  };
 }
 
 const program = new Command('reports').description('Stripe financial reports on a schedule, on Temporal');
 
 program
+  .command('run <config>')
+  .description('run a configuration now: the same firing its schedule or Trigger in the Temporal UI starts')
+  .option('--period <P>', 'period: 2025-10, 2025-W41, 2025-10-14, 2025-Q3 or 2025 (default: the previous one)')
+  .option('--wait', 'follow it: progress per target, then a summary table')
+  .option('--dry-run', 'print the plan (period, UTC interval, targets, parameters) and start nothing')
+  .option('--force', 'run targets again even if their file is archived')
+  .action(action((name: string, opts: { period?: string; wait?: boolean; dryRun?: boolean; force?: boolean }) => runCommand(readSettings(), name, opts, out)));
+
+program
+  .command('backfill <config>')
+  .description('one firing per period from --from to --to (both included); archived periods are skipped')
+  .requiredOption('--from <P>', 'first period')
+  .requiredOption('--to <P>', 'last period')
+  .option('--force', 'run archived periods again')
+  .option('--concurrency <n>', 'firings in flight at once', wholeNumber, 4)
+  .action(action((name: string, opts: { from: string; to: string; force?: boolean; concurrency: number }) => backfillCommand(readSettings(), name, opts, out)));
+
+program
+  .command('status [config]')
+  .description('recent and running periods with their state, from Temporal')
+  .action(action((configId?: string) => statusCommand(readSettings(), configId, out)));
+
+program
   .command('emulator')
   .description('run the Stripe reporting emulator alone (for demos and for pointing other tools at it)')
-  .option('--port <n>', 'port to listen on', port, 12111)
-  .option('--processing-ms <n>', 'how long a ReportRun stays running', (v) => Number(v), 3000)
-  .option('--webhook-url <url>', 'where to POST signed events')
+  .option('--port <n>', 'port to listen on', wholeNumber, 12111)
+  .option('--processing-ms <n>', 'how long a ReportRun stays running', wholeNumber, 3000)
+  .option('--webhook-url <url>', 'where to POST signed events (secret from STRIPE_WEBHOOK_SECRET)')
   .action(async (opts: { port: number; processingMs: number; webhookUrl?: string }) => {
     const emulator = await startEmulator({
       port: opts.port,
       processingMs: opts.processingMs,
       webhookUrl: opts.webhookUrl,
       webhookSecret: process.env.STRIPE_WEBHOOK_SECRET,
-      log: (line) => console.log(`[emulator] ${line}`),
+      log: (line: string) => console.log(`[emulator] ${line}`),
     });
     console.log(`Stripe emulator listening at ${emulator.url} (Ctrl-C to stop)`);
     const stop = () => void emulator.close().then(() => process.exit(0));
@@ -40,68 +74,4 @@ program
     process.on('SIGTERM', stop);
   });
 
-program
-  .command('validate [files...]')
-  .description('check configuration files; prints every problem with file, line and field')
-  .action((files: string[]) => {
-    const settings = readSettings();
-    const results = files.length > 0 ? files.map((f) => loadConfigFile(path.resolve(f))) : loadConfigDir(settings.schedulesDir);
-    let bad = 0;
-    for (const r of results) {
-      if (r.ok) console.log(`ok    ${r.file} (${r.config.id})`);
-      else {
-        bad++;
-        for (const p of r.problems) console.log(`error ${formatProblem(p)}`);
-      }
-    }
-    if (bad > 0) process.exitCode = 1;
-  });
-
-program
-  .command('run <config>')
-  .description('run one configuration now for a period (default: the previous one in its timezone)')
-  .option('--period <P>', 'period: 2025-10, 2025-W41, 2025-10-14, 2025-Q3 or 2025')
-  .option('--wait', 'wait for the result and print it per target')
-  .option('--dry-run', 'print the plan and start nothing')
-  .action(async (configName: string, opts: { period?: string; wait?: boolean; dryRun?: boolean }) => {
-    const settings = readSettings();
-    const file = configName.endsWith('.yaml') ? path.resolve(configName) : path.join(settings.schedulesDir, `${configName}.yaml`);
-    const loaded = loadConfigFile(file);
-    if (!loaded.ok) {
-      for (const p of loaded.problems) console.error(`error ${formatProblem(p)}`);
-      process.exitCode = 1;
-      return;
-    }
-    const { config } = loaded;
-    const tz = config.schedule.timezone;
-    const period = opts.period ? parsePeriod(opts.period, tz) : periodForConfig(config, new Date());
-    console.log(`${config.id}: period ${period.name} (${tz}) = ${period.start} to ${period.end} UTC`);
-    console.log(`targets: ${targetsOf(config).map((t) => t.id).join(', ')}`);
-    if (opts.dryRun) return;
-    const connection = await Connection.connect({ address: settings.temporalAddress ?? `localhost:${settings.temporalPort}` });
-    const client = new Client({ connection, namespace: settings.temporalNamespace });
-    try {
-      let handle;
-      try {
-        handle = await startReport(client, config, period.name, { taskQueue: settings.taskQueue });
-        console.log(`started workflow ${handle.workflowId}`);
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        handle = client.workflow.getHandle(businessKey(config.id, period.name));
-        console.log(`workflow ${handle.workflowId} already exists (running or done); not started again`);
-      }
-      if (opts.wait) {
-        const result = (await handle.result()) as import('./workflows/types.js').ReportWorkflowResult;
-        for (const o of result.outcomes) {
-          console.log(o.status === 'archived' ? `archived ${o.target}: ${o.file.location}` : `failed   ${o.target}: ${o.reason}`);
-        }
-      }
-    } finally {
-      await connection.close();
-    }
-  });
-
-program.parseAsync().catch((err: unknown) => {
-  console.error(`reports: ${(err as Error).message}`);
-  process.exit(1);
-});
+await program.parseAsync();

@@ -9,6 +9,7 @@ import {
   executeChild,
   log,
   proxyActivities,
+  upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -74,6 +75,11 @@ function jobFor(config: ReportConfig, period: Period, target: ReportTarget): Rep
 export async function reportWorkflow(input: ReportWorkflowInput): Promise<ReportWorkflowResult> {
   const { config } = input;
   const period = settlePeriod(input);
+  // Scheduled firings learn their period only here: make it searchable (`reports status`, UI).
+  upsertSearchAttributes([
+    { key: ReportConfigAttribute, value: config.id },
+    { key: ReportPeriodAttribute, value: period.name },
+  ]);
   const targets = targetsOf(config);
   const ext = config.result.compress ? 'zip' : 'csv';
   const archived = input.force

@@ -1,0 +1,76 @@
+/**
+ * `reports run <config> [--period P] [--wait] [--dry-run] [--force]`: the same firing the
+ * schedule (or Trigger in the Temporal UI) starts, for a named period or the previous one.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { parsePeriod, periodForConfig, type Period } from '../config/period.js';
+import type { ReportConfig } from '../config/schema.js';
+import { targetsOf } from '../config/targets.js';
+import type { Settings } from '../settings.js';
+import { startReport } from '../temporal/start-report.js';
+import { watchFiring } from '../temporal/watch.js';
+import { businessKey } from '../workflows/business-key.js';
+import type { ReportWorkflowResult } from '../workflows/types.js';
+import { loadNamedConfig, withClient } from './connect.js';
+import { table } from './table.js';
+
+export interface RunOptions {
+  period?: string;
+  wait?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+export function plan(config: ReportConfig, period: Period): string {
+  const lines = [
+    `configuration  ${config.id} (${config.api} ${config.report}, ${config.mode})`,
+    `period         ${period.name} in ${period.timezone}`,
+    `interval (UTC) ${period.start} to ${period.end} (end exclusive)`,
+    `targets        ${targetsOf(config).map((t) => t.id).join(', ')}`,
+    `parameters     ${JSON.stringify({ ...config.parameters, interval_start: period.start, interval_end: period.end })}`,
+  ];
+  return lines.join('\n');
+}
+
+export function outcomeTable(result: ReportWorkflowResult): string {
+  return table(
+    ['target', 'outcome', 'detail'],
+    result.outcomes.map((o) => [o.target, o.status, o.status === 'archived' ? `${o.file.location} (${o.file.size} bytes)` : o.reason]),
+  );
+}
+
+export async function runCommand(settings: Settings, name: string, opts: RunOptions, out: (line: string) => void): Promise<number> {
+  const config = loadNamedConfig(settings, name);
+  const period = opts.period ? parsePeriod(opts.period, config.schedule.timezone) : periodForConfig(config, new Date());
+  out(plan(config, period));
+  if (opts.dryRun) {
+    out('dry run: nothing started');
+    return 0;
+  }
+  return withClient(settings, async (client: Client) => {
+    let handle: WorkflowHandle;
+    try {
+      handle = await startReport(client, config, period.name, { taskQueue: settings.taskQueue, force: opts.force });
+      out(`started ${handle.workflowId}`);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      handle = client.workflow.getHandle(businessKey(config.id, period.name));
+      out(`${handle.workflowId} is already running; ${opts.wait ? 'following it' : 'not started again'}`);
+    }
+    if (!opts.wait) return 0;
+    const targets = targetsOf(config).map((t) => ({ id: t.id, workflowId: businessKey(config.id, period.name, t.id) }));
+    let result: ReportWorkflowResult;
+    try {
+      result = await watchFiring(client, handle, targets, (p) =>
+        out(`${new Date().toISOString().slice(11, 19)}  ${p.target.padEnd(28)} ${p.stage.replaceAll('_', ' ')}${p.runId ? ` ${p.runId}` : ''}${p.detail ? ` — ${p.detail}` : ''}`),
+      );
+    } catch (err) {
+      const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+      out(`failed: ${cause}`);
+      return 1;
+    }
+    out('');
+    out(outcomeTable(result));
+    return result.outcomes.some((o) => o.status === 'failed') ? 1 : 0;
+  });
+}
