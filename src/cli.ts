@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { backfillCommand } from './cli/backfill-command.js';
 import { runCommand } from './cli/run-command.js';
+import { validateConfigs } from './config/validate-command.js';
 import { statusCommand } from './cli/status-command.js';
 import { startEmulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
@@ -30,6 +31,11 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | numbe
 }
 
 const program = new Command('reports').description('Stripe financial reports on a schedule, on Temporal');
+
+program
+  .command('validate [paths...]')
+  .description('check configuration files (default: every file in schedules/); prints each problem with file, line, field and fix')
+  .action(action((paths: string[]) => validateConfigs(paths, readSettings().schedulesDir, out)));
 
 program
   .command('run <config>')
