@@ -55,11 +55,20 @@ async function main(): Promise<void> {
   });
   const archive = new FilesystemArchive(settings.archiveDir);
   const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
   const worker = await createReportsWorker({
     connection: nativeConnection,
     namespace: server.namespace,
     taskQueue: settings.taskQueue,
-    deps: { clientFor: stripe.clientFor, archive, stagingDir: settings.stagingDir },
+    deps: {
+      clientFor: stripe.clientFor,
+      keyScopeFor: stripe.keyScopeFor,
+      archive,
+      stagingDir: settings.stagingDir,
+      temporal: client,
+      defaultCapacity: settings.permitCapacity,
+    },
     workflowBundle: await bundleWorkflows(),
   });
   log(`Worker polling task queue ${settings.taskQueue}; archive folder ${archive.describe()}`);
@@ -75,8 +84,6 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 
   const running = worker.run();
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
 
   const loaded = loadConfigDir(settings.schedulesDir);
   for (const r of loaded) if (!r.ok) for (const p of r.problems) log(`skipping ${formatProblem(p)}`);

@@ -28,6 +28,8 @@ export function readSettings() {
     stripeV2Version: process.env.STRIPE_V2_VERSION,
     stripeV1Version: process.env.STRIPE_V1_VERSION,
     emulatorPort: int('STRIPE_EMULATOR_PORT', 12111),
+    /** Running ReportRuns allowed per permit pool when a configuration sets no capacity (Stripe's cap). */
+    permitCapacity: { live: int('REPORTS_PERMITS_LIVE', 500), sandbox: int('REPORTS_PERMITS_SANDBOX', 100) },
     schedulesDir: path.resolve(projectRoot, process.env.REPORTS_SCHEDULES_DIR ?? 'schedules'),
     archiveDir: path.resolve(projectRoot, process.env.REPORTS_ARCHIVE_DIR ?? 'archive'),
     stagingDir: path.resolve(projectRoot, process.env.REPORTS_STAGING_DIR ?? '.data/staging'),

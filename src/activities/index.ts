@@ -3,14 +3,16 @@
  * and `npm start` wire real clients and stores the same way.
  */
 import type { ArchiveStore } from '../archive/store.js';
+import { runningCapHitSignal } from '../workflows/messages.js';
 import { createArchiveActivities } from './archive.js';
 import { createDownloadActivities } from './download.js';
 import { classifyFailures } from './failures.js';
 import { createNotifyActivities } from './notify.js';
+import { createPermitActivities, type PermitDeps } from './permits.js';
 import { createReportRunActivities } from './report-runs.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
-export interface ActivityDeps {
+export interface ActivityDeps extends PermitDeps {
   clientFor: StripeClientFor;
   archive: ArchiveStore;
   /** Local folder for downloads in progress. */
@@ -21,10 +23,13 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return classifyFailures({
-    ...createReportRunActivities(deps.clientFor),
+    ...createReportRunActivities(deps.clientFor, async ({ poolId, holderId }, retryAfterMs) => {
+      await deps.temporal.workflow.getHandle(poolId).signal(runningCapHitSignal, { holderId, retryAfterMs });
+    }),
     ...createDownloadActivities(deps.clientFor, deps.stagingDir),
     ...createArchiveActivities(deps.archive),
     ...createNotifyActivities(deps.env),
+    ...createPermitActivities(deps),
   });
 }
 

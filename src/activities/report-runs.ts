@@ -2,7 +2,7 @@
  * Activities that talk to Stripe about a ReportRun: check the request, create the run, read its
  * status. Both APIs hide behind one shape so the workflow does not care which it is.
  */
-import { InvalidInputError, LivemodeMismatchError, ReportRunFailedError } from '../stripe/errors.js';
+import { InvalidInputError, LivemodeMismatchError, ReportRunFailedError, StripeRateLimitError } from '../stripe/errors.js';
 import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
 import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
 import type { ReportJob } from '../workflows/types.js';
@@ -26,13 +26,24 @@ function checkLivemode(job: ReportJob, livemode: boolean, what: string): void {
   }
 }
 
-export function createReportRunActivities(clientFor: StripeClientFor) {
+/** Told when Stripe answers 429 report_run_rate_limit_exceeded, so the permit pool can back off. */
+export type RunningCapHit = (permit: { poolId: string; holderId: string }, retryAfterMs?: number) => Promise<void>;
+
+export function createReportRunActivities(clientFor: StripeClientFor, onRunningCapHit: RunningCapHit) {
   /**
    * Builds the request for a job against the Report template (v2) or report type (v1), or refuses
    * it before any run exists. Also says until when Stripe has data, so the workflow can wait.
    */
   async function requestFor(job: ReportJob) {
     const client = clientFor(job);
+    if (client.organizationKey) {
+      if (job.target.kind === 'self') {
+        throw new InvalidInputError(`configuration ${job.configId}: an organization key needs targets (account:, connected_account: with platform:, or organization:)`);
+      }
+      if (job.target.kind === 'connected_account' && !job.target.context) {
+        throw new InvalidInputError(`target connected_account ${job.target.connectedAccount}: with an organization key, name its platform (platform: acct_…)`);
+      }
+    }
     if (job.api === 'v2') {
       const template = await client.getReport(job.report, { context: job.target.context });
       checkLivemode(job, template.livemode, `report ${job.report}`);
@@ -61,13 +72,20 @@ export function createReportRunActivities(clientFor: StripeClientFor) {
     },
 
     /** Creates the ReportRun. The idempotency key makes a retried call return the same run. */
-    async createReportRun(job: ReportJob, idempotencyKey: string): Promise<{ runId: string }> {
+    async createReportRun(job: ReportJob, idempotencyKey: string, permit?: { poolId: string; holderId: string }): Promise<{ runId: string }> {
       const { client, request, dataAvailableUntil: until } = await requestFor(job);
       if (until && Date.parse(until) < Date.parse(job.period.end)) {
         throw new InvalidInputError(`Stripe has ${job.report} data only until ${until}, before the end of period ${job.period.name} (${job.period.end})`);
       }
       const opts = { context: request.context, idempotencyKey };
-      const run = request.api === 'v2' ? await client.createReportRun(request.body, opts) : await client.createReportRunV1(request.body, opts);
+      let run;
+      try {
+        run = request.api === 'v2' ? await client.createReportRun(request.body, opts) : await client.createReportRunV1(request.body, opts);
+      } catch (err) {
+        // Someone else is using Stripe's running-report cap: keep the permit, tell the pool to hand out fewer.
+        if (err instanceof StripeRateLimitError && err.isRunningCap && permit) await onRunningCapHit(permit, err.retryAfterMs).catch(() => undefined);
+        throw err;
+      }
       checkLivemode(job, run.livemode, `run ${run.id}`);
       return { runId: run.id };
     },

@@ -3,6 +3,7 @@
  * environment variable the configuration names: it never travels through Temporal. In demo mode
  * every configuration uses a generated key of its own mode against the emulator.
  */
+import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../stripe/errors.js';
 import { StripeClient, type StripeClientOptions } from '../stripe/client.js';
 import { assertKeyMode, type Mode } from '../stripe/keys.js';
@@ -13,15 +14,28 @@ export interface StripeClientsOptions extends Omit<StripeClientOptions, 'apiKey'
   env?: NodeJS.ProcessEnv;
 }
 
-export type StripeClientFor = (job: { keyEnv: string; mode: Mode; configId: string }) => StripeClient;
+type KeyedJob = { keyEnv: string; mode: Mode; configId: string };
+export type StripeClientFor = (job: KeyedJob) => StripeClient;
+/** A stable, non-secret name for the job's key: `key-<12 hex of its sha256>`. */
+export type KeyScopeFor = (job: KeyedJob) => string;
 
-export function createStripeClients(options: StripeClientsOptions): { clientFor: StripeClientFor; close(): Promise<void> } {
+export interface StripeClients {
+  clientFor: StripeClientFor;
+  keyScopeFor: KeyScopeFor;
+  close(): Promise<void>;
+}
+
+export function createStripeClients(options: StripeClientsOptions): StripeClients {
   const clients = new Map<string, StripeClient>();
   const env = options.env ?? process.env;
-  const clientFor: StripeClientFor = ({ keyEnv, mode, configId }) => {
+  const keyFor = ({ keyEnv, mode, configId }: KeyedJob): string => {
     const key = options.demoKeys ? options.demoKeys[mode] : env[keyEnv];
     if (!key) throw new InvalidInputError(`configuration ${configId}: environment variable ${keyEnv} is not set (it must hold the Stripe secret key)`);
     assertKeyMode(key, mode, `configuration ${configId}`);
+    return key;
+  };
+  const clientFor: StripeClientFor = (job) => {
+    const key = keyFor(job);
     let client = clients.get(key);
     if (!client) {
       client = new StripeClient({ ...options, apiKey: key });
@@ -31,6 +45,7 @@ export function createStripeClients(options: StripeClientsOptions): { clientFor:
   };
   return {
     clientFor,
+    keyScopeFor: (job) => `key-${createHash('sha256').update(keyFor(job)).digest('hex').slice(0, 12)}`,
     close: async () => {
       await Promise.all([...clients.values()].map((c) => c.close()));
     },

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { redactSecrets } from '../stripe/keys.js';
 import { explainIssues, show } from './explain-issue.js';
+import { expandTargets } from './targets-from.js';
 import { ReportConfigSchema, type ReportConfig } from './schema.js';
 
 export interface ConfigProblem {
@@ -138,7 +139,9 @@ export function parseConfig(text: string, file: string): LoadResult {
     }
   }
   if (problems.length > 0 || !parsed.success) return fail(problems);
-  return { ok: true, config: parsed.data, file };
+  const expanded = expandTargets(parsed.data, file);
+  if (expanded.problems.length > 0) return fail(expanded.problems);
+  return { ok: true, config: expanded.config, file };
 }
 
 export function loadConfigFile(file: string): LoadResult {

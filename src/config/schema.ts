@@ -190,6 +190,33 @@ export const ReportConfigSchema = z
       .min(1, "list at least one target, or leave targets out for the key's own account")
       .optional()
       .describe("Accounts to report on; omitted = the key's own account."),
+    targets_from: z
+      .object({
+        file: z.string().min(1).optional().describe('A text file, one account id per line (# comments); relative to this file.'),
+        env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'name an environment variable in capitals, e.g. REPORT_ACCOUNTS').optional(),
+        as: z.enum(['account', 'connected_account']).default('account'),
+        platform: z.string().regex(/^acct_[A-Za-z0-9]+$/, 'an account id looks like acct_1A2b3C').optional(),
+      })
+      .strict()
+      .superRefine((t, ctx) => {
+        if (!t.file === !t.env) ctx.addIssue({ code: 'custom', message: 'give exactly one of file or env', params: { fix: 'targets_from: { file: accounts.txt } or { env: REPORT_ACCOUNTS }' } });
+        if (t.platform && t.as !== 'connected_account') ctx.addIssue({ code: 'custom', path: ['platform'], message: 'platform is only for connected accounts', params: { fix: 'add as: connected_account, or remove platform' } });
+      })
+      .optional()
+      .describe('Many accounts from a file or an environment variable; added to targets.'),
+    max_failed_targets: z
+      .union([z.number().int().min(0), z.string().regex(/^(100|\d{1,2})%$/, 'a count such as 3, or a share such as 10%')])
+      .optional()
+      .describe('The firing fails when more targets than this fail (default: only when every target failed).'),
+    permits: z
+      .object({
+        pool: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a pool name: lowercase letters, digits, "-" and "_"').optional()
+          .describe('Share a named pool across keys (default: one pool per key).'),
+        capacity: z.number().int().min(1, 'a capacity of at least 1').optional()
+          .describe('Running ReportRuns allowed at once in the pool (default 500 live, 100 sandbox); leave headroom for other integrations.'),
+      })
+      .strict()
+      .default({}),
     result: z.object({ compress: z.boolean().default(false) }).strict().default({ compress: false }),
     archive: z
       .object({ backend: z.enum(['filesystem']).default('filesystem') })
@@ -206,6 +233,21 @@ export const ReportConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.parameters.organization_report_granularity !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parameters', 'organization_report_granularity'],
+        message: 'organization_report_granularity comes from the target',
+        params: { fix: 'remove it; list - organization: concatenated or - organization: aggregated under targets' },
+      });
+    }
+    const seen = new Map<string, number>();
+    for (const [i, t] of (c.targets ?? []).entries()) {
+      const key = JSON.stringify(t);
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['targets', i], message: `duplicates targets[${seen.get(key)}]`, params: { fix: 'list each target once' } });
+      } else seen.set(key, i);
+    }
     for (const name of ['interval_start', 'interval_end']) {
       if (c.parameters[name] !== undefined) {
         ctx.addIssue({

@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { errorFromResponse, ReportsError, StripeApiError } from './errors.js';
-import { redactSecrets } from './keys.js';
+import { isOrganizationKey, redactSecrets } from './keys.js';
 import type {
   CreateReportRunV1,
   CreateReportRunV2,
@@ -43,6 +43,8 @@ type Body = { kind: 'json'; value: unknown } | { kind: 'form'; value: URLSearchP
 
 export class StripeClient {
   readonly baseUrl: string;
+  /** An organization key (`sk_org_…`) acts on accounts named by Stripe-Context. */
+  readonly organizationKey: boolean;
   private readonly apiKey: string;
   private readonly v2Prefix: string;
   private readonly v2Version: string;
@@ -52,6 +54,7 @@ export class StripeClient {
 
   constructor(options: StripeClientOptions) {
     this.apiKey = options.apiKey;
+    this.organizationKey = isOrganizationKey(options.apiKey);
     this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/$/, '');
     this.v2Prefix = options.v2Prefix ?? DEFAULT_V2_PREFIX;
     this.v2Version = options.v2Version ?? DEFAULT_V2_VERSION;

@@ -9,3 +9,36 @@ import type { RunProgress } from './types.js';
 export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string }]>('reportRunEvent');
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+
+// ---- permit pool ------------------------------------------------------------------------------
+
+/** A holder (a reportRunWorkflow, by workflow id) asks for a permit. Idempotent. */
+export interface PermitRequest {
+  holderId: string;
+  /** The capacity the requester's configuration asks for; the pool follows the latest. */
+  capacity: number;
+}
+export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
+/** The holder's run stopped running (or the holder gave up waiting). Idempotent. */
+export const releasePermitSignal = defineSignal<[{ holderId: string }]>('releasePermit');
+/** Sent by the pool to the holder. */
+export const permitGrantedSignal = defineSignal<[{ poolId: string }]>('permitGranted');
+/** Stripe answered 429 report_run_rate_limit_exceeded: someone else uses the cap too. */
+export const runningCapHitSignal = defineSignal<[{ holderId: string; retryAfterMs?: number }]>('runningCapHit');
+
+export interface PermitPoolState {
+  poolId: string;
+  capacity: number;
+  /** Below `capacity` while Stripe keeps answering 429 (others use the cap too). */
+  effectiveCapacity: number;
+  /** Holder workflow id → when it got its permit (ms). */
+  holders: Record<string, number>;
+  /** Holder workflow ids in arrival order. */
+  waiters: string[];
+  /** Until when the lowered capacity holds (ms); 0 = not lowered. */
+  congestedUntil: number;
+  grants: number;
+  reclaimed: number;
+  capHits: number;
+}
+export const poolStateQuery = defineQuery<PermitPoolState>('poolState');

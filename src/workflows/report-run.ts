@@ -6,6 +6,7 @@
 import { ApplicationFailure, condition, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
+import { acquirePermit } from './permits.js';
 import { progressQuery, reportRunEventSignal } from './messages.js';
 import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile, ReportJob, RunProgress } from './types.js';
@@ -38,29 +39,25 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   try {
     await waitForData(job, t, progress);
 
+    progress.stage = 'waiting_for_permit';
+    const permit = await acquirePermit(job);
+
     progress.stage = 'creating';
     // Derived from the business key and this execution: activity retries reuse the same key and
     // get the same ReportRun back; a deliberate re-run of a failed period gets a new one.
     const idempotencyKey = `${job.businessKey}/${workflowInfo().firstExecutionRunId}`;
-    const { runId } = await stripeCalls.createReportRun(job, idempotencyKey);
-    progress.runId = runId;
-
-    progress.stage = 'running';
-    const deadline = Date.now() + t.deadlineMs;
-    let wait = t.initialMs;
+    let runId: string;
     let status: RunStatus;
-    for (;;) {
-      eventArrived = false;
-      status = await stripeCalls.checkReportRun(job, runId);
-      progress.polls++;
-      if (status.status !== 'running') break;
-      if (Date.now() >= deadline) {
-        throw ApplicationFailure.nonRetryable(`ReportRun ${runId} still running after ${Math.round(t.deadlineMs / 60000)} minutes`, 'ReportRunTimeout');
-      }
-      // An event from the webhook relay only cuts the wait short; the check above decides.
-      await condition(() => eventArrived, wait);
-      wait = Math.min(wait * t.factor, t.maxMs);
+    try {
+      ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
+      progress.runId = runId;
+      status = await waitWhileRunning(runId);
+    } finally {
+      // The permit is held from creating the run until it stops running, and released even
+      // when this workflow is cancelled or fails.
+      await permit.release();
     }
+
     if (status.status === 'failed') {
       throw ApplicationFailure.nonRetryable(
         `ReportRun ${runId} failed at Stripe: ${status.errorCode}${status.errorMessage ? `: ${status.errorMessage}` : ''}`,
@@ -78,6 +75,24 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     progress.stage = 'failed';
     progress.detail = rootCauseMessage(err);
     throw err;
+  }
+
+  /** Polls with backoff until the run stops running; an event from the relay cuts a wait short. */
+  async function waitWhileRunning(runId: string): Promise<RunStatus> {
+    progress.stage = 'running';
+    const deadline = Date.now() + t.deadlineMs;
+    let wait = t.initialMs;
+    for (;;) {
+      eventArrived = false;
+      const status = await stripeCalls.checkReportRun(job, runId);
+      progress.polls++;
+      if (status.status !== 'running') return status;
+      if (Date.now() >= deadline) {
+        throw ApplicationFailure.nonRetryable(`ReportRun ${runId} still running after ${Math.round(t.deadlineMs / 60000)} minutes`, 'ReportRunTimeout');
+      }
+      await condition(() => eventArrived, wait);
+      wait = Math.min(wait * t.factor, t.maxMs);
+    }
   }
 }
 

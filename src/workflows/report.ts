@@ -69,6 +69,7 @@ function jobFor(config: ReportConfig, period: Period, target: ReportTarget): Rep
     compress: config.result.compress,
     businessKey: businessKey(config.id, period.name, target.id),
     waitForData: { deadlineMs: durationMs(config.wait_for_data.deadline), recheckMs: durationMs(config.wait_for_data.recheck) },
+    permits: config.permits,
   };
 }
 
@@ -120,11 +121,22 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
     if (wanted) await notifyOutcome(config.notify.webhook_url, result).catch((err) => log.warn(`notification failed: ${rootCauseMessage(err)}`));
   }
   const ran = outcomes.filter((o) => o.status !== 'skipped');
-  if (ran.length > 0 && failed.length === ran.length) {
+  const limit = failureLimit(config, ran.length);
+  if (ran.length > 0 && failed.length > limit) {
+    const which = failed.length === ran.length ? 'every target failed' : `${failed.length} of ${ran.length} targets failed (more than ${limit} allowed)`;
     throw ApplicationFailure.nonRetryable(
-      `${config.id} ${period.name}: every target failed: ${failed.map((f) => `${f.target}: ${f.status === 'failed' ? f.reason : ''}`).join('; ')}`,
-      'AllTargetsFailed',
+      `${config.id} ${period.name}: ${which}: ${failed.map((f) => `${f.target}: ${f.status === 'failed' ? f.reason : ''}`).join('; ')}`,
+      'TargetsFailed',
+      result,
     );
   }
   return result;
+}
+
+/** How many failed targets a firing tolerates: `max_failed_targets`, or all but one. */
+function failureLimit(config: ReportConfig, ran: number): number {
+  const max = config.max_failed_targets;
+  if (max === undefined) return Math.max(0, ran - 1);
+  if (typeof max === 'number') return max;
+  return Math.floor((ran * Number(max.slice(0, -1))) / 100);
 }

@@ -32,6 +32,8 @@ export interface ReportJob {
   compress: boolean;
   /** `report/<config>/<period>/<target>`: the workflow id and the root of the idempotency key. */
   businessKey: string;
+  /** Which permit pool bounds this run, and its capacity (unset: per key, Stripe's cap). */
+  permits: { pool?: string; capacity?: number };
   /** How long to wait for Stripe to have data for the whole period, and the longest recheck interval. */
   waitForData: { deadlineMs: number; recheckMs: number };
 }
@@ -61,6 +63,7 @@ export interface ReportWorkflowResult {
 export type RunStage =
   | 'validating'
   | 'waiting_for_data'
+  | 'waiting_for_permit'
   | 'creating'
   | 'running'
   | 'downloading'

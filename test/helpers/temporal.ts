@@ -10,23 +10,31 @@ export interface TestTemporal {
   client: Client;
   taskQueue: string;
   worker: Worker;
-  /** Runs the worker in the background until `close`. */
+  /** Stops the worker and closes the connections. */
   close(): Promise<void>;
 }
 
-export async function startTestWorker(deps: ActivityDeps): Promise<TestTemporal> {
+/** The deps a test gives; the Temporal client is made here, and each test file gets its own permit pool. */
+export type TestDeps = Omit<ActivityDeps, 'temporal' | 'keyScopeFor' | 'defaultCapacity'> & Partial<Pick<ActivityDeps, 'keyScopeFor' | 'defaultCapacity'>>;
+
+export async function startTestWorker(deps: TestDeps, options: { taskQueue?: string } = {}): Promise<TestTemporal> {
   const address = inject('temporalAddress');
-  const taskQueue = `test-${randomUUID()}`;
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await createReportsWorker({
     connection: nativeConnection,
     taskQueue,
-    deps,
+    deps: {
+      temporal: client,
+      keyScopeFor: () => `test-${taskQueue}`,
+      defaultCapacity: { live: 500, sandbox: 100 },
+      ...deps,
+    },
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
   return {
     client,
     taskQueue,

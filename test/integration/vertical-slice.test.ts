@@ -192,7 +192,7 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     expect(emulator.counters().runsCreated).toBe(before);
     const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
     const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
-    expect(attempts).toEqual([1, 1]); // prepare once, create once
+    expect(attempts).toEqual([1, 1, 1]); // prepare, request a permit, create: each once
   });
 });
 

@@ -1,0 +1,59 @@
+/**
+ * Activities around the permit pool: ask for a permit (signal-with-start, so the pool workflow
+ * exists on first use), report a 429 to the pool, and tell the pool which holders are gone.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Mode } from '../stripe/keys.js';
+import { requestPermitSignal } from '../workflows/messages.js';
+import { newPoolState, poolIdFor } from '../workflows/permit-state.js';
+import type { ReportJob } from '../workflows/types.js';
+import type { KeyScopeFor } from './stripe-clients.js';
+
+export interface PermitDeps {
+  temporal: Client;
+  keyScopeFor: KeyScopeFor;
+  /** Pool capacity when a configuration sets none: Stripe's cap by default (500 live, 100 sandbox). */
+  defaultCapacity: Record<Mode, number>;
+}
+
+export function createPermitActivities(deps: PermitDeps) {
+  const poolOf = (job: ReportJob) => ({
+    poolId: poolIdFor(job.mode, job.permits.pool ?? deps.keyScopeFor(job)),
+    capacity: job.permits.capacity ?? deps.defaultCapacity[job.mode],
+  });
+  return {
+    /** Asks for a permit for `holderId`; the pool answers with a signal to the holder. */
+    async requestPermit(job: ReportJob, holderId: string): Promise<{ poolId: string }> {
+      const { poolId, capacity } = poolOf(job);
+      await deps.temporal.workflow.signalWithStart('permitPoolWorkflow', {
+        workflowId: poolId,
+        taskQueue: Context.current().info.taskQueue,
+        args: [newPoolState(poolId, capacity)],
+        signal: requestPermitSignal,
+        signalArgs: [{ holderId, capacity }],
+      });
+      return { poolId };
+    },
+
+    /** Which of these workflows are no longer running (completed, failed, terminated, timed out, gone). */
+    async closedWorkflows(workflowIds: string[]): Promise<string[]> {
+      const closed: string[] = [];
+      const queue = [...workflowIds];
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          for (let id = queue.shift(); id; id = queue.shift()) {
+            try {
+              const d = await deps.temporal.workflow.getHandle(id).describe();
+              if (d.status.name !== 'RUNNING') closed.push(id);
+            } catch (err) {
+              if (err instanceof WorkflowNotFoundError) closed.push(id);
+              else throw err;
+            }
+          }
+        }),
+      );
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * permitPoolWorkflow: a durable semaphore that keeps running ReportRuns under Stripe's cap
+ * (500 live / 100 sandbox). One long-lived workflow per pool (`permits/<mode>/<scope>`).
+ *
+ * - Holders ask by signal (sent by an activity with signal-with-start, so the pool exists on
+ *   first use); the pool answers with a `permitGranted` signal, first come first served.
+ * - It never hands out more than its (effective) capacity.
+ * - Release is idempotent: an unknown holder is ignored.
+ * - A holder that died, was terminated or timed out is found by a periodic check (an activity
+ *   that describes the holders) and its permit is reclaimed within `reclaimEveryMs`.
+ * - 429 `report_run_rate_limit_exceeded` lowers the effective capacity for a while; it climbs
+ *   back a step at a time once the 429s stop.
+ * - History stays bounded: the pool continues as new, carrying its state, when Temporal
+ *   suggests it or after `maxEvents` events.
+ */
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { ReportActivities } from '../activities/index.js';
+import {
+  permitGrantedSignal,
+  poolStateQuery,
+  releasePermitSignal,
+  requestPermitSignal,
+  runningCapHitSignal,
+  type PermitPoolState,
+} from './messages.js';
+
+export interface PermitPoolOptions {
+  reclaimEveryMs: number;
+  /** How long capacity stays lowered after a 429 (at least Stripe's Retry-After). */
+  congestionMs: number;
+  maxEvents: number;
+}
+
+export const defaultPoolOptions: PermitPoolOptions = { reclaimEveryMs: 30_000, congestionMs: 30_000, maxEvents: 5_000 };
+
+const { closedWorkflows } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumInterval: '30 seconds' },
+});
+
+export async function permitPoolWorkflow(state: PermitPoolState, options: Partial<PermitPoolOptions> = {}): Promise<never> {
+  const o = { ...defaultPoolOptions, ...options };
+  let dirty = true;
+  // Holders that asked again while holding (they restarted waiting): send their grant again.
+  const regrant = new Set<string>();
+  setHandler(poolStateQuery, () => state);
+  setHandler(requestPermitSignal, ({ holderId, capacity }) => {
+    if (capacity > 0 && capacity !== state.capacity) {
+      // Follow the configuration's capacity; keep a lowered one lowered.
+      state.effectiveCapacity = Math.min(capacity, state.congestedUntil > Date.now() ? state.effectiveCapacity : capacity);
+      state.capacity = capacity;
+    }
+    if (holderId in state.holders) regrant.add(holderId); // the holder asked again: it may have restarted waiting
+    else if (!state.waiters.includes(holderId)) state.waiters.push(holderId);
+    dirty = true;
+  });
+  setHandler(releasePermitSignal, ({ holderId }) => {
+    delete state.holders[holderId];
+    state.waiters = state.waiters.filter((w) => w !== holderId);
+    dirty = true;
+  });
+  setHandler(runningCapHitSignal, ({ retryAfterMs }) => {
+    state.capHits++;
+    const held = Object.keys(state.holders).length;
+    // Others use the cap too: hand out fewer permits than we hold now, for a while.
+    state.effectiveCapacity = Math.max(1, Math.min(state.effectiveCapacity, held - 1));
+    state.congestedUntil = Date.now() + Math.max(o.congestionMs, retryAfterMs ?? 0);
+    dirty = true;
+  });
+
+  let nextReclaim = Date.now() + o.reclaimEveryMs;
+  for (;;) {
+    await condition(() => dirty, Math.max(1, Math.min(nextReclaim, congestionEnd()) - Date.now()));
+    dirty = false;
+    const now = Date.now();
+    if (state.congestedUntil && now >= state.congestedUntil) {
+      // No 429 for a while: climb back a tenth of the capacity per quiet period.
+      state.effectiveCapacity = Math.min(state.capacity, state.effectiveCapacity + Math.max(1, Math.ceil(state.capacity / 10)));
+      state.congestedUntil = state.effectiveCapacity < state.capacity ? now + o.congestionMs : 0;
+    }
+    if (now >= nextReclaim) {
+      await reclaimDeadHolders(state);
+      nextReclaim = Date.now() + o.reclaimEveryMs;
+    }
+    await grant(state, regrant);
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
+      await condition(allHandlersFinished);
+      await grant(state, regrant);
+      await continueAsNew<typeof permitPoolWorkflow>(state, options);
+    }
+  }
+
+  function congestionEnd(): number {
+    return state.congestedUntil || Number.MAX_SAFE_INTEGER;
+  }
+}
+
+/** Hands out free permits to waiters in order; a waiter that is gone is dropped. */
+async function grant(state: PermitPoolState, regrant: Set<string>): Promise<void> {
+  const sends: Promise<void>[] = [];
+  const send = (holderId: string) =>
+    getExternalWorkflowHandle(holderId)
+      .signal(permitGrantedSignal, { poolId: state.poolId })
+      .catch(() => {
+        // The holder closed before its grant arrived: the permit is free again.
+        if (holderId in state.holders) {
+          delete state.holders[holderId];
+          state.reclaimed++;
+        }
+      });
+  for (const holderId of regrant) sends.push(send(holderId));
+  regrant.clear();
+  while (state.waiters.length > 0 && Object.keys(state.holders).length < state.effectiveCapacity) {
+    const holderId = state.waiters.shift()!;
+    state.holders[holderId] = Date.now();
+    state.grants++;
+    sends.push(send(holderId));
+  }
+  await Promise.all(sends);
+}
+
+async function reclaimDeadHolders(state: PermitPoolState): Promise<void> {
+  const ids = Object.keys(state.holders);
+  if (ids.length === 0) return;
+  const closed = await closedWorkflows(ids);
+  for (const id of closed) {
+    if (id in state.holders) {
+      delete state.holders[id];
+      state.reclaimed++;
+    }
+  }
+}

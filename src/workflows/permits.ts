@@ -1,0 +1,52 @@
+/**
+ * The holder's side of the permit pool, used by reportRunWorkflow: ask, wait for the grant,
+ * release exactly once in a scope that cancellation cannot skip.
+ */
+import { CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ReportActivities } from '../activities/index.js';
+import { permitGrantedSignal, releasePermitSignal } from './messages.js';
+import type { ReportJob } from './types.js';
+
+const { requestPermit } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumInterval: '30 seconds' },
+});
+
+/** While waiting, ask again this often: harmless if the pool has us, a rescue if it lost us. */
+const ASK_AGAIN_MS = 10 * 60 * 1000;
+
+export interface HeldPermit {
+  poolId: string;
+  holderId: string;
+  release(): Promise<void>;
+}
+
+export async function acquirePermit(job: ReportJob): Promise<HeldPermit> {
+  const holderId = workflowInfo().workflowId;
+  let granted = false;
+  setHandler(permitGrantedSignal, () => {
+    granted = true;
+  });
+  let poolId: string | undefined;
+  let released = false;
+  const release = async () => {
+    if (released || !poolId) return;
+    released = true;
+    const pool = poolId;
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(pool)
+        .signal(releasePermitSignal, { holderId })
+        .catch(() => undefined), // a pool that is gone holds nothing of ours
+    );
+  };
+  try {
+    do {
+      ({ poolId } = await requestPermit(job, holderId));
+    } while (!(await condition(() => granted, ASK_AGAIN_MS)));
+  } catch (err) {
+    // Cancelled or failed while waiting: leave the queue.
+    await release();
+    throw err;
+  }
+  return { poolId: poolId!, holderId, release };
+}
