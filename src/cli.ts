@@ -7,6 +7,7 @@ import { backfillCommand } from './cli/backfill-command.js';
 import { runCommand } from './cli/run-command.js';
 import { validateConfigs } from './config/validate-command.js';
 import { statusCommand } from './cli/status-command.js';
+import { syncCommand } from './cli/sync-command.js';
 import { startEmulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
 
@@ -36,6 +37,12 @@ program
   .command('validate [paths...]')
   .description('check configuration files (default: every file in schedules/); prints each problem with file, line, field and fix')
   .action(action((paths: string[]) => validateConfigs(paths, readSettings().schedulesDir, out)));
+
+program
+  .command('sync')
+  .description('create, update and delete Temporal Schedules to match schedules/*.yaml (a bad file keeps its schedule)')
+  .option('--dry-run', 'say what would change and change nothing')
+  .action(action((opts: { dryRun?: boolean }) => syncCommand(readSettings(), opts, out)));
 
 program
   .command('run <config>')

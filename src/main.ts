@@ -8,7 +8,8 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@tempo
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createStripeClients } from './activities/stripe-clients.js';
 import { FilesystemArchive } from './archive/filesystem.js';
-import { formatProblem, loadConfigDir } from './config/load.js';
+import { syncFromDir } from './cli/sync-command.js';
+import { loadConfigDir } from './config/load.js';
 import { periodForConfig } from './config/period.js';
 import type { ReportConfig } from './config/schema.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
@@ -85,11 +86,12 @@ async function main(): Promise<void> {
 
   const running = worker.run();
 
-  const loaded = loadConfigDir(settings.schedulesDir);
-  for (const r of loaded) if (!r.ok) for (const p of r.problems) log(`skipping ${formatProblem(p)}`);
-  const configs = loaded.flatMap((r) => (r.ok ? [r.config] : []));
-  if (settings.demo) void runDemo(client, configs, settings.taskQueue);
-  else log(`${configs.length} configuration(s) in ${settings.schedulesDir}; start one with \`npx reports run <config> --period <P>\``);
+  log(`Syncing ${settings.schedulesDir} with Temporal Schedules:`);
+  await syncFromDir(client, settings, (line) => log(`  ${line.replaceAll('\n', '\n[reports]   ')}`)).catch((err) => log(`  sync failed: ${(err as Error).message}`));
+  if (settings.demo) {
+    const configs = loadConfigDir(settings.schedulesDir).flatMap((r) => (r.ok ? [r.config] : []));
+    void runDemo(client, configs, settings.taskQueue);
+  } else log('Run one now with `npx reports run <config> --wait`, or Trigger its schedule in the Temporal UI.');
 
   try {
     await running;
