@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Mode } from '../stripe/keys.js';
 import { requestPermitSignal } from '../workflows/messages.js';
 import { newPoolState, poolIdFor } from '../workflows/permit-state.js';
+import type { PermitPoolOptions } from '../workflows/permit-state.js';
 import type { ReportJob } from '../workflows/types.js';
 import type { KeyScopeFor } from './stripe-clients.js';
 
@@ -15,6 +16,8 @@ export interface PermitDeps {
   keyScopeFor: KeyScopeFor;
   /** Pool capacity when a configuration sets none: Stripe's cap by default (500 live, 100 sandbox). */
   defaultCapacity: Record<Mode, number>;
+  /** How a pool started by this worker reclaims and backs off (tests shorten the intervals). */
+  poolOptions?: Partial<PermitPoolOptions>;
 }
 
 export function createPermitActivities(deps: PermitDeps) {
@@ -29,7 +32,7 @@ export function createPermitActivities(deps: PermitDeps) {
       await deps.temporal.workflow.signalWithStart('permitPoolWorkflow', {
         workflowId: poolId,
         taskQueue: Context.current().info.taskQueue,
-        args: [newPoolState(poolId, capacity)],
+        args: [newPoolState(poolId, capacity), deps.poolOptions ?? {}],
         signal: requestPermitSignal,
         signalArgs: [{ holderId, capacity }],
       });

@@ -31,15 +31,8 @@ import {
   runningCapHitSignal,
   type PermitPoolState,
 } from './messages.js';
+import { defaultPoolOptions, type PermitPoolOptions } from './permit-state.js';
 
-export interface PermitPoolOptions {
-  reclaimEveryMs: number;
-  /** How long capacity stays lowered after a 429 (at least Stripe's Retry-After). */
-  congestionMs: number;
-  maxEvents: number;
-}
-
-export const defaultPoolOptions: PermitPoolOptions = { reclaimEveryMs: 30_000, congestionMs: 30_000, maxEvents: 5_000 };
 
 const { closedWorkflows } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '2 minutes',

@@ -9,3 +9,14 @@ export function newPoolState(poolId: string, capacity: number): PermitPoolState 
 export function poolIdFor(mode: 'live' | 'sandbox', scope: string): string {
   return `permits/${mode}/${scope}`;
 }
+
+export interface PermitPoolOptions {
+  /** How often the pool checks that its holders still run; bounds how long a dead holder's permit stays taken. */
+  reclaimEveryMs: number;
+  /** How long capacity stays lowered after a 429 (at least Stripe's Retry-After). */
+  congestionMs: number;
+  /** Continue as new past this many history events (Temporal also suggests it on its own). */
+  maxEvents: number;
+}
+
+export const defaultPoolOptions: PermitPoolOptions = { reclaimEveryMs: 30_000, congestionMs: 30_000, maxEvents: 5_000 };

@@ -1,0 +1,193 @@
+/**
+ * Many accounts at once, on real parts: one child per target, the durable permit pool keeping
+ * running ReportRuns under the cap, one failing target not harming the others, reclaiming the
+ * permit of a terminated holder, and a worker SIGKILLed while permits are held.
+ */
+import type { Client } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createStripeClients } from '../../src/activities/stripe-clients.js';
+import { FilesystemArchive } from '../../src/archive/filesystem.js';
+import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startReport } from '../../src/temporal/start-report.js';
+import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
+import { poolIdFor } from '../../src/workflows/permit-state.js';
+import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+
+const ORG_KEY = 'sk_org_test_fanout0key0000';
+let emulator: Emulator;
+let temporal: TestTemporal;
+let client: Client;
+let archiveDir: string;
+let stripe: ReturnType<typeof createStripeClients>;
+const scope = `fanout-${Date.now()}`;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ processingMs: 500 });
+  archiveDir = mkdtempSync(path.join(tmpdir(), 'fanout-'));
+  stripe = createStripeClients({ baseUrl: emulator.url, env: { ORG_KEY } });
+  temporal = await startTestWorker({
+    clientFor: stripe.clientFor,
+    keyScopeFor: () => scope,
+    archive: new FilesystemArchive(archiveDir),
+    stagingDir: path.join(archiveDir, '.staging'),
+    poolOptions: { reclaimEveryMs: 1000, congestionMs: 1000 },
+  });
+  client = temporal.client;
+});
+
+afterAll(async () => {
+  await temporal?.close();
+  await stripe?.close();
+  await emulator?.close();
+});
+
+const fast = { initialMs: 200, maxMs: 500 };
+const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ account: `acct_${prefix}${i}` }));
+
+function config(id: string, fields: Record<string, unknown>): ReportConfig {
+  return ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'ORG_KEY', ...fields });
+}
+
+async function pool(poolScope = scope) {
+  return client.workflow.getHandle(poolIdFor('sandbox', poolScope)).query(poolStateQuery);
+}
+
+describe('fan-out under the permit pool', () => {
+  it('50 targets with cap 5: all archived, peak running ≤ 5, no 429 from the emulator', async () => {
+    emulator.configure({ runningCap: { live: 500, sandbox: 5 } });
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    const cfg = config('fifty', { targets: accounts('f', 50), permits: { capacity: 5 } });
+    const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
+    expect(result.outcomes.filter((o) => o.status === 'archived')).toHaveLength(50);
+    const c = emulator.counters();
+    expect(c.runsCreated).toBe(50);
+    expect(c.peakRunning).toBeLessThanOrEqual(5);
+    expect(c.peakRunning).toBeGreaterThanOrEqual(4); // the pool does use its capacity
+    expect(c.rateLimited).toBe(0);
+    const state = await pool();
+    expect(Object.keys(state.holders)).toEqual([]);
+    expect(state.waiters).toEqual([]);
+    expect(state.grants).toBeGreaterThanOrEqual(50);
+    for (const t of ['acct_f0', 'acct_f49']) expect(existsSync(path.join(archiveDir, 'fifty', '2025-10', `${t}.csv`))).toBe(true);
+  });
+
+  it('one failing target is reported by name while the rest archive', async () => {
+    emulator.setFaults({ inaccessibleAccounts: ['acct_bad1'] });
+    try {
+      const cfg = config('one-bad', { targets: [...accounts('g', 4), { account: 'acct_bad1' }] });
+      const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
+      const bad = result.outcomes.find((o) => o.target === 'acct_bad1');
+      expect(bad?.status).toBe('failed');
+      expect(bad?.status === 'failed' && bad.reason).toMatch(/403.*report_inaccessible/);
+      expect(result.outcomes.filter((o) => o.status === 'archived').map((o) => o.target).sort()).toEqual(['acct_g0', 'acct_g1', 'acct_g2', 'acct_g3']);
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  it('Stripe\'s cap used by others (429): the pool backs off, everything still archives', async () => {
+    emulator.configure({ runningCap: { live: 500, sandbox: 3 } });
+    const cfg = config('capped', { targets: accounts('c', 12), permits: { capacity: 8, pool: `capped-${scope}` } });
+    const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
+    expect(result.outcomes.every((o) => o.status === 'archived')).toBe(true);
+    expect(emulator.counters().rateLimited).toBeGreaterThan(0);
+    const state = await pool(`capped-${scope}`);
+    expect(state.capHits).toBeGreaterThan(0);
+    expect(Object.keys(state.holders)).toEqual([]);
+    emulator.configure({ runningCap: { live: 500, sandbox: 100 } });
+  });
+
+  it('refuses an organization key with no targets before any run', async () => {
+    const before = emulator.counters().runsCreated;
+    const err = await (await startReport(client, config('org-no-targets', {}), '2025-10', { taskQueue: temporal.taskQueue })).result().catch((e: Error) => e);
+    expect((err as { cause?: Error }).cause?.message).toMatch(/an organization key needs targets/);
+    expect(emulator.counters().runsCreated).toBe(before);
+  });
+
+  it('aggregated for a report that cannot aggregate is refused by name', async () => {
+    const cfg = config('no-aggregate', { report: 'balance_change_from_activity.itemized.3', targets: [{ organization: 'aggregated' }, { organization: 'concatenated' }] });
+    const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
+    const agg = result.outcomes.find((o) => o.target === 'organization-aggregated');
+    expect(agg?.status === 'failed' && agg.reason).toMatch(/cannot aggregate/);
+    expect(result.outcomes.find((o) => o.target === 'organization-concatenated')?.status).toBe('archived');
+  });
+});
+
+describe('permits survive failures', () => {
+  it('a terminated holder\'s permit is reclaimed', async () => {
+    emulator.configure({ processingMs: 60_000 });
+    const poolName = `reclaim-${scope}`;
+    const cfg = config('reclaim', { targets: accounts('r', 2), permits: { capacity: 1, pool: poolName } });
+    const handle = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast });
+    const p = () => pool(poolName).catch(() => undefined);
+    await expect.poll(async () => Object.keys((await p())?.holders ?? {}).length, { timeout: 15_000 }).toBe(1);
+    const holder = Object.keys((await p())!.holders)[0]!;
+    const other = holder.endsWith('acct_r0') ? 'report/reclaim/2025-10/acct_r1' : 'report/reclaim/2025-10/acct_r0';
+    expect((await p())!.waiters).toEqual([other]);
+    emulator.configure({ processingMs: 300 });
+    await client.workflow.getHandle(holder).terminate('test: a holder dies');
+    // The waiting target gets the freed permit and finishes.
+    const result = await handle.result();
+    expect(result.outcomes.find((o) => `report/reclaim/2025-10/${o.target}` === other)?.status).toBe('archived');
+    const state = (await p())!;
+    expect(state.reclaimed).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(state.holders)).toEqual([]);
+  });
+
+  it('a worker SIGKILLed while permits are held: every target completes, the pool returns to 0, no extra ReportRun', async () => {
+    const taskQueue = `sigkill-${Date.now()}`;
+    const killScope = `sigkill-${scope}`;
+    const workerEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TASK_QUEUE: taskQueue,
+      BUNDLE_PATH: inject('workflowBundlePath'),
+      STRIPE_API_BASE: emulator.url,
+      ARCHIVE_DIR: archiveDir,
+      POOL_SCOPE: killScope,
+      ORG_KEY,
+    };
+    const startWorker = async (): Promise<ChildProcess> => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/worker-process.ts')], { env: workerEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+      });
+      return child;
+    };
+    emulator.configure({ processingMs: 3000 });
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    const cfg = config('sigkill', { targets: accounts('k', 12), permits: { capacity: 4 } });
+    let worker = await startWorker();
+    const handle = await startReport(client, cfg, '2025-10', { taskQueue, timing: fast });
+    // Wait until permits are held and runs are running at Stripe, then kill the worker outright.
+    await expect.poll(async () => emulator.counters().running, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    const held = Object.keys((await pool(killScope)).holders).length;
+    expect(held).toBeGreaterThan(0);
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    await new Promise((r) => setTimeout(r, 2000));
+    worker = await startWorker();
+    try {
+      const result = await handle.result();
+      expect(result.outcomes.map((o) => o.status)).toEqual(Array(12).fill('archived'));
+      expect(emulator.counters().runsCreated).toBe(12);
+      expect(emulator.counters().peakRunning).toBeLessThanOrEqual(4);
+      const state = await pool(killScope);
+      expect(Object.keys(state.holders)).toEqual([]);
+      expect(state.waiters).toEqual([]);
+      const stages = await Promise.all(
+        ['acct_k0', 'acct_k11'].map((a) => client.workflow.getHandle(`report/sigkill/2025-10/${a}`).query(progressQuery).then((p) => p.stage)),
+      );
+      expect(stages).toEqual(['archived', 'archived']);
+    } finally {
+      worker.kill('SIGTERM');
+      emulator.configure({ processingMs: 500 });
+    }
+  });
+});
