@@ -10,6 +10,7 @@ import { classifyFailures } from './failures.js';
 import { createNotifyActivities } from './notify.js';
 import { createPermitActivities, type PermitDeps } from './permits.js';
 import { createReportRunActivities } from './report-runs.js';
+import { createRunEventActivities } from './run-events.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
 export interface ActivityDeps extends PermitDeps {
@@ -19,6 +20,8 @@ export interface ActivityDeps extends PermitDeps {
   stagingDir: string;
   /** Where `${ENV}` references (notification webhooks) are resolved; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** A webhook relay feeds this worker's runs: subscribe them to their Stripe events. */
+  webhooks?: boolean;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -30,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createArchiveActivities(deps.archive),
     ...createNotifyActivities(deps.env),
     ...createPermitActivities(deps),
+    ...createRunEventActivities(deps),
   });
 }
 

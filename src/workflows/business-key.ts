@@ -6,3 +6,8 @@
 export function businessKey(configId: string, period: string, target?: string): string {
   return ['report', configId, period, target].filter(Boolean).join('/');
 }
+
+/** The mailbox of one ReportRun's Stripe events: derivable from the run id alone (see run-events.ts). */
+export function runEventsWorkflowId(runId: string): string {
+  return `report-run-events/${runId}`;
+}

@@ -2,3 +2,4 @@
 export { reportWorkflow } from './report.js';
 export { reportRunWorkflow } from './report-run.js';
 export { permitPoolWorkflow } from './permit-pool.js';
+export { runEventsWorkflow } from './run-events.js';

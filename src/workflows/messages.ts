@@ -6,7 +6,7 @@ import type { RunProgress } from './types.js';
  * A Stripe event about this workflow's ReportRun arrived. It only makes the workflow check the
  * run now instead of at the next poll: a forged or stale event cannot complete anything.
  */
-export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string }]>('reportRunEvent');
+export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string; receivedAt?: number }]>('reportRunEvent');
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 
@@ -42,3 +42,18 @@ export interface PermitPoolState {
   capHits: number;
 }
 export const poolStateQuery = defineQuery<PermitPoolState>('poolState');
+
+// ---- Stripe events about one ReportRun -----------------------------------------------------------
+
+/** A verified Stripe event about a run, as the webhook relay passes it on (ids only, no payload). */
+export interface RunEventNotice {
+  eventId: string;
+  type: string;
+  /** When the relay received it (ms), for latency logs. */
+  receivedAt: number;
+}
+export const stripeEventSignal = defineSignal<[RunEventNotice]>('stripeEvent');
+/** The reportRunWorkflow waiting on this run: deliver its events to `workflowId`. */
+export const subscribeSignal = defineSignal<[{ workflowId: string }]>('subscribe');
+/** The run stopped running: the mailbox can close. */
+export const unsubscribeSignal = defineSignal<[{ workflowId: string }]>('unsubscribe');

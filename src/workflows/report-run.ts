@@ -3,11 +3,12 @@
  * an archived, verified file. Its workflow id is the business key, so starting it twice for the
  * same period and target does nothing new.
  */
-import { ApplicationFailure, condition, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
 import { acquirePermit } from './permits.js';
-import { progressQuery, reportRunEventSignal } from './messages.js';
+import { runEventsWorkflowId } from './business-key.js';
+import { progressQuery, reportRunEventSignal, unsubscribeSignal } from './messages.js';
 import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile, ReportJob, RunProgress } from './types.js';
 
@@ -51,7 +52,12 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     try {
       ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
-      status = await waitWhileRunning(runId);
+      const subscribed = await stripeCalls.subscribeToRunEvents(runId);
+      try {
+        status = await waitWhileRunning(runId);
+      } finally {
+        if (subscribed) await unsubscribe(runId);
+      }
     } finally {
       // The permit is held from creating the run until it stops running, and released even
       // when this workflow is cancelled or fails.
@@ -120,4 +126,13 @@ async function waitForData(job: ReportJob, t: PollTiming, progress: RunProgress)
     await sleep(Math.min(wait, deadline - now));
     wait = Math.min(wait * 2, job.waitForData.recheckMs);
   }
+}
+
+/** Tells the run's event mailbox it can close; a mailbox already gone is fine. */
+async function unsubscribe(runId: string): Promise<void> {
+  await CancellationScope.nonCancellable(() =>
+    getExternalWorkflowHandle(runEventsWorkflowId(runId))
+      .signal(unsubscribeSignal, { workflowId: workflowInfo().workflowId })
+      .catch(() => undefined),
+  );
 }

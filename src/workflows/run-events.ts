@@ -1,0 +1,71 @@
+/**
+ * runEventsWorkflow: the mailbox for one ReportRun's Stripe events, id `report-run-events/<run id>`.
+ *
+ * Why a mailbox: Stripe's event names only the run (`reprun_…`/`frr_…`), while the workflow that
+ * waits has a business-key id. The relay and the waiting workflow both reach the mailbox by an id
+ * derived from the run id alone (signal-with-start from either side, no visibility search), so:
+ * - an event that arrives before the workflow has even learned its run id (the run was just
+ *   created) waits in the mailbox and is delivered the moment the workflow subscribes;
+ * - duplicates are delivered once (by event id);
+ * - an event for a run nobody waits for is logged and dropped when the mailbox times out.
+ * Events only wake the workflow; it still asks Stripe for the run's status.
+ */
+import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { runEventsWorkflowId } from './business-key.js';
+import { reportRunEventSignal, stripeEventSignal, subscribeSignal, unsubscribeSignal, type RunEventNotice } from './messages.js';
+
+export interface RunEventsOptions {
+  /** How long events wait for a subscriber before they are dropped as "nobody waits". */
+  orphanAfterMs: number;
+  /** How long a subscribed mailbox stays open without hearing anything. */
+  idleAfterMs: number;
+}
+
+const defaults: RunEventsOptions = { orphanAfterMs: 15 * 60_000, idleAfterMs: 48 * 3_600_000 };
+
+export async function runEventsWorkflow(runId: string, options: Partial<RunEventsOptions> = {}): Promise<{ delivered: number; dropped: number }> {
+  const o = { ...defaults, ...options };
+  const pending: RunEventNotice[] = [];
+  const seen = new Set<string>();
+  let subscriber: string | undefined;
+  let closed = false;
+  let activity = 0;
+  let delivered = 0;
+  setHandler(stripeEventSignal, (e) => {
+    activity++;
+    if (seen.has(e.eventId)) return; // Stripe delivers at least once: drop repeats here
+    seen.add(e.eventId);
+    pending.push(e);
+  });
+  setHandler(subscribeSignal, ({ workflowId }) => {
+    activity++;
+    subscriber = workflowId;
+  });
+  setHandler(unsubscribeSignal, ({ workflowId }) => {
+    activity++;
+    if (workflowId === subscriber) closed = true;
+  });
+
+  for (;;) {
+    const before = activity;
+    const timeout = subscriber ? o.idleAfterMs : o.orphanAfterMs;
+    const woke = await condition(() => closed || (subscriber !== undefined && pending.length > 0) || activity !== before, timeout);
+    if (subscriber && pending.length > 0) {
+      const batch = pending.splice(0);
+      for (const e of batch) {
+        await getExternalWorkflowHandle(subscriber)
+          .signal(reportRunEventSignal, e)
+          .then(() => delivered++)
+          .catch(() => {
+            closed = true; // the subscriber is gone: nothing left to wake
+          });
+      }
+    }
+    if (closed) break;
+    if (!woke) {
+      if (!subscriber) log.info(`Stripe event(s) for ${runId}: no workflow waits for this run; dropped`, { runId, events: pending.map((e) => e.eventId) });
+      break;
+    }
+  }
+  return { delivered, dropped: pending.length };
+}
