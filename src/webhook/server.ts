@@ -1,0 +1,133 @@
+/**
+ * The relay's HTTP server: `POST <path>` for Stripe, `GET /healthz` for probes. Plain node:http,
+ * because the body must stay raw bytes for the signature and the size limit must stop reading.
+ */
+import type { Client } from '@temporalio/client';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleWebhook, type Handled } from './handle.js';
+import { DEFAULT_RELAY_PATH } from './settings.js';
+
+export interface RelayOptions {
+  client: Client;
+  taskQueue: string;
+  /** 0 = any free port. */
+  port?: number;
+  host?: string;
+  path?: string;
+  /** Endpoint secrets; an event verified by any of them is accepted (secret rotation). */
+  secrets: string[];
+  toleranceSeconds?: number;
+  maxBodyBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface RelayStats {
+  received: number;
+  verified: number;
+  rejected: number;
+  routed: number;
+  ignored: number;
+  signalErrors: number;
+}
+
+export interface Relay {
+  /** Full URL of the webhook path. */
+  url: string;
+  port: number;
+  stats(): RelayStats;
+  close(): Promise<void>;
+}
+
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const secrets = options.secrets.map((s) => s.trim()).filter(Boolean);
+  if (secrets.length === 0) throw new Error('the webhook relay needs at least one endpoint secret (STRIPE_WEBHOOK_SECRETS=whsec_…)');
+  const path = options.path ?? DEFAULT_RELAY_PATH;
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const handleOptions = {
+    client: options.client,
+    taskQueue: options.taskQueue,
+    secrets,
+    toleranceSeconds: options.toleranceSeconds ?? 300,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+  };
+  const stats: RelayStats = { received: 0, verified: 0, rejected: 0, routed: 0, ignored: 0, signalErrors: 0 };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://relay');
+    if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return reply(res, 200, { ok: true });
+    if (url.pathname !== path) {
+      log(`relay 404 ${req.method} ${url.pathname}`);
+      return reply(res, 404, { error: 'not found' });
+    }
+    if (req.method !== 'POST') {
+      log(`relay 405 ${req.method} ${url.pathname}`);
+      res.setHeader('Allow', 'POST');
+      return reply(res, 405, { error: 'method not allowed' });
+    }
+    stats.received++;
+    const receivedAt = Date.now();
+    handleWebhook(req, handleOptions, receivedAt)
+      .catch((err: unknown): Handled => ({ status: 500, outcome: 'signal_error', reason: `relay error: ${(err as Error)?.message ?? err}` }))
+      .then((h) => {
+        count(stats, h);
+        log(logLine(h, Date.now() - receivedAt));
+        // A body we stopped reading (too large) is not drained: close the connection instead.
+        if (h.status === 413) res.setHeader('Connection', 'close');
+        reply(res, h.status, h.status < 300 ? { received: true } : { error: h.reason ?? h.outcome });
+        if (h.status === 413) res.once('finish', () => req.destroy());
+      });
+  });
+  // A sender that trickles its body must not hold a connection forever.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}${path}`,
+    port,
+    stats: () => ({ ...stats }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Requests in flight finish (their events reach Temporal); idle keep-alive sockets close now.
+        const force = setTimeout(() => server.closeAllConnections(), 5_000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function count(stats: RelayStats, h: Handled): void {
+  if (h.outcome === 'rejected') stats.rejected++;
+  else stats.verified++;
+  if (h.outcome === 'routed') stats.routed++;
+  if (h.outcome === 'ignored') stats.ignored++;
+  if (h.outcome === 'signal_error') stats.signalErrors++;
+}
+
+/** One line per request: ids, outcome and timing; never the body, the header or a secret. */
+function logLine(h: Handled, totalMs: number): string {
+  const parts = [`relay ${h.status} ${h.outcome}`, `event=${h.eventId ?? '-'}`, `type=${h.type ?? '-'}`, `run=${h.runId ?? '-'}`];
+  parts.push(h.deliverMs !== undefined ? `signal_ms=${h.deliverMs}` : `ms=${totalMs}`);
+  if (h.reason) parts.push(`reason="${h.reason}"`);
+  return parts.join(' ');
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(body));
+}
+
