@@ -1,0 +1,180 @@
+/**
+ * Webhooks end to end: the emulator pushes signed events to a real relay, which signals the run's
+ * mailbox, which wakes the waiting reportRunWorkflow. Polling is set to a minute so that a run
+ * finishing in seconds can only be explained by the event; and with events dropped or duplicated,
+ * polling still finishes every run exactly once.
+ */
+import type { Client } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createStripeClients } from '../../src/activities/stripe-clients.js';
+import { FilesystemArchive } from '../../src/archive/filesystem.js';
+import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startReport } from '../../src/temporal/start-report.js';
+import { startRelay, type Relay } from '../../src/webhook/index.js';
+import { runEventsWorkflowId } from '../../src/workflows/business-key.js';
+import type { PollTiming } from '../../src/workflows/timing.js';
+import type { ReportWorkflowResult } from '../../src/workflows/types.js';
+import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+
+const KEY = 'sk_test_hooks0key0000abcd';
+const ORG_KEY = 'sk_org_test_hooks0key0000';
+const SECRET = `whsec_e2e_${randomBytes(8).toString('hex')}`;
+/** Polling alone would take a minute: anything much faster was the webhook. */
+const SLOW: Partial<PollTiming> = { initialMs: 60_000, maxMs: 60_000 };
+const FAST: Partial<PollTiming> = { initialMs: 200, maxMs: 500 };
+
+let emulator: Emulator;
+let temporal: TestTemporal;
+let client: Client;
+let relay: Relay;
+let archiveDir: string;
+let stripe: ReturnType<typeof createStripeClients>;
+const relayLines: string[] = [];
+
+beforeAll(async () => {
+  emulator = await startEmulator({ processingMs: 500 });
+  archiveDir = mkdtempSync(path.join(tmpdir(), 'hooks-'));
+  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY, ORG_KEY } });
+  temporal = await startTestWorker({
+    clientFor: stripe.clientFor,
+    archive: new FilesystemArchive(archiveDir),
+    stagingDir: path.join(archiveDir, '.staging'),
+    webhooks: true,
+  });
+  client = temporal.client;
+  relay = await startRelay({ client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET], log: (l) => relayLines.push(l) });
+  emulator.configure({ webhookUrl: relay.url, webhookSecret: SECRET });
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  await relay?.close();
+  await temporal?.close();
+  await stripe?.close();
+});
+
+beforeEach(() => {
+  emulator.setFaults({});
+  emulator.configure({ processingMs: 500 });
+});
+
+let seq = 0;
+function config(fields: Record<string, unknown> = {}): ReportConfig {
+  return ReportConfigSchema.parse({ id: `hooks-${Date.now().toString(36)}-${++seq}`, report: 'balance.summary.1', mode: 'sandbox', key_env: 'KEY', ...fields });
+}
+
+async function run(cfg: ReportConfig, timing: Partial<PollTiming>, period = '2025-10'): Promise<{ result: ReportWorkflowResult; ms: number }> {
+  const started = Date.now();
+  const result = await (await startReport(client, cfg, period, { taskQueue: temporal.taskQueue, timing })).result();
+  return { result, ms: Date.now() - started };
+}
+
+/** reportRunEvent signals the waiting workflow received (after the mailbox's dedupe). */
+async function wakeSignals(cfg: ReportConfig, target = 'self', period = '2025-10'): Promise<number> {
+  const history = await client.workflow.getHandle(`report/${cfg.id}/${period}/${target}`).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'reportRunEvent').length;
+}
+
+describe('a webhook cuts the wait short', () => {
+  it.each([
+    ['v2', {}],
+    ['v1', { api: 'v1', report: 'balance_change_from_activity.itemized.3', period: 'day' }],
+  ])('%s: archived within seconds of the run finishing, though polling waits a minute', async (_api, fields) => {
+    const cfg = config(fields);
+    const routed = relay.stats().routed;
+    const { result, ms } = await run(cfg, SLOW, 'period' in fields ? '2025-10-14' : '2025-10');
+    expect(result.outcomes[0]?.status).toBe('archived');
+    expect(ms).toBeLessThan(10_000);
+    expect(relay.stats().routed).toBeGreaterThan(routed);
+    expect(await wakeSignals(cfg, 'self', 'period' in fields ? '2025-10-14' : '2025-10')).toBe(1);
+  });
+
+  it('a failed run fails its target within seconds too', async () => {
+    emulator.setFaults({ failReports: ['balance_change_from_activity.summary.1'] });
+    const cfg = config({ report: 'balance_change_from_activity.summary.1' });
+    const started = Date.now();
+    const err = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: SLOW })).result().catch((e: unknown) => e as Error);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(String((err as { cause?: Error }).cause?.message ?? (err as Error).message)).toMatch(/failed at Stripe/);
+  });
+
+  it('duplicated events wake the workflow once', async () => {
+    emulator.setFaults({ duplicateWebhookRate: 1 });
+    const cfg = config();
+    const routed = relay.stats().routed;
+    const { result, ms } = await run(cfg, SLOW);
+    expect(result.outcomes[0]?.status).toBe('archived');
+    expect(ms).toBeLessThan(10_000);
+    // The second copy may land after the run is archived; wait for it before counting.
+    await until(() => relay.stats().routed >= routed + 2);
+    expect(await wakeSignals(cfg)).toBe(1);
+  });
+
+  it('early event: the event reaches the mailbox before the workflow subscribes, and the run completes within seconds', async () => {
+    // Finished 1 ms after creation: the event is pushed while createReportRun is still returning.
+    emulator.configure({ processingMs: 1 });
+    const cfg = config();
+    const { result, ms } = await run(cfg, SLOW);
+    const outcome = result.outcomes[0];
+    expect(outcome?.status).toBe('archived');
+    expect(ms).toBeLessThan(10_000);
+    if (outcome?.status !== 'archived') return;
+    // The relay created the mailbox (its event came first) and the subscription found it there.
+    const history = await client.workflow.getHandle(runEventsWorkflowId(outcome.runId)).fetchHistory();
+    const signals = (history.events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
+    expect(signals.slice(0, 2)).toEqual(['stripeEvent', 'subscribe']);
+  });
+
+  it('late event: pushed 1.5 s after the run finished, it still wakes the waiting workflow', async () => {
+    // Long enough that the first poll surely sees the run still running.
+    emulator.configure({ processingMs: 1_500 });
+    emulator.setFaults({ webhookDelayMs: 1_500 });
+    const cfg = config();
+    const routed = relay.stats().routed;
+    const { result, ms } = await run(cfg, SLOW);
+    expect(result.outcomes[0]?.status).toBe('archived');
+    expect(ms).toBeGreaterThan(3_000);
+    expect(ms).toBeLessThan(12_000);
+    expect(relay.stats().routed).toBe(routed + 1);
+    expect(await wakeSignals(cfg)).toBe(1);
+  });
+});
+
+describe('polling is the safety net', () => {
+  it('every webhook dropped: runs still complete by polling', async () => {
+    emulator.setFaults({ dropWebhookRate: 1 });
+    const dropped = emulator.counters().webhooksDropped;
+    const cfg = config({ targets: [{ account: 'acct_drop1' }, { account: 'acct_drop2' }], key_env: 'ORG_KEY' });
+    const { result } = await run(cfg, FAST);
+    expect(result.outcomes.map((o) => o.status)).toEqual(['archived', 'archived']);
+    expect(emulator.counters().webhooksDropped).toBe(dropped + 2);
+    for (const o of result.outcomes) if (o.status === 'archived') expect(relayLines.join('\n')).not.toContain(o.runId);
+  });
+
+  it('100 runs with 30% of events dropped and 30% duplicated: all archived, each exactly once', async () => {
+    emulator.setFaults({ dropWebhookRate: 0.3, duplicateWebhookRate: 0.3 });
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    const targets = Array.from({ length: 100 }, (_, i) => ({ account: `acct_hook${i}` }));
+    const cfg = config({ targets, key_env: 'ORG_KEY' });
+    const { result } = await run(cfg, { initialMs: 3_000, maxMs: 3_000 });
+    expect(result.outcomes.filter((o) => o.status === 'archived')).toHaveLength(100);
+    const files = readdirSync(path.join(archiveDir, cfg.id, '2025-10'));
+    expect(files.filter((f) => f.endsWith('.csv'))).toHaveLength(100);
+    expect(files.filter((f) => f.endsWith('.manifest.json'))).toHaveLength(100);
+    expect(files).toHaveLength(200);
+    const c = emulator.counters();
+    expect(c.runsCreated).toBe(100);
+    expect(c.webhooksDropped).toBeGreaterThan(0);
+    expect(c.webhooksSent).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
