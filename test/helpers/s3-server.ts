@@ -1,0 +1,126 @@
+/**
+ * A real S3-compatible server for tests: Versity's versitygw (posix backend) on a free loopback
+ * port, over a temporary folder, with known root credentials and one bucket. Found or built by
+ * src/archive/s3-server-binary.ts (`npx tsx scripts/ensure-s3-server.ts` ahead of time). Never a mock:
+ * when it cannot start, this throws and the test fails.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ensureVersitygw } from '../../src/archive/s3-server-binary.js';
+
+export interface S3TestServer {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  region: string;
+  /** The server's data folder (buckets are folders in it). */
+  dataDir: string;
+  /** A client with the server's credentials. */
+  client(): S3Client;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startS3Server(
+  options: { bucket?: string; log?: (line: string) => void; readyTimeoutMs?: number } = {},
+): Promise<S3TestServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`[s3 server] ${line}\n`));
+  const binary = await ensureVersitygw(log);
+  const root = mkdtempSync(path.join(tmpdir(), 'reports-s3-'));
+  const dataDir = path.join(root, 'data');
+  const sidecar = path.join(root, 'meta');
+  mkdirSync(dataDir);
+  mkdirSync(sidecar);
+  const accessKeyId = 'reports-test-access';
+  const secretAccessKey = 'reports-test-secret-0123456789';
+  const region = 'us-east-1';
+  const bucket = options.bucket ?? 'reports-archive';
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  // Metadata in a sidecar folder: works on filesystems without user xattrs (tmpfs, overlay).
+  const child: ChildProcess = spawn(
+    binary,
+    ['--port', `127.0.0.1:${port}`, '--region', region, '--quiet', 'posix', '--sidecar', sidecar, dataDir],
+    {
+      env: { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    }),
+  );
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError = err;
+  });
+
+  const client = () =>
+    new S3Client({
+      endpoint,
+      region,
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+    });
+
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exit;
+      clearTimeout(timer);
+    }
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  const probe = client();
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  try {
+    for (;;) {
+      if (spawnError) throw new Error(`could not start ${binary}: ${spawnError.message}`);
+      if (exited) throw new Error(`versitygw exited (code ${exited.code}, signal ${exited.signal}) before it was ready:\n${output}`);
+      try {
+        await probe.send(new ListBucketsCommand({}));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`versitygw on ${endpoint} not ready after ${options.readyTimeoutMs ?? 30_000} ms (${String(err)}):\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await probe.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    probe.destroy();
+  }
+  log(`versitygw at ${endpoint}, bucket ${bucket}, data in ${dataDir}`);
+  return { endpoint, accessKeyId, secretAccessKey, bucket, region, dataDir, client, stop };
+}
