@@ -1,0 +1,453 @@
+/**
+ * `npm run bench`: the fan-out benchmark against the emulator.
+ *
+ * One configuration with N `account:` targets under a permit pool of capacity C, against an
+ * emulator whose runs take T and whose running cap is C, on an in-memory Temporal dev server with
+ * the worker in a child process. Then the plain approach for comparison: one loop, one target
+ * after another (create, poll every 10 s, download, next).
+ *
+ * Prints one JSON line per figure set on stdout (progress goes to stderr):
+ *   {"bench":"fanout",…}  {"bench":"plain",…}
+ *
+ * Flags (or env):  --n (BENCH_N, 1000)  --cap (BENCH_CAP, 100)  --processing-ms (BENCH_PROCESSING_MS, 30000)
+ *   --plain-n (BENCH_PLAIN_N, 10; 0 skips it)  --poll-initial-ms (1000)  --poll-factor (1.5)  --poll-max-ms (2000)
+ *   --no-fanout  --quick (N=100, C=10, T=3 s, plain N=3)
+ * Worker tuning goes to bench/worker-process.ts through BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_WFT,
+ * BENCH_MAX_ACTIVITIES, BENCH_WFT_POLLERS, BENCH_AT_POLLERS.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { createStripeClients } from '../src/activities/stripe-clients.js';
+import { ReportConfigSchema } from '../src/config/schema.js';
+import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { StripeClient } from '../src/stripe/client.js';
+import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
+import { startReport } from '../src/temporal/start-report.js';
+import { bundleWorkflows } from '../src/worker.js';
+import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
+import { poolIdFor } from '../src/workflows/permit-state.js';
+import type { PollTiming } from '../src/workflows/timing.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const ORG_KEY = 'sk_org_test_bench0key';
+const KEY_ENV = 'BENCH_ORG_KEY';
+const PERIOD = '2025-10';
+const PERIOD_START = '2025-10-01T00:00:00.000Z';
+const PERIOD_END = '2025-11-01T00:00:00.000Z';
+const PLAIN_POLL_MS = 10_000;
+
+// ---- options --------------------------------------------------------------------------------
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    n: { type: 'string' },
+    cap: { type: 'string' },
+    'processing-ms': { type: 'string' },
+    'plain-n': { type: 'string' },
+    'poll-initial-ms': { type: 'string' },
+    'poll-factor': { type: 'string' },
+    'poll-max-ms': { type: 'string' },
+    'no-fanout': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const quick = flags.quick || process.env.BENCH_QUICK === '1';
+const num = (flag: string | undefined, envName: string, full: number, quickValue: number): number => {
+  const raw = flag ?? process.env[envName];
+  const v = raw === undefined ? (quick ? quickValue : full) : Number(raw);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`bench: ${envName} must be a number ≥ 0, got ${raw}`);
+  return v;
+};
+const N = num(flags.n, 'BENCH_N', 1000, 100);
+const C = num(flags.cap, 'BENCH_CAP', 100, 10);
+const T = num(flags['processing-ms'], 'BENCH_PROCESSING_MS', 30_000, 3_000);
+const PLAIN_N = num(flags['plain-n'], 'BENCH_PLAIN_N', 10, 3);
+const timing: Partial<PollTiming> = {
+  initialMs: num(flags['poll-initial-ms'], 'BENCH_POLL_INITIAL_MS', 1000, 1000),
+  factor: num(flags['poll-factor'], 'BENCH_POLL_FACTOR', 1.5, 1.5),
+  maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 2000, 2000),
+};
+const lowerBound = (n: number) => Math.ceil(n / C) * T;
+
+// ---- process accounting (/proc) -------------------------------------------------------------
+
+const CLK_TCK = 100;
+function procStatus(pid: number, field: string): number | undefined {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+/** Descendant processes of ours named `temporal` (the dev server the SDK spawned). */
+function temporalServerPids(): number[] {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      names.set(Number(e), stat.slice(stat.indexOf('(') + 1, close));
+      parents.set(Number(e), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const isOurs = (pid: number): boolean => {
+    for (let p = parents.get(pid), hops = 0; p && hops < 10; p = parents.get(p), hops++) if (p === process.pid) return true;
+    return false;
+  };
+  return [...names].filter(([pid, name]) => name.startsWith('temporal') && isOurs(pid)).map(([pid]) => pid);
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+function stats(values: number[]) {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  return { mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length), p50: Math.round(at(0.5)), p95: Math.round(at(0.95)), max: Math.round(s[s.length - 1]!) };
+}
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const parseIso = (iso: string | undefined) => (iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) : NaN);
+
+async function startWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; options: unknown }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const options = await new Promise<unknown>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(/^ready (.*)$/m);
+      if (m) resolve(JSON.parse(m[1]!));
+    });
+    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code} before it was ready`)));
+  });
+  return { child, options };
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---- the fan-out run -------------------------------------------------------------------------
+
+interface Sample {
+  t: number;
+  running: number;
+  held?: number;
+  waiters?: number;
+  effectiveCapacity?: number;
+}
+
+async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<string, number>): Promise<Record<string, unknown>> {
+  const bundle = await bundleWorkflows();
+  const workDir = mkdtempSync(path.join(tmpdir(), 'reports-bench-'));
+  const bundlePath = path.join(workDir, 'workflows.js');
+  writeFileSync(bundlePath, bundle.code);
+  const archiveDir = path.join(workDir, 'archive');
+  const taskQueue = `bench-${Date.now().toString(36)}`;
+  const { child: worker, options: workerOptions } = await startWorker({
+    ...process.env,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
+    TASK_QUEUE: taskQueue,
+    BUNDLE_PATH: bundlePath,
+    STRIPE_API_BASE: emulator.url,
+    ARCHIVE_DIR: archiveDir,
+    [KEY_ENV]: ORG_KEY,
+  });
+  running.worker = worker;
+  log(`worker ${worker.pid} ready: ${JSON.stringify(workerOptions)}`);
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  const stripe = createStripeClients({ baseUrl: emulator.url, env: { [KEY_ENV]: ORG_KEY } });
+  try {
+    const configId = `bench-${Date.now().toString(36)}`;
+    const config = ReportConfigSchema.parse({
+      id: configId,
+      report: 'balance.summary.1',
+      mode: 'sandbox',
+      key_env: KEY_ENV,
+      targets: Array.from({ length: N }, (_, i) => ({ account: `acct_b${i}` })),
+      permits: { capacity: C },
+    });
+    const poolId = poolIdFor('sandbox', stripe.keyScopeFor({ keyEnv: KEY_ENV, mode: 'sandbox', configId }));
+    const pool = client.workflow.getHandle(poolId);
+
+    const serverPids = temporalServerPids();
+    const cpu0 = { bench: process.cpuUsage(), worker: cpuMs(worker.pid!) ?? 0, server: serverPids.reduce((a, p) => a + (cpuMs(p) ?? 0), 0) };
+    const samples: Sample[] = [];
+    let querying = false;
+    let queryFailures = 0;
+
+    const t0 = Date.now();
+    const handle = await startReport(client, config, PERIOD, { taskQueue, timing });
+    log(`started ${handle.workflowId}: N=${N} C=${C} T=${T}ms, lower bound ${lowerBound(N)} ms`);
+    const sampler = setInterval(() => {
+      const sample: Sample = { t: Date.now() - t0, running: emulator.counters().running };
+      samples.push(sample);
+      if (querying) return; // a slow query is not stacked: this second counts as unknown
+      querying = true;
+      pool
+        .query(poolStateQuery)
+        .then((s: PermitPoolState) => {
+          sample.held = Object.keys(s.holders).length;
+          sample.waiters = s.waiters.length;
+          sample.effectiveCapacity = s.effectiveCapacity;
+        })
+        .catch(() => void queryFailures++)
+        .finally(() => (querying = false));
+      if (samples.length % 30 === 0) {
+        const c = emulator.counters();
+        log(`  t=${Math.round(sample.t / 1000)}s created=${c.runsCreated} running=${c.running} held=${samples.at(-2)?.held ?? '?'} waiting=${samples.at(-2)?.waiters ?? '?'}`);
+      }
+    }, 1000);
+    let result;
+    try {
+      result = await handle.result();
+    } finally {
+      clearInterval(sampler);
+    }
+    const makespanMs = Date.now() - t0;
+    const workerPeakRssKb = procStatus(worker.pid!, 'VmHWM');
+    const cpuBench = process.cpuUsage(cpu0.bench);
+    const cpu = {
+      benchProcessPct: Math.round(((cpuBench.user + cpuBench.system) / 1000 / makespanMs) * 100),
+      workerPct: Math.round((((cpuMs(worker.pid!) ?? 0) - cpu0.worker) / makespanMs) * 100),
+      temporalServerPct: Math.round(((serverPids.reduce((a, p) => a + (cpuMs(p) ?? 0), 0) - cpu0.server) / makespanMs) * 100),
+      cores: (await import('node:os')).cpus().length,
+    };
+    const counters = emulator.counters();
+    const archived = result.outcomes.filter((o) => o.status === 'archived').length;
+    if (archived !== N) log(`WARNING: only ${archived} of ${N} targets archived: ${JSON.stringify(result.outcomes.find((o) => o.status !== 'archived'))}`);
+
+    // Where the time goes, from the 1 s samples: permits held but nothing running at Stripe
+    // (create latency + noticing completion + release), and permits free while targets wait (grant latency).
+    const known = samples.filter((s) => s.held !== undefined);
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+    const permitUtilisation = round3(mean(known.map((s) => s.held!)) / C);
+    const stripeUtilisation = round3(mean(samples.map((s) => s.running)) / C);
+    const heldIdle = round3(mean(known.map((s) => s.held! - s.running)) / C);
+    const freeWhileWaiting = round3(mean(known.map((s) => (s.waiters! > 0 ? C - s.held! : 0))) / C);
+
+    // Per run, from the manifests and the emulator's settle times.
+    const manifests = readdirSync(path.join(archiveDir, configId, PERIOD))
+      .filter((f) => f.endsWith('.manifest.json'))
+      .map((f) => JSON.parse(readFileSync(path.join(archiveDir, configId, PERIOD, f), 'utf8')) as { run_id: string; run_created_at?: string; downloaded_at: string; archived_at: string });
+    const created = manifests.map((m) => parseIso(m.run_created_at)).filter(Number.isFinite).sort((a, b) => a - b);
+    const settledTimes = [...settled.values()].sort((a, b) => a - b);
+    const noticeLag = manifests.flatMap((m) => {
+      const s = settled.get(m.run_id);
+      return s === undefined ? [] : [Date.parse(m.downloaded_at) - s];
+    });
+    // A slot's turnaround: the k-th settle frees a permit that the (k+C)-th create uses.
+    const turnaround = created.slice(C).map((c, k) => c - settledTimes[k]!).filter((x) => Number.isFinite(x));
+    const lastSettle = settledTimes.at(-1);
+
+    const lb = lowerBound(N);
+    return {
+      bench: 'fanout',
+      n: N,
+      cap: C,
+      processingMs: T,
+      makespanMs,
+      lowerBoundMs: lb,
+      ratio: round3(makespanMs / lb),
+      archived,
+      runsCreated: counters.runsCreated,
+      peakRunning: counters.peakRunning,
+      permitUtilisation,
+      rateLimited: counters.rateLimited,
+      workerPeakRssMb: workerPeakRssKb === undefined ? null : Math.round(workerPeakRssKb / 1024),
+      pollTiming: { initialMs: timing.initialMs, factor: timing.factor, maxMs: timing.maxMs },
+      workerOptions,
+      breakdown: {
+        stripeUtilisation,
+        heldButNotRunning: heldIdle,
+        freeWhileTargetsWait: freeWhileWaiting,
+        firstRunCreatedMs: created.length ? created[0]! - t0 : null,
+        lastRunSettledToResultMs: lastSettle === undefined ? null : t0 + makespanMs - lastSettle,
+        settleToDownloadedMs: stats(noticeLag),
+        slotTurnaroundMs: stats(turnaround),
+        samples: samples.length,
+        poolQueriesMissed: samples.length - known.length,
+        queryFailures,
+      },
+      cpu,
+    };
+  } finally {
+    await stopWorker(worker);
+    await connection.close();
+    await stripe.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+// ---- the plain approach ----------------------------------------------------------------------
+
+async function plain(emulator: Emulator): Promise<Record<string, unknown>> {
+  (emulator as Emulator & { resetCounters(): void }).resetCounters();
+  const stripe = new StripeClient({ apiKey: ORG_KEY, baseUrl: emulator.url });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let bytes = 0;
+  const t0 = Date.now();
+  try {
+    for (let i = 0; i < PLAIN_N; i++) {
+      const context = `acct_p${i}`;
+      let run = await stripe.createReportRun(
+        { report: 'balance.summary.1', report_parameters: { interval_start: PERIOD_START, interval_end: PERIOD_END } },
+        { context, idempotencyKey: `bench-plain-${t0}-${i}` },
+      );
+      while (run.status === 'running') {
+        await sleep(PLAIN_POLL_MS);
+        run = await stripe.getReportRun(run.id, { context });
+      }
+      if (run.status !== 'succeeded' || !run.result) throw new Error(`plain run ${run.id} ended ${run.status}`);
+      const res = await stripe.openFile(run.result.file.download_url.url, { withKey: false });
+      const hash = createHash('sha256');
+      for await (const chunk of res.body) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+      if (res.status !== 200) throw new Error(`plain download of ${run.id} answered ${res.status}`);
+      log(`  plain ${i + 1}/${PLAIN_N} done at ${Math.round((Date.now() - t0) / 1000)}s`);
+    }
+  } finally {
+    await stripe.close();
+  }
+  const makespanMs = Date.now() - t0;
+  const lb = lowerBound(PLAIN_N);
+  const c = emulator.counters();
+  return {
+    bench: 'plain',
+    n: PLAIN_N,
+    cap: C,
+    processingMs: T,
+    makespanMs,
+    lowerBoundMs: lb,
+    ratio: round3(makespanMs / lb),
+    sequentialBoundMs: PLAIN_N * T,
+    pollEveryMs: PLAIN_POLL_MS,
+    runsCreated: c.runsCreated,
+    peakRunning: c.peakRunning,
+    rateLimited: c.rateLimited,
+    bytesDownloaded: bytes,
+  };
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+/** Whatever must be stopped if the run is interrupted (Ctrl-C, SIGTERM). */
+const running: { server?: TemporalServer; emulator?: Emulator; worker?: ChildProcess } = {};
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  let server: TemporalServer | undefined;
+  let emulator: Emulator | undefined;
+  const settled = new Map<string, number>();
+  let interrupted = false;
+  const interrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    log('interrupted: stopping the worker, the emulator and the server');
+    void (async () => {
+      if (running.worker) await stopWorker(running.worker).catch(() => undefined);
+      await running.emulator?.close().catch(() => undefined);
+      await running.server?.stop().catch(() => undefined);
+      process.exit(130);
+    })();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  try {
+    emulator = await startEmulator({
+      processingMs: T,
+      runningCap: { sandbox: C, live: C },
+      log: (line) => {
+        const m = line.match(/^run (\S+) \S+ (succeeded|failed)/);
+        if (m) settled.set(m[1]!, Date.now());
+      },
+    });
+    running.emulator = emulator;
+    log(`emulator at ${emulator.url}`);
+    if (!flags['no-fanout'] && N > 0) {
+      server = await startOrConnectTemporal({ log });
+      running.server = server;
+      log(`Temporal at ${server.address}`);
+      console.log(JSON.stringify(await fanout(server, emulator, settled)));
+      // The plain approach needs no Temporal: stop the server now.
+      await server.stop();
+      server = running.server = undefined;
+    }
+    if (PLAIN_N > 0) {
+      log(`plain approach: ${PLAIN_N} targets one after another, polling every ${PLAIN_POLL_MS / 1000} s`);
+      console.log(JSON.stringify(await plain(emulator)));
+    }
+  } finally {
+    await emulator?.close();
+    await server?.stop();
+  }
+}
+
+/**
+ * The Temporal CLI prints its banner on the stdout it inherits: the benchmark runs in a child
+ * process whose stdout is filtered, so this process's stdout carries only the JSON lines.
+ */
+async function supervise(): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    env: { ...process.env, BENCH_CHILD: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const forward = () => child.kill('SIGTERM');
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  let buffered = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.startsWith('{"bench"')) process.stdout.write(`${line}\n`);
+      else if (line.trim()) process.stderr.write(`[temporal] ${line}\n`);
+    }
+  });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+if (process.env.BENCH_CHILD === '1') {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(`[bench] ${(err as Error).stack ?? err}`);
+      process.exit(1);
+    },
+  );
+} else {
+  supervise().then((code) => process.exit(code));
+}

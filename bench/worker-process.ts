@@ -1,0 +1,81 @@
+/**
+ * The benchmark's worker, in a process of its own so its memory (VmHWM) is the worker's alone.
+ * Modelled on test/helpers/worker-process.ts, but built with Worker.create directly (the same
+ * activities and prebuilt bundle as src/worker.ts) because createReportsWorker does not expose
+ * the worker's tuning options.
+ *
+ * Environment: TEMPORAL_ADDRESS, TASK_QUEUE, BUNDLE_PATH, STRIPE_API_BASE, ARCHIVE_DIR, and the
+ * key variable the configuration names. Optional tuning (unset = the SDK's default):
+ * BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_WFT (maxConcurrentWorkflowTaskExecutions),
+ * BENCH_MAX_ACTIVITIES (maxConcurrentActivityTaskExecutions), BENCH_WFT_POLLERS,
+ * BENCH_AT_POLLERS. Prints one line `ready {…effective options…}` once polling; SIGTERM shuts
+ * it down cleanly.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import path from 'node:path';
+import { createActivities } from '../src/activities/index.js';
+import { createStripeClients } from '../src/activities/stripe-clients.js';
+import { FilesystemArchive } from '../src/archive/filesystem.js';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const env = process.env as Record<string, string | undefined>;
+const required = (name: string): string => {
+  const v = env[name];
+  if (!v) throw new Error(`bench worker: ${name} is not set`);
+  return v;
+};
+const optionalInt = (name: string): number | undefined => (env[name] ? Number.parseInt(env[name]!, 10) : undefined);
+
+const address = required('TEMPORAL_ADDRESS');
+const archiveDir = required('ARCHIVE_DIR');
+const stripe = createStripeClients({ baseUrl: required('STRIPE_API_BASE') });
+const connection = await Connection.connect({ address });
+const nativeConnection = await NativeConnection.connect({ address });
+
+const tuning: Partial<WorkerOptions> = {};
+const maxCached = optionalInt('BENCH_MAX_CACHED_WORKFLOWS');
+if (maxCached !== undefined) tuning.maxCachedWorkflows = maxCached;
+const maxWft = optionalInt('BENCH_MAX_WFT');
+if (maxWft !== undefined) tuning.maxConcurrentWorkflowTaskExecutions = maxWft;
+const maxAct = optionalInt('BENCH_MAX_ACTIVITIES');
+if (maxAct !== undefined) tuning.maxConcurrentActivityTaskExecutions = maxAct;
+const wftPollers = optionalInt('BENCH_WFT_POLLERS');
+if (wftPollers !== undefined) tuning.workflowTaskPollerBehavior = { type: 'simple-maximum', maximum: wftPollers };
+const atPollers = optionalInt('BENCH_AT_POLLERS');
+if (atPollers !== undefined) tuning.activityTaskPollerBehavior = { type: 'simple-maximum', maximum: atPollers };
+
+const worker = await Worker.create({
+  connection: nativeConnection,
+  namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+  taskQueue: required('TASK_QUEUE'),
+  workflowBundle: { codePath: required('BUNDLE_PATH') },
+  activities: createActivities({
+    clientFor: stripe.clientFor,
+    keyScopeFor: stripe.keyScopeFor,
+    archive: new FilesystemArchive(archiveDir),
+    stagingDir: path.join(archiveDir, '.staging'),
+    temporal: new Client({ connection }),
+    defaultCapacity: { live: 500, sandbox: 100 },
+  }),
+  ...tuning,
+});
+
+const o = worker.options;
+const effective = {
+  maxCachedWorkflows: o.maxCachedWorkflows,
+  maxConcurrentWorkflowTaskExecutions: maxWft ?? 40,
+  maxConcurrentActivityTaskExecutions: maxAct ?? 100,
+  workflowTaskPollers: wftPollers ?? 10,
+  activityTaskPollers: atPollers ?? 10,
+};
+process.on('SIGTERM', () => worker.shutdown());
+process.on('SIGINT', () => worker.shutdown());
+console.log(`ready ${JSON.stringify(effective)}`);
+try {
+  await worker.run();
+} finally {
+  await nativeConnection.close();
+  await connection.close();
+  await stripe.close();
+}
