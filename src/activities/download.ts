@@ -1,13 +1,19 @@
 /**
- * Downloads a ReportRun's file to a local staging file by streaming (files reach 5 GB), counting
- * bytes and hashing on the way, then checks the count against the size Stripe announced.
- * The URL is fetched fresh from the run on every attempt: it expires after minutes and never
- * enters workflow history.
+ * Downloads a ReportRun's file to a local staging file by streaming (files reach 5 GB; memory
+ * stays bounded), hashing on the way, and checks the byte count against the size Stripe announced.
+ *
+ * - The URL is fetched fresh from the run on every attempt: it expires after minutes and never
+ *   enters workflow history. A download begun with one URL can finish with another.
+ * - A broken attempt (dropped connection, worker crash, expired URL) leaves its partial file; the
+ *   next attempt resumes from its size with `Range: bytes=N-`, re-hashing the prefix from disk.
+ * - Heartbeats carry the byte offset, so a crashed worker's attempt is noticed within the
+ *   heartbeat timeout and the progress is visible in the UI.
+ * - The staging file ends in `.part` until verified: nothing partial ever looks complete.
  */
 import { Context } from '@temporalio/activity';
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,10 +21,12 @@ import {
   DownloadUrlExpiredError,
   DownloadVerificationError,
   ReportRunFailedError,
+  ReportsError,
   StripeApiError,
   StripeAuthenticationError,
 } from '../stripe/errors.js';
 import type { ReportJob } from '../workflows/types.js';
+import { verifyReportFile } from './verify-file.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
 export interface StagedFile {
@@ -32,6 +40,8 @@ export interface StagedFile {
   runCreatedAt?: string;
   runSucceededAt?: string;
   downloadedAt: string;
+  /** Bytes that came from an earlier, interrupted attempt (resumed with Range). */
+  resumedFrom: number;
 }
 
 interface FileSource {
@@ -44,8 +54,26 @@ interface FileSource {
   runSucceededAt?: string;
 }
 
-function stagingName(businessKey: string): string {
-  return createHash('sha256').update(businessKey).digest('hex').slice(0, 32);
+/** Not enough room for the file: say so plainly; the partial file is removed. */
+export class DiskFullError extends ReportsError {
+  constructor(message: string) {
+    super(message, true);
+  }
+}
+
+function stagingBase(job: ReportJob, runId: string): string {
+  // The run id is part of the name: a partial file of one run is never resumed by another.
+  return createHash('sha256').update(`${job.businessKey}\n${runId}`).digest('hex').slice(0, 32);
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return (await stat(file).catch(() => undefined))?.size ?? 0;
+}
+
+/** Feeds the first `bytes` of a file into a hash (the part an earlier attempt downloaded). */
+async function hashPrefix(hash: Hash, file: string, bytes: number): Promise<void> {
+  if (bytes === 0) return;
+  for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1 })) hash.update(chunk as Buffer);
 }
 
 export function createDownloadActivities(clientFor: StripeClientFor, stagingDir: string) {
@@ -76,20 +104,41 @@ export function createDownloadActivities(clientFor: StripeClientFor, stagingDir:
       const source = await sourceOf(job, runId);
       const client = clientFor(job);
       const host = new URL(source.url).host;
-      const res = await client.openFile(source.url, { withKey: source.withKey });
-      if (res.status !== 200) {
+      await mkdir(stagingDir, { recursive: true });
+      const base = path.join(stagingDir, `${stagingBase(job, runId)}.${source.contentType}`);
+      const part = `${base}.part`;
+
+      let offset = await sizeOf(part);
+      if (offset > source.size) {
+        await truncate(part, 0);
+        offset = 0;
+      }
+      const res = await client.openFile(source.url, { withKey: source.withKey, offset: offset < source.size ? offset : undefined });
+      if (res.status === 200 && offset > 0) {
+        // The server ignored Range: start over rather than append the whole file again.
+        await truncate(part, 0);
+        offset = 0;
+      } else if (res.status === 206) {
+        const range = String(res.headers['content-range'] ?? '');
+        if (!range.startsWith(`bytes ${offset}-`)) {
+          await res.body.dump();
+          await truncate(part, 0);
+          throw new StripeApiError(`download of run ${runId}: asked to resume at byte ${offset}, got "${range}"; starting over`);
+        }
+      } else if (res.status === 416 && offset === source.size) {
+        await res.body.dump(); // nothing left to fetch: the earlier attempt got it all
+      } else if (res.status !== 200) {
         await res.body.dump();
         if (source.withKey && res.status === 401) throw new StripeAuthenticationError(`file download from ${host} refused the key (401)`);
         if (res.status === 403 || res.status === 410 || res.status === 404) {
-          throw new DownloadUrlExpiredError(`download URL for run ${runId} was refused (${res.status}); retrieving a fresh one`);
+          throw new DownloadUrlExpiredError(`download URL for run ${runId} was refused (${res.status}, expired or revoked); the next attempt fetches a fresh one`);
         }
         throw new StripeApiError(`file download from ${host} answered ${res.status}`, { status: res.status });
       }
 
-      await mkdir(stagingDir, { recursive: true });
-      const staged = path.join(stagingDir, `${stagingName(job.businessKey)}.${source.contentType}`);
       const hash = createHash('sha256');
-      let bytes = 0;
+      await hashPrefix(hash, part, offset);
+      let bytes = offset;
       let lastBeat = 0;
       const ctx = Context.current();
       const meter = new Transform({
@@ -99,23 +148,41 @@ export function createDownloadActivities(clientFor: StripeClientFor, stagingDir:
           const now = Date.now();
           if (now - lastBeat > 1000) {
             lastBeat = now;
-            ctx.heartbeat({ bytes });
+            ctx.heartbeat({ bytes, of: source.size });
           }
           done(null, chunk);
         },
       });
-      try {
-        await pipeline(res.body, meter, createWriteStream(staged), { signal: ctx.cancellationSignal });
-      } catch (err) {
-        await rm(staged, { force: true });
-        throw new StripeApiError(`download of run ${runId} broke after ${bytes} bytes: ${(err as Error).message}`);
+      if (res.status !== 416) {
+        try {
+          await pipeline(res.body, meter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }), { signal: ctx.cancellationSignal });
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOSPC' || code === 'EDQUOT') {
+            await rm(part, { force: true });
+            throw new DiskFullError(`disk full in ${stagingDir} after ${bytes} of ${source.size} bytes of run ${runId}; free space and it retries`);
+          }
+          // Keep the partial file: the next attempt resumes from here.
+          throw new StripeApiError(`download of run ${runId} broke after ${bytes} of ${source.size} bytes (${(err as Error).message}); resuming`);
+        }
       }
-      if (bytes !== source.size) {
-        await rm(staged, { force: true });
+      if (bytes < source.size) {
+        // The body ended early without an error: keep what came, resume from there.
+        throw new StripeApiError(`download of run ${runId} ended after ${bytes} of ${source.size} bytes; resuming`);
+      }
+      if (bytes > source.size) {
+        await rm(part, { force: true });
         throw new DownloadVerificationError(`download of run ${runId} has ${bytes} bytes but Stripe announced ${source.size}; downloading again`);
       }
+      try {
+        await verifyReportFile(part, source.contentType, job);
+      } catch (err) {
+        await rm(part, { force: true }); // a corrupt file is not resumed, it is fetched again
+        throw err;
+      }
+      await rename(part, base);
       return {
-        path: staged,
+        path: base,
         size: bytes,
         sha256: hash.digest('hex'),
         contentType: source.contentType,
@@ -124,6 +191,7 @@ export function createDownloadActivities(clientFor: StripeClientFor, stagingDir:
         runCreatedAt: source.runCreatedAt,
         runSucceededAt: source.runSucceededAt,
         downloadedAt: new Date().toISOString(),
+        resumedFrom: offset,
       };
     },
   };

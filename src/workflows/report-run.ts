@@ -17,11 +17,14 @@ const stripeCalls = proxyActivities<ReportActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
-const fileTransfer = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+/** Downloads heartbeat every second: a worker that died mid-file is noticed within 30 s and the next attempt resumes. */
+function fileTransfer(t: PollTiming) {
+  return proxyActivities<ReportActivities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: t.transferRetryMs, backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: t.transferAttempts },
+  });
+}
 
 export interface ReportRunResult {
   runId: string;
@@ -72,9 +75,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     }
 
     progress.stage = 'downloading';
-    const staged = await fileTransfer.downloadReportFile(job, runId);
+    const transfer = fileTransfer(t);
+    const staged = await transfer.downloadReportFile(job, runId);
     progress.stage = 'archiving';
-    const file = await fileTransfer.archiveReportFile(job, runId, staged);
+    const file = await transfer.archiveReportFile(job, runId, staged);
     progress.stage = 'archived';
     return { runId, file };
   } catch (err) {

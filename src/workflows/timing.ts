@@ -10,6 +10,9 @@ export interface PollTiming {
   deadlineMs: number;
   /** First recheck of data availability; doubles up to the configuration's `wait_for_data.recheck`. */
   dataFirstRecheckMs: number;
+  /** First retry of a failed download or archive attempt (doubles up to a minute), and how many attempts in all. */
+  transferRetryMs: number;
+  transferAttempts: number;
 }
 
 export const defaultPollTiming: PollTiming = {
@@ -18,4 +21,6 @@ export const defaultPollTiming: PollTiming = {
   maxMs: 60_000,
   deadlineMs: 24 * 60 * 60 * 1000,
   dataFirstRecheckMs: 60_000,
+  transferRetryMs: 2_000,
+  transferAttempts: 10,
 };

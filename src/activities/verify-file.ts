@@ -1,0 +1,108 @@
+/**
+ * Checks that a downloaded report is what it claims to be, beyond its size: a ZIP must be intact
+ * (every entry's CRC-32 and size) and hold a CSV; a CSV's header must match the requested
+ * columns. A UTF-8 BOM and CRLF line ends are fine (Stripe may send both).
+ */
+import { parse } from 'csv-parse/sync';
+import { createReadStream } from 'node:fs';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import { DownloadVerificationError } from '../stripe/errors.js';
+import type { ReportJob } from '../workflows/types.js';
+
+/** The first line of a stream, without reading the rest. */
+export async function firstLine(stream: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) {
+    text += (chunk as Buffer).toString('utf8');
+    const end = text.search(/\r?\n/);
+    if (end >= 0 || text.length > 1_000_000) {
+      stream.destroy();
+      return end >= 0 ? text.slice(0, end) : text;
+    }
+  }
+  return text;
+}
+
+export function checkCsvHeader(line: string, job: Pick<ReportJob, 'parameters' | 'report'>, what: string): void {
+  const header = line.replace(/^\uFEFF/, '');
+  let columns: string[];
+  try {
+    columns = (parse(header, { relax_quotes: true }) as string[][])[0] ?? [];
+  } catch (err) {
+    throw new DownloadVerificationError(`${what}: the first line is not a CSV header (${(err as Error).message})`);
+  }
+  if (columns.length === 0 || columns.every((c) => c.trim() === '')) throw new DownloadVerificationError(`${what}: the file has no CSV header`);
+  const requested = job.parameters.columns;
+  if (Array.isArray(requested) && requested.length > 0 && columns.join(',') !== requested.join(',')) {
+    throw new DownloadVerificationError(`${what}: header is "${columns.join(',')}" but the run asked for columns ${requested.join(',')}`);
+  }
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) =>
+    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => (err ? reject(err) : resolve(zip))),
+  );
+}
+
+function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
+}
+
+/** Every entry read in full, CRC-32 compared; returns the names of the CSV entries. */
+async function checkZip(file: string, job: ReportJob, what: string): Promise<string[]> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await openZip(file);
+  } catch (err) {
+    throw new DownloadVerificationError(`${what}: not a readable ZIP (${(err as Error).message})`);
+  }
+  const csvs: string[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', reject);
+      zip.on('end', resolve);
+      zip.on('entry', (entry: yauzl.Entry) => {
+        void (async () => {
+          if (entry.fileName.endsWith('/')) return zip.readEntry();
+          let crc = 0;
+          let header: string | undefined;
+          const sink = new Writable({
+            write(chunk: Buffer, _enc, done) {
+              crc = crc32(chunk, crc);
+              if (header === undefined && /\.csv$/i.test(entry.fileName)) {
+                const text = chunk.toString('utf8');
+                const end = text.search(/\r?\n/);
+                header = end >= 0 ? text.slice(0, end) : text;
+              }
+              done();
+            },
+          });
+          await pipeline(await entryStream(zip, entry), sink);
+          if (crc >>> 0 !== entry.crc32 >>> 0) throw new Error(`entry ${entry.fileName} fails its CRC-32 check`);
+          if (/\.csv$/i.test(entry.fileName)) {
+            checkCsvHeader(header ?? '', job, `${what} (${entry.fileName})`);
+            csvs.push(entry.fileName);
+          }
+          zip.readEntry();
+        })().catch(reject);
+      });
+      zip.readEntry();
+    });
+  } catch (err) {
+    if (err instanceof DownloadVerificationError) throw err;
+    throw new DownloadVerificationError(`${what}: corrupt ZIP (${(err as Error).message})`);
+  } finally {
+    zip.close();
+  }
+  if (csvs.length === 0) throw new DownloadVerificationError(`${what}: the ZIP holds no CSV file`);
+  return csvs;
+}
+
+export async function verifyReportFile(file: string, contentType: 'csv' | 'zip', job: ReportJob): Promise<void> {
+  const what = `file of ${job.businessKey}`;
+  if (contentType === 'zip') await checkZip(file, job, what);
+  else checkCsvHeader(await firstLine(createReadStream(file)), job, what);
+}
