@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import yazl from 'yazl';
+import { checkCsvHeader, verifyReportFile } from '../../src/activities/verify-file.js';
+import { DownloadVerificationError } from '../../src/stripe/errors.js';
+import type { ReportJob } from '../../src/workflows/types.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'verify-'));
+const job = (columns?: string[]) => ({ businessKey: 'report/x/2025-10/self', report: 'r', parameters: columns ? { columns } : {} }) as unknown as ReportJob;
+
+async function zip(entries: Record<string, string>): Promise<string> {
+  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.zip`);
+  const z = new yazl.ZipFile();
+  for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.from(text), name);
+  z.end();
+  await new Promise((resolve) => z.outputStream.pipe(createWriteStream(file)).on('close', resolve));
+  return file;
+}
+
+describe('CSV header', () => {
+  it('tolerates a BOM and CRLF, and checks requested columns in order', () => {
+    expect(() => checkCsvHeader('\uFEFFgross,fee,net', job(['gross', 'fee', 'net']), 'f')).not.toThrow();
+    expect(() => checkCsvHeader('"gross","fee"', job(['gross', 'fee']), 'f')).not.toThrow();
+    expect(() => checkCsvHeader('gross,net', job(['gross', 'fee']), 'f')).toThrow(/header is "gross,net" but the run asked for columns gross,fee/);
+    expect(() => checkCsvHeader('', job(), 'f')).toThrow(DownloadVerificationError);
+  });
+
+  it('reads only the first line of a CSV file with CRLF ends', async () => {
+    const file = path.join(dir, 'a.csv');
+    writeFileSync(file, '\uFEFFcategory,net_amount\r\nactivity,10.00\r\n');
+    await expect(verifyReportFile(file, 'csv', job(['category', 'net_amount']))).resolves.toBeUndefined();
+  });
+});
+
+describe('ZIP integrity', () => {
+  it('accepts an intact ZIP holding a CSV', async () => {
+    await expect(verifyReportFile(await zip({ 'report.csv': 'a,b\r\n1,2\r\n' }), 'zip', job())).resolves.toBeUndefined();
+  });
+
+  it('refuses a ZIP with a corrupted byte (CRC-32)', async () => {
+    const file = await zip({ 'report.csv': 'a,b\n' + '1,2\n'.repeat(1000) });
+    const bytes = readFileSync(file);
+    bytes[100] ^= 0xff; // inside the compressed data of the only entry
+    writeFileSync(file, bytes);
+    await expect(verifyReportFile(file, 'zip', job())).rejects.toThrow(/corrupt ZIP|CRC-32|not a readable ZIP/);
+  });
+
+  it('refuses a ZIP without a CSV, and a file that is no ZIP at all', async () => {
+    await expect(verifyReportFile(await zip({ 'readme.txt': 'hi' }), 'zip', job())).rejects.toThrow(/holds no CSV/);
+    const junk = path.join(dir, 'junk.zip');
+    writeFileSync(junk, 'this is not a zip');
+    await expect(verifyReportFile(junk, 'zip', job())).rejects.toThrow(/not a readable ZIP/);
+  });
+});
