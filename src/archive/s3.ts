@@ -272,9 +272,10 @@ export class S3Archive implements ArchiveStore {
     }
 
     if (object && !this.holds(object, manifest)) {
-      // An object without a manifest is left by a put that stopped between the two writes (or one
-      // still running). Ours would replace bytes someone may be about to describe: refuse.
-      throw this.conflict(key, object.Metadata?.[SHA256_METADATA], manifest.sha256, 'object without a manifest');
+      // An object without a (matching) manifest is left by a put that stopped between the two
+      // writes, or one still running. Ours would replace bytes someone may be about to describe:
+      // refuse; an operator deletes the stray object if it is garbage.
+      throw this.conflict(key, object.Metadata?.[SHA256_METADATA], manifest.sha256, 'object (with no manifest for it)');
     }
     if (!object) {
       const staged = await stat(entry.stagedPath).catch(() => undefined);
