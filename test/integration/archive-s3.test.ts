@@ -18,7 +18,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveConflictError } from '../../src/archive/filesystem.js';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ArchiveAccessError, S3Archive } from '../../src/archive/s3.js';
@@ -29,12 +29,22 @@ import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 let server: S3TestServer;
 let staging: string;
 let client: S3Client;
+let startError: unknown;
 
 beforeAll(async () => {
-  server = await startS3Server();
-  client = server.client();
   staging = mkdtempSync(path.join(tmpdir(), 'reports-s3-staging-'));
+  try {
+    server = await startS3Server();
+    client = server.client();
+  } catch (err) {
+    // Kept and thrown in every test: a failed beforeAll would only mark the tests skipped.
+    startError = err;
+  }
 }, 600_000);
+
+beforeEach(() => {
+  if (startError) throw new Error(`the S3 test server did not start: ${startError instanceof Error ? startError.message : String(startError)}`);
+});
 
 afterAll(async () => {
   client?.destroy();
