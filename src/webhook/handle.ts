@@ -32,7 +32,9 @@ export interface HandleOptions {
 
 export async function handleWebhook(req: IncomingMessage, o: HandleOptions, receivedAt: number): Promise<Handled> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (contentType !== 'application/json') return { status: 415, outcome: 'rejected', reason: `content type "${contentType || 'none'}" is not application/json` };
+  if (contentType !== 'application/json') {
+    return { status: 415, outcome: 'rejected', reason: `content type "${contentType.slice(0, 60) || 'none'}" is not application/json` };
+  }
 
   const body = await readBody(req, o.maxBodyBytes);
   if (!body.ok) return { status: body.reason === 'too large' ? 413 : 400, outcome: 'rejected', reason: `body ${body.reason}` };

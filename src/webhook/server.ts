@@ -45,11 +45,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const path = options.path ?? DEFAULT_RELAY_PATH;
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Stripe's thin-event parser treats 0 as "default", its snapshot parser as "no check": refuse both.
+  const toleranceSeconds = options.toleranceSeconds ?? 300;
+  if (!(toleranceSeconds > 0)) throw new Error(`toleranceSeconds must be positive, not ${toleranceSeconds}`);
   const handleOptions = {
     client: options.client,
     taskQueue: options.taskQueue,
     secrets,
-    toleranceSeconds: options.toleranceSeconds ?? 300,
+    toleranceSeconds,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
   };
   const stats: RelayStats = { received: 0, verified: 0, rejected: 0, routed: 0, ignored: 0, signalErrors: 0 };
@@ -75,7 +78,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         log(logLine(h, Date.now() - receivedAt));
         // A body we stopped reading (too large) is not drained: close the connection instead.
         if (h.status === 413) res.setHeader('Connection', 'close');
-        reply(res, h.status, h.status < 300 ? { received: true } : { error: h.reason ?? h.outcome });
+        // Refusals say why (fixed texts); a delivery error does not expose Temporal's message.
+        reply(res, h.status, h.status < 300 ? { received: true } : { error: h.outcome === 'rejected' ? h.reason : 'delivery failed; retry later' });
         if (h.status === 413) res.once('finish', () => req.destroy());
       });
   });

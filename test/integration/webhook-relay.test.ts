@@ -267,6 +267,7 @@ describe('the relay itself', () => {
       const body = thin(runId());
       const res = await fetch(broken.url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) }, body });
       expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: 'delivery failed; retry later' }); // not Temporal's message
       expect(broken.stats()).toMatchObject({ received: 1, verified: 1, signalErrors: 1, routed: 0 });
     } finally {
       await broken.close();
@@ -303,8 +304,9 @@ describe('the relay itself', () => {
     expect(s.verified).toBe(s.routed + s.ignored + s.signalErrors);
   });
 
-  it('startRelay refuses to start without a secret', async () => {
+  it('startRelay refuses to start without a secret or with no tolerance', async () => {
     await expect(startRelay({ client: temporal.client, taskQueue: 'x', secrets: [' '] })).rejects.toThrow(/STRIPE_WEBHOOK_SECRETS/);
+    await expect(startRelay({ client: temporal.client, taskQueue: 'x', secrets: [SECRET], toleranceSeconds: 0 })).rejects.toThrow(/toleranceSeconds/);
   });
 
   it('relaySettingsFromEnv', () => {
