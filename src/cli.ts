@@ -2,7 +2,9 @@
  * The `reports` command. Each subcommand is a thin shell over a module in src/cli/ that does
  * the work and returns an exit code.
  */
+import { Client, Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
+import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
 import { backfillCommand } from './cli/backfill-command.js';
 import { runCommand } from './cli/run-command.js';
 import { validateConfigs } from './config/validate-command.js';
@@ -66,6 +68,19 @@ program
   .command('status [config]')
   .description('recent and running periods with their state, from Temporal')
   .action(action((configId?: string) => statusCommand(readSettings(), configId, out)));
+
+program
+  .command('relay')
+  .description('run the webhook relay alone: Stripe events (STRIPE_WEBHOOK_SECRETS) → signals to waiting runs')
+  .action(async () => {
+    const settings = readSettings();
+    const connection = await Connection.connect({ address: settings.temporalAddress ?? `localhost:${settings.temporalPort}` });
+    const relay = await startRelay({ client: new Client({ connection, namespace: settings.temporalNamespace }), taskQueue: settings.taskQueue, ...relaySettingsFromEnv(), log: out });
+    out(`webhook relay listening at ${relay.url} (Ctrl-C to stop); the worker needs webhooks on (STRIPE_WEBHOOK_SECRETS set for npm start)`);
+    const stop = () => void relay.close().then(() => connection.close()).then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 
 program
   .command('emulator')

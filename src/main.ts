@@ -13,6 +13,8 @@ import { loadConfigDir } from './config/load.js';
 import { periodForConfig } from './config/period.js';
 import type { ReportConfig } from './config/schema.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
+import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
+import { randomBytes } from 'node:crypto';
 import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
 import { startReport } from './temporal/start-report.js';
@@ -37,9 +39,16 @@ async function main(): Promise<void> {
   });
   log(`Temporal at ${server.address}${server.uiUrl ? `, UI at ${server.uiUrl}` : ''}`);
 
+  const relaySettings = relaySettingsFromEnv();
+  // Demo mode signs the emulator's events with a secret of its own; otherwise the relay runs only
+  // when STRIPE_WEBHOOK_SECRETS is set, and polling alone completes runs.
+  const webhookSecrets = settings.demo ? [`whsec_demo${randomBytes(16).toString('hex')}`] : relaySettings.secrets;
+  const webhooks = webhookSecrets.length > 0;
+  const relayUrl = `http://${relaySettings.host ?? '127.0.0.1'}:${relaySettings.port}${relaySettings.path}`;
+
   let emulator: Emulator | undefined;
   if (settings.demo) {
-    emulator = await startEmulator({ port: settings.emulatorPort, processingMs: 3000 });
+    emulator = await startEmulator({ port: settings.emulatorPort, processingMs: 3000, webhookUrl: relayUrl, webhookSecret: webhookSecrets[0] });
     // The emulator's data normally lags a few days, like Stripe's; the demo wants yesterday too.
     emulator.advanceAvailability(new Date());
     log(`DEMO MODE: STRIPE_SECRET_KEY is not set, so reports run against the built-in Stripe emulator at ${emulator.url}`);
@@ -69,6 +78,7 @@ async function main(): Promise<void> {
       stagingDir: settings.stagingDir,
       temporal: client,
       defaultCapacity: settings.permitCapacity,
+      webhooks,
     },
     workflowBundle: await bundleWorkflows(),
   });
@@ -85,6 +95,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 
   const running = worker.run();
+  const relay = webhooks
+    ? await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, secrets: webhookSecrets, log: (line) => log(line) })
+    : undefined;
+  log(relay ? `Webhook relay at ${relay.url}${settings.demo ? ' (the emulator posts its events here)' : ''}` : 'No STRIPE_WEBHOOK_SECRETS: no webhook relay; runs complete by polling');
 
   log(`Syncing ${settings.schedulesDir} with Temporal Schedules:`);
   await syncFromDir(client, settings, (line) => log(`  ${line.replaceAll('\n', '\n[reports]   ')}`)).catch((err) => log(`  sync failed: ${(err as Error).message}`));
@@ -96,6 +110,7 @@ async function main(): Promise<void> {
   try {
     await running;
   } finally {
+    await relay?.close();
     await connection.close();
     await nativeConnection.close();
     await stripe.close();

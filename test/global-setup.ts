@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { ensureVersitygw } from '../src/archive/s3-server-binary.js';
 import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
 import { bundleWorkflows } from '../src/worker.js';
 
@@ -18,6 +19,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
+  // Built once before any test, so no test waits on a Go build (see scripts/ensure-s3-server.ts).
+  log(`S3 test server: ${await ensureVersitygw(log)}`);
   log('starting the Temporal dev server…');
   const server = await startOrConnectTemporal({ log });
   log(`Temporal dev server at ${server.address}`);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { archiveKey, type ArchiveStore } from '../archive/store.js';
+import type { ArchiveFor, ArchiveSpec } from '../archive/stores.js';
 import type { ArchiveManifest } from '../archive/manifest.js';
 import { sha256OfFile } from '../archive/hash.js';
 import { DownloadVerificationError } from '../stripe/errors.js';
@@ -18,10 +19,32 @@ const projectVersion = (() => {
   }
 })();
 
-export function createArchiveActivities(store: ArchiveStore) {
+/**
+ * Where new content goes: the business key itself, or, when that already holds different content
+ * (a re-run with --force produced another file), the next free version `<target>.v2.<ext>`, …
+ * Nothing is ever overwritten.
+ */
+async function keyForContent(store: ArchiveStore, job: ReportJob, ext: string, sha256: string): Promise<{ key: string; supersedes?: string }> {
+  const base = archiveKey(job.configId, job.period.name, job.target.id, ext);
+  let previous: string | undefined;
+  for (let version = 1; ; version++) {
+    const key = version === 1 ? base : archiveKey(job.configId, job.period.name, `${job.target.id}.v${version}`, ext);
+    const existing = await store.manifest(key);
+    if (!existing || existing.sha256 === sha256) return { key, supersedes: existing ? undefined : previous };
+    previous = key;
+  }
+}
+
+export function createArchiveActivities(archiveFor: ArchiveFor) {
   return {
     /** Which of these targets already have their file for the period: those are not run again. */
-    async findArchivedTargets(configId: string, period: string, targets: { id: string; ext: string }[]): Promise<Record<string, ArchivedFile>> {
+    async findArchivedTargets(
+      configId: string,
+      period: string,
+      targets: { id: string; ext: string }[],
+      spec?: ArchiveSpec,
+    ): Promise<Record<string, ArchivedFile>> {
+      const store = archiveFor(spec);
       const found: Record<string, ArchivedFile> = {};
       for (const t of targets) {
         const file = await store.find(archiveKey(configId, period, t.id, t.ext));
@@ -31,7 +54,8 @@ export function createArchiveActivities(store: ArchiveStore) {
     },
 
     async archiveReportFile(job: ReportJob, runId: string, staged: StagedFile): Promise<ArchivedFile> {
-      const key = archiveKey(job.configId, job.period.name, job.target.id, staged.contentType);
+      const store = archiveFor(job.archive);
+      const { key, supersedes } = await keyForContent(store, job, staged.contentType, staged.sha256);
       const existing = await store.manifest(key);
       if (existing?.sha256 !== staged.sha256) {
         const actual = await sha256OfFile(staged.path).catch(() => undefined);
@@ -65,6 +89,7 @@ export function createArchiveActivities(store: ArchiveStore) {
         downloaded_at: staged.downloadedAt,
         archived_at: new Date().toISOString(),
         project_version: projectVersion,
+        ...(supersedes ? { supersedes } : {}),
       };
       return store.put({ key, stagedPath: staged.path, manifest });
     },

@@ -3,6 +3,7 @@
  * and `npm start` wire real clients and stores the same way.
  */
 import type { ArchiveStore } from '../archive/store.js';
+import { createArchiveFor, type ArchiveFor } from '../archive/stores.js';
 import { runningCapHitSignal } from '../workflows/messages.js';
 import { createArchiveActivities } from './archive.js';
 import { createDownloadActivities } from './download.js';
@@ -15,7 +16,9 @@ import type { StripeClientFor } from './stripe-clients.js';
 
 export interface ActivityDeps extends PermitDeps {
   clientFor: StripeClientFor;
+  /** The filesystem archive; configurations with `archive: { backend: s3 }` use `archiveFor`. */
   archive: ArchiveStore;
+  archiveFor?: ArchiveFor;
   /** Local folder for downloads in progress. */
   stagingDir: string;
   /** Where `${ENV}` references (notification webhooks) are resolved; default process.env. */
@@ -30,7 +33,7 @@ export function createActivities(deps: ActivityDeps) {
       await deps.temporal.workflow.getHandle(poolId).signal(runningCapHitSignal, { holderId, retryAfterMs });
     }),
     ...createDownloadActivities(deps.clientFor, deps.stagingDir),
-    ...createArchiveActivities(deps.archive),
+    ...createArchiveActivities(deps.archiveFor ?? createArchiveFor(deps.archive)),
     ...createNotifyActivities(deps.env),
     ...createPermitActivities(deps),
     ...createRunEventActivities(deps),

@@ -4,8 +4,9 @@
  * the manifest is written to a temporary name, fsynced, then renamed: a reader never sees a
  * manifest whose file is incomplete.
  */
-import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ReportsError } from '../stripe/errors.js';
 import { sha256OfFile } from './hash.js';
@@ -83,6 +84,25 @@ export class FilesystemArchive implements ArchiveStore {
       sha256: manifest.sha256,
       contentType: manifest.content_type,
     };
+  }
+
+  async *keys(prefix: string): AsyncIterable<string> {
+    const root = path.resolve(this.root);
+    const start = path.join(root, prefix);
+    const walk = async function* (dir: string): AsyncIterable<string> {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory() && !e.name.startsWith('.')) yield* walk(full);
+        else if (e.isFile() && e.name.endsWith('.manifest.json')) yield path.relative(root, full).slice(0, -'.manifest.json'.length).split(path.sep).join('/');
+      }
+    };
+    yield* walk((await stat(start).catch(() => undefined))?.isDirectory() ? start : path.dirname(start));
+  }
+
+  async open(key: string): Promise<Readable | undefined> {
+    const file = this.pathOf(key);
+    return (await stat(file).catch(() => undefined)) ? createReadStream(file) : undefined;
   }
 
   async find(key: string): Promise<ArchivedFile | undefined> {

@@ -21,4 +21,6 @@ export interface ArchiveManifest {
   downloaded_at: string;
   archived_at: string;
   project_version: string;
+  /** Set on a later version: the key of the version before it (kept, never overwritten). */
+  supersedes?: string;
 }

@@ -15,11 +15,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type HeadObjectCommandOutput,
@@ -230,6 +231,33 @@ export class S3Archive implements ArchiveStore {
       sha256: manifest.sha256,
       contentType: manifest.content_type,
     };
+  }
+
+  async *keys(prefix: string): AsyncIterable<string> {
+    const root = this.prefix ? `${this.prefix}/` : '';
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${root}${prefix}`, ContinuationToken: token }));
+      } catch (err) {
+        throw this.failure(err, `ListObjectsV2 ${root}${prefix}`);
+      }
+      for (const o of page.Contents ?? []) {
+        if (o.Key?.endsWith('.manifest.json')) yield o.Key.slice(root.length, -'.manifest.json'.length);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async open(key: string): Promise<Readable | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      return res.Body as Readable;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw this.failure(err, `GetObject ${this.objectKey(key)}`);
+    }
   }
 
   async find(key: string): Promise<ArchivedFile | undefined> {

@@ -1,4 +1,5 @@
 /** The one interface every archive backend implements (filesystem today, S3-compatible next). */
+import type { Readable } from 'node:stream';
 import type { ArchivedFile } from '../workflows/types.js';
 import type { ArchiveManifest } from './manifest.js';
 
@@ -17,6 +18,10 @@ export interface ArchiveStore {
   manifest(key: string): Promise<ArchiveManifest | undefined>;
   /** The archived file under a key, if both it and its manifest are there. */
   find(key: string): Promise<ArchivedFile | undefined>;
+  /** Keys (not manifests) of every archived file under a prefix such as `<config>/` or `<config>/<period>/`. */
+  keys(prefix: string): AsyncIterable<string>;
+  /** The stored bytes of a key, or undefined when the file is missing. */
+  open(key: string): Promise<Readable | undefined>;
   /** Human-readable place, for logs and `npm start`. */
   describe(): string;
 }

@@ -219,9 +219,22 @@ export const ReportConfigSchema = z
       .default({}),
     result: z.object({ compress: z.boolean().default(false) }).strict().default({ compress: false }),
     archive: z
-      .object({ backend: z.enum(['filesystem']).default('filesystem') })
-      .strict()
-      .default({ backend: 'filesystem' }),
+      .union([
+        z.object({ backend: z.literal('filesystem').default('filesystem') }).strict(),
+        z
+          .object({
+            backend: z.literal('s3'),
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens'),
+            prefix: z.string().regex(/^[^/].*[^/]$|^[^/]$/, 'a key prefix without leading or trailing "/"').optional(),
+            region: z.string().optional(),
+            endpoint: z.string().url('an http(s) URL of an S3-compatible server').optional(),
+            server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
+            kms_key_id: z.string().optional(),
+          })
+          .strict(),
+      ])
+      .default({ backend: 'filesystem' })
+      .describe('Where files go: the filesystem (REPORTS_ARCHIVE_DIR) or an S3 bucket; S3 credentials come from the standard AWS environment.'),
     notify: z
       .object({
         webhook_url: envReference,

@@ -70,6 +70,7 @@ function jobFor(config: ReportConfig, period: Period, target: ReportTarget): Rep
     businessKey: businessKey(config.id, period.name, target.id),
     waitForData: { deadlineMs: durationMs(config.wait_for_data.deadline), recheckMs: durationMs(config.wait_for_data.recheck) },
     permits: config.permits,
+    archive: config.archive,
   };
 }
 
@@ -85,7 +86,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   const ext = config.result.compress ? 'zip' : 'csv';
   const archived = input.force
     ? {}
-    : await findArchivedTargets(config.id, period.name, targets.map((t) => ({ id: t.id, ext })));
+    : await findArchivedTargets(config.id, period.name, targets.map((t) => ({ id: t.id, ext })), config.archive);
 
   const outcomes = await Promise.all(
     targets.map(async (target): Promise<TargetOutcome> => {

@@ -32,6 +32,8 @@ export interface ReportJob {
   compress: boolean;
   /** `report/<config>/<period>/<target>`: the workflow id and the root of the idempotency key. */
   businessKey: string;
+  /** Where the file is archived (no secrets: S3 credentials stay in the worker's environment). */
+  archive: ReportConfig['archive'];
   /** Which permit pool bounds this run, and its capacity (unset: per key, Stripe's cap). */
   permits: { pool?: string; capacity?: number };
   /** How long to wait for Stripe to have data for the whole period, and the longest recheck interval. */

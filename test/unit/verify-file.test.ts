@@ -15,7 +15,7 @@ async function zip(entries: Record<string, string>): Promise<string> {
   const z = new yazl.ZipFile();
   for (const [name, text] of Object.entries(entries)) z.addBuffer(Buffer.from(text), name);
   z.end();
-  await new Promise((resolve) => z.outputStream.pipe(createWriteStream(file)).on('close', resolve));
+  await new Promise<void>((resolve) => z.outputStream.pipe(createWriteStream(file)).on('close', () => resolve()));
   return file;
 }
 
