@@ -8,6 +8,7 @@ import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
 import { backfillCommand } from './cli/backfill-command.js';
 import { runCommand } from './cli/run-command.js';
 import { validateConfigs } from './config/validate-command.js';
+import { verifyCommand } from './cli/verify-command.js';
 import { statusCommand } from './cli/status-command.js';
 import { syncCommand } from './cli/sync-command.js';
 import { startEmulator } from './emulator/index.js';
@@ -81,6 +82,13 @@ program
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+
+program
+  .command('verify')
+  .description('re-hash archived files against their manifests; report every mismatch or missing file')
+  .option('--config <id>', 'only this configuration')
+  .option('--period <P>', 'only this period')
+  .action(action((opts: { config?: string; period?: string }) => verifyCommand(readSettings(), opts, out)));
 
 program
   .command('emulator')

@@ -69,6 +69,10 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     dirty = true;
   });
 
+  const inFlight = new Set<Promise<void>>();
+  const markDirty = () => {
+    dirty = true;
+  };
   let nextReclaim = Date.now() + o.reclaimEveryMs;
   for (;;) {
     await condition(() => dirty, Math.max(1, Math.min(nextReclaim, congestionEnd()) - Date.now()));
@@ -83,10 +87,13 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       await reclaimDeadHolders(state);
       nextReclaim = Date.now() + o.reclaimEveryMs;
     }
-    await grant(state, regrant);
+    // Grants go out without waiting for each to be confirmed, so releases arriving meanwhile
+    // are handled at once; all of them are settled before continuing as new.
+    grant(state, regrant, inFlight, markDirty);
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
       await condition(allHandlersFinished);
-      await grant(state, regrant);
+      grant(state, regrant, inFlight, markDirty);
+      await Promise.all(inFlight);
       await continueAsNew<typeof permitPoolWorkflow>(state, options);
     }
   }
@@ -97,27 +104,29 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
 }
 
 /** Hands out free permits to waiters in order; a waiter that is gone is dropped. */
-async function grant(state: PermitPoolState, regrant: Set<string>): Promise<void> {
-  const sends: Promise<void>[] = [];
-  const send = (holderId: string) =>
-    getExternalWorkflowHandle(holderId)
+function grant(state: PermitPoolState, regrant: Set<string>, inFlight: Set<Promise<void>>, freed: () => void): void {
+  const send = (holderId: string) => {
+    const p = getExternalWorkflowHandle(holderId)
       .signal(permitGrantedSignal, { poolId: state.poolId })
       .catch(() => {
         // The holder closed before its grant arrived: the permit is free again.
         if (holderId in state.holders) {
           delete state.holders[holderId];
           state.reclaimed++;
+          freed();
         }
-      });
-  for (const holderId of regrant) sends.push(send(holderId));
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  for (const holderId of regrant) send(holderId);
   regrant.clear();
   while (state.waiters.length > 0 && Object.keys(state.holders).length < state.effectiveCapacity) {
     const holderId = state.waiters.shift()!;
     state.holders[holderId] = Date.now();
     state.grants++;
-    sends.push(send(holderId));
+    send(holderId);
   }
-  await Promise.all(sends);
 }
 
 async function reclaimDeadHolders(state: PermitPoolState): Promise<void> {

@@ -88,8 +88,10 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
     ? {}
     : await findArchivedTargets(config.id, period.name, targets.map((t) => ({ id: t.id, ext })), config.archive);
 
-  const outcomes = await Promise.all(
-    targets.map(async (target): Promise<TargetOutcome> => {
+  const outcomes = await inWindow(
+    targets,
+    fanOutWindow(config),
+    async (target): Promise<TargetOutcome> => {
       if (archived[target.id]) return { target: target.id, status: 'skipped', reason: `already archived at ${archived[target.id]!.location}` };
       const job = jobFor(config, period, target);
       try {
@@ -111,7 +113,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
         }
         return { target: target.id, status: 'failed', reason: rootCauseMessage(err) };
       }
-    }),
+    },
   );
 
   const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
@@ -140,4 +142,27 @@ function failureLimit(config: ReportConfig, ran: number): number {
   if (max === undefined) return Math.max(0, ran - 1);
   if (typeof max === 'number') return max;
   return Math.floor((ran * Number(max.slice(0, -1))) / 100);
+}
+
+/**
+ * Children in flight at once: twice the permit pool's capacity. More would only wait for permits,
+ * while each costs the parent history and the pool a waiter; fewer would leave permits idle.
+ */
+function fanOutWindow(config: ReportConfig): number {
+  const capacity = config.permits.capacity ?? (config.mode === 'live' ? 500 : 100);
+  return Math.max(2, 2 * capacity);
+}
+
+/** Maps items with at most `window` calls in flight; results keep the items' order. */
+async function inWindow<T, R>(items: T[], window: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, items.length) }, lane));
+  return results;
 }
