@@ -1,0 +1,108 @@
+/**
+ * The same archive behaviour on both backends, through real workflows: a report archived with its
+ * manifest, skipped when run again, a forced re-run with different content kept as a second
+ * version (never overwritten), and `verify` finding tampered and missing files.
+ */
+import type { Client } from '@temporalio/client';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStripeClients } from '../../src/activities/stripe-clients.js';
+import { FilesystemArchive } from '../../src/archive/filesystem.js';
+import { createArchiveFor, type ArchiveFor } from '../../src/archive/stores.js';
+import { verifyArchive } from '../../src/archive/verify.js';
+import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startReport } from '../../src/temporal/start-report.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+
+let emulator: Emulator;
+let s3: S3TestServer;
+let temporal: TestTemporal;
+let client: Client;
+let archiveDir: string;
+let archiveFor: ArchiveFor;
+let stripe: ReturnType<typeof createStripeClients>;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ processingMs: 200 });
+  s3 = await startS3Server();
+  archiveDir = mkdtempSync(path.join(tmpdir(), 'backends-'));
+  archiveFor = createArchiveFor(new FilesystemArchive(archiveDir), {
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    region: s3.region,
+  });
+  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY: 'sk_test_backends0key00' } });
+  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(archiveDir), archiveFor, stagingDir: path.join(archiveDir, '.staging') });
+  client = temporal.client;
+});
+
+afterAll(async () => {
+  await temporal?.close();
+  await stripe?.close();
+  await emulator?.close();
+  await s3?.stop();
+});
+
+const backends = {
+  filesystem: () => ({ backend: 'filesystem' as const }),
+  s3: () => ({ backend: 's3' as const, bucket: s3.bucket, prefix: 'reports', endpoint: s3.endpoint }),
+};
+
+describe.each(Object.keys(backends) as (keyof typeof backends)[])('on the %s backend', (name) => {
+  const config = (): ReportConfig =>
+    ReportConfigSchema.parse({ id: `versions-${name}`, report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: backends[name]() });
+  const run = async (force = false) => (await startReport(client, config(), '2025-10', { taskQueue: temporal.taskQueue, force, timing: { initialMs: 200 } })).result();
+
+  it('archives once, skips a second run, keeps different content as a second version', async () => {
+    const store = archiveFor(config().archive);
+    const first = (await run()).outcomes[0]!;
+    expect(first.status).toBe('archived');
+    if (first.status !== 'archived') return;
+    const manifest = await store.manifest(`versions-${name}/2025-10/self.csv`);
+    expect(manifest?.sha256).toBe(await emulator.fileSha256(first.runId));
+
+    expect((await run()).outcomes[0]?.status).toBe('skipped');
+
+    // Stripe's data changed (more rows) and the period is forced: both files are kept.
+    emulator.configure({ rowsPerRun: 80 });
+    try {
+      const second = (await run(true)).outcomes[0]!;
+      expect(second.status).toBe('archived');
+      if (second.status !== 'archived') return;
+      expect(second.file.location).toMatch(/self\.v2\.csv$/);
+      const v2 = await store.manifest(`versions-${name}/2025-10/self.v2.csv`);
+      expect(v2).toMatchObject({ sha256: await emulator.fileSha256(second.runId), supersedes: `versions-${name}/2025-10/self.csv` });
+      expect((await store.manifest(`versions-${name}/2025-10/self.csv`))?.sha256).toBe(manifest?.sha256);
+    } finally {
+      emulator.configure({ rowsPerRun: 50 });
+    }
+
+    const findings = await verifyArchive(store, `versions-${name}/`);
+    expect(findings.map((f) => [f.key, f.status])).toEqual([
+      [`versions-${name}/2025-10/self.csv`, 'ok'],
+      [`versions-${name}/2025-10/self.v2.csv`, 'ok'],
+    ]);
+  });
+
+  it('verify reports a tampered file and a missing file', async () => {
+    const store = archiveFor(config().archive);
+    const tamper = async (key: string, text: string) => {
+      if (name === 'filesystem') appendFileSync(path.join(archiveDir, key), text);
+      else await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: `reports/${key}`, Body: text }));
+    };
+    const remove = async (key: string) => {
+      if (name === 'filesystem') rmSync(path.join(archiveDir, key));
+      else await s3.client().send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `reports/${key}` }));
+    };
+    await tamper(`versions-${name}/2025-10/self.csv`, 'x');
+    await remove(`versions-${name}/2025-10/self.v2.csv`);
+    const findings = await verifyArchive(store, `versions-${name}/2025-10/`);
+    const byKey = Object.fromEntries(findings.map((f) => [f.key, f.status]));
+    expect(byKey[`versions-${name}/2025-10/self.csv`]).toMatch(/size-mismatch|hash-mismatch/);
+    expect(byKey[`versions-${name}/2025-10/self.v2.csv`]).toBe('missing');
+  });
+});
