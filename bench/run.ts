@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
 import { ReportConfigSchema } from '../src/config/schema.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { startRelay } from '../src/webhook/index.js';
 import { StripeClient } from '../src/stripe/client.js';
 import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
@@ -57,6 +58,7 @@ const { values: flags } = parseArgs({
     'poll-factor': { type: 'string' },
     'poll-max-ms': { type: 'string' },
     'no-fanout': { type: 'boolean', default: false },
+    'no-webhooks': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -71,11 +73,20 @@ const N = num(flags.n, 'BENCH_N', 1000, 100);
 const C = num(flags.cap, 'BENCH_CAP', 100, 10);
 const T = num(flags['processing-ms'], 'BENCH_PROCESSING_MS', 30_000, 3_000);
 const PLAIN_N = num(flags['plain-n'], 'BENCH_PLAIN_N', 10, 3);
-const timing: Partial<PollTiming> = {
-  initialMs: num(flags['poll-initial-ms'], 'BENCH_POLL_INITIAL_MS', 1000, 1000),
-  factor: num(flags['poll-factor'], 'BENCH_POLL_FACTOR', 1.5, 1.5),
-  maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 2000, 2000),
-};
+/** As in production: the emulator posts signed events to the relay; `--no-webhooks` measures polling alone. */
+const WEBHOOKS = !flags['no-webhooks'] && process.env.BENCH_WEBHOOKS !== '0';
+const timing: Partial<PollTiming> = WEBHOOKS
+  ? {
+      // Events complete runs; polling is the safety net at its production pace.
+      initialMs: num(flags['poll-initial-ms'], 'BENCH_POLL_INITIAL_MS', 2000, 2000),
+      factor: num(flags['poll-factor'], 'BENCH_POLL_FACTOR', 1.5, 1.5),
+      maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 60_000, 60_000),
+    }
+  : {
+      initialMs: num(flags['poll-initial-ms'], 'BENCH_POLL_INITIAL_MS', 1000, 1000),
+      factor: num(flags['poll-factor'], 'BENCH_POLL_FACTOR', 1.5, 1.5),
+      maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 2000, 2000),
+    };
 const lowerBound = (n: number) => Math.ceil(n / C) * T;
 
 // ---- process accounting (/proc) -------------------------------------------------------------
@@ -181,12 +192,16 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     STRIPE_API_BASE: emulator.url,
     ARCHIVE_DIR: archiveDir,
     [KEY_ENV]: ORG_KEY,
+    BENCH_WEBHOOKS: WEBHOOKS ? '1' : '0',
   });
   running.worker = worker;
   log(`worker ${worker.pid} ready: ${JSON.stringify(workerOptions)}`);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   const stripe = createStripeClients({ baseUrl: emulator.url, env: { [KEY_ENV]: ORG_KEY } });
+  const secret = 'whsec_bench0secret';
+  const relay = WEBHOOKS ? await startRelay({ client, taskQueue, port: 0, secrets: [secret] }) : undefined;
+  if (relay) emulator.configure({ webhookUrl: relay.url, webhookSecret: secret });
   try {
     const configId = `bench-${Date.now().toString(36)}`;
     const config = ReportConfigSchema.parse({
@@ -286,6 +301,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       rateLimited: counters.rateLimited,
       workerPeakRssMb: workerPeakRssKb === undefined ? null : Math.round(workerPeakRssKb / 1024),
       pollTiming: { initialMs: timing.initialMs, factor: timing.factor, maxMs: timing.maxMs },
+      webhooks: relay ? { ...relay.stats(), webhooksSent: counters.webhooksSent } : false,
       workerOptions,
       breakdown: {
         stripeUtilisation,
@@ -302,6 +318,8 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       cpu,
     };
   } finally {
+    await relay?.close();
+    emulator.configure({ webhookUrl: undefined });
     await stopWorker(worker);
     await connection.close();
     await stripe.close();

@@ -57,6 +57,7 @@ const worker = await Worker.create({
     stagingDir: path.join(archiveDir, '.staging'),
     temporal: new Client({ connection }),
     defaultCapacity: { live: 500, sandbox: 100 },
+    webhooks: env.BENCH_WEBHOOKS === '1',
   }),
   ...tuning,
 });
