@@ -1,7 +1,7 @@
 /** `reports status [config]`: recent and running periods with their state, read from Temporal. */
 import type { Client } from '@temporalio/client';
 import type { Settings } from '../settings.js';
-import { ReportConfigAttribute, ReportPeriodAttribute } from '../workflows/search-attributes.js';
+import { ReportConfigAttribute, ReportPeriodAttribute, ReportRunSucceededAttribute } from '../workflows/search-attributes.js';
 import { withClient } from './connect.js';
 import { table } from './table.js';
 
@@ -24,8 +24,41 @@ export async function listFirings(client: Client, configId: string | undefined, 
   return rows;
 }
 
+/** Stripe keeps a ReportRun's file this long after it succeeded. */
+const FILE_KEPT_DAYS = 90;
+
+export interface RetentionWarning {
+  workflowId: string;
+  succeededAt: Date;
+  daysLeft: number;
+  status: string;
+}
+
+/** Runs Stripe finished whose file never reached the archive, with fewer than `warnDays` of Stripe's 90 left. */
+export async function retentionWarnings(client: Client, now = new Date(), warnDays = 15): Promise<RetentionWarning[]> {
+  const cutoff = new Date(now.getTime() - (FILE_KEPT_DAYS - warnDays) * 86_400_000);
+  const query = `WorkflowType = 'reportRunWorkflow' AND ReportRunSucceededAt < '${cutoff.toISOString()}' AND ExecutionStatus != 'Completed'`;
+  const warnings: RetentionWarning[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const succeededAt = wf.typedSearchAttributes.get(ReportRunSucceededAttribute);
+    if (!succeededAt) continue;
+    const daysLeft = Math.floor((succeededAt.getTime() + FILE_KEPT_DAYS * 86_400_000 - now.getTime()) / 86_400_000);
+    warnings.push({ workflowId: wf.workflowId, succeededAt, daysLeft, status: wf.status.name });
+  }
+  return warnings;
+}
+
 export async function statusCommand(settings: Settings, configId: string | undefined, out: (line: string) => void): Promise<number> {
   return withClient(settings, async (client) => {
+    for (const w of await retentionWarnings(client)) {
+      if (configId && !w.workflowId.startsWith(`report/${configId}/`)) continue;
+      const [, config, period] = w.workflowId.split('/');
+      out(
+        `WARNING ${w.workflowId}: Stripe finished this run on ${w.succeededAt.toISOString().slice(0, 10)} but its file was never archived (${w.status}); ` +
+          (w.daysLeft >= 0 ? `Stripe deletes it in ${w.daysLeft} days` : 'Stripe has deleted it') +
+          ` — run \`npx reports run ${config} --period ${period}\``,
+      );
+    }
     const rows = await listFirings(client, configId, 50);
     if (rows.length === 0) {
       out(configId ? `no runs of ${configId} yet` : 'no runs yet');

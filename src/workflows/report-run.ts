@@ -3,7 +3,18 @@
  * an archived, verified file. Its workflow id is the business key, so starting it twice for the
  * same period and target does nothing new.
  */
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { ReportRunSucceededAttribute } from './search-attributes.js';
 import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
 import { acquirePermit } from './permits.js';
@@ -74,6 +85,8 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       );
     }
 
+    // Stripe keeps the file 90 days from now: make that findable if archiving never finishes.
+    upsertSearchAttributes([{ key: ReportRunSucceededAttribute, value: new Date() }]);
     progress.stage = 'downloading';
     const transfer = fileTransfer(t);
     const staged = await transfer.downloadReportFile(job, runId);

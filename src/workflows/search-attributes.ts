@@ -5,4 +5,7 @@ export const ReportConfigAttribute = defineSearchAttributeKey('ReportConfig', Se
 export const ReportPeriodAttribute = defineSearchAttributeKey('ReportPeriod', SearchAttributeType.KEYWORD);
 export const ReportTargetAttribute = defineSearchAttributeKey('ReportTarget', SearchAttributeType.KEYWORD);
 
-export const projectSearchAttributes = [ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute];
+/** When Stripe finished the ReportRun: its file is kept 90 days from then (see `reports status`). */
+export const ReportRunSucceededAttribute = defineSearchAttributeKey('ReportRunSucceededAt', SearchAttributeType.DATETIME);
+
+export const projectSearchAttributes = [ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute, ReportRunSucceededAttribute];

@@ -15,6 +15,7 @@ import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
+import { retentionWarnings } from '../../src/cli/status-command.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 
 const KEY = 'sk_test_download0key0000';
@@ -80,6 +81,13 @@ describe('downloads', () => {
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect(err.cause?.message).toMatch(/download URL for run reprun_\w+ was refused \(403, expired or revoked\)/);
       expect(existsSync(path.join(archiveDir, 'expired'))).toBe(false);
+      // Stripe finished the run but its file never reached the archive: `reports status` warns
+      // once Stripe's 90 days are running out (here: seen from 80 days on).
+      const later = new Date(Date.now() + 80 * 86_400_000);
+      await expect
+        .poll(async () => (await retentionWarnings(client, later)).find((w) => w.workflowId === 'report/expired/2025-10/self')?.daysLeft, { timeout: 15_000 })
+        .toBeLessThanOrEqual(10);
+      expect((await retentionWarnings(client)).find((w) => w.workflowId === 'report/expired/2025-10/self')).toBeUndefined();
     } finally {
       emulator.configure({ downloadUrlTtlSeconds: 300 });
     }
