@@ -304,7 +304,9 @@ export function explainIssues(issues: readonly Issue[], root: unknown): Explaine
   const done = new Set<string>();
   for (const issue of issues) {
     const [head, index] = issue.path;
-    if (head === 'targets' && typeof index === 'number') {
+    // Checks across entries (a duplicate target) say what they mean themselves.
+    if (issue.code === 'custom') out.push(...explainOne(issue, root, []));
+    else if (head === 'targets' && typeof index === 'number') {
       if (!done.has(`targets.${index}`)) out.push(...explainTarget(root, ['targets', index]));
       done.add(`targets.${index}`);
     } else if (head === 'period') {
