@@ -1,6 +1,7 @@
 /** `reports status [config]`: recent and running periods with their state, read from Temporal. */
 import type { Client } from '@temporalio/client';
 import type { Settings } from '../settings.js';
+import { poolStateQuery, type PermitPoolState } from '../workflows/messages.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportRunSucceededAttribute } from '../workflows/search-attributes.js';
 import { withClient } from './connect.js';
 import { table } from './table.js';
@@ -48,6 +49,19 @@ export async function retentionWarnings(client: Client, now = new Date(), warnDa
   return warnings;
 }
 
+/** Every running permit pool with its capacity, holders and waiters (from the `poolState` query). */
+export async function permitPools(client: Client): Promise<PermitPoolState[]> {
+  const pools: PermitPoolState[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'permitPoolWorkflow' AND ExecutionStatus = 'Running'` })) {
+    try {
+      pools.push(await client.workflow.getHandle(wf.workflowId).query(poolStateQuery));
+    } catch {
+      // A pool between two runs (continue-as-new) answers on the next call.
+    }
+  }
+  return pools;
+}
+
 export async function statusCommand(settings: Settings, configId: string | undefined, out: (line: string) => void): Promise<number> {
   return withClient(settings, async (client) => {
     for (const w of await retentionWarnings(client)) {
@@ -58,6 +72,16 @@ export async function statusCommand(settings: Settings, configId: string | undef
           (w.daysLeft >= 0 ? `Stripe deletes it in ${w.daysLeft} days` : 'Stripe has deleted it') +
           ` — run \`npx reports run ${config} --period ${period}\``,
       );
+    }
+    const pools = await permitPools(client);
+    if (pools.length > 0) {
+      out(
+        table(
+          ['permit pool', 'capacity', 'effective', 'held', 'waiting', 'granted', 'reclaimed', '429s'],
+          pools.map((p) => [p.poolId, String(p.capacity), String(p.effectiveCapacity), String(Object.keys(p.holders).length), String(p.waiters.length), String(p.grants), String(p.reclaimed), String(p.capHits)]),
+        ),
+      );
+      out('');
     }
     const rows = await listFirings(client, configId, 50);
     if (rows.length === 0) {

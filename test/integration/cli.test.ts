@@ -111,6 +111,8 @@ describe('reports backfill and status', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/cli-monthly\s+2025-07\s+COMPLETED/);
     expect(status.stdout).toMatch(/cli-monthly\s+2025-08\s+COMPLETED/);
+    // The permit pool this worker used, with nothing held or waiting once all is done.
+    expect(status.stdout).toMatch(new RegExp(`permits/sandbox/test-${temporal.taskQueue}\\s+100\\s+100\\s+0\\s+0\\s+\\d+`));
   });
 
   it('--from after --to is refused before anything starts', async () => {
