@@ -146,9 +146,13 @@ describe('a worker SIGKILLed halfway through a 1 GB download', () => {
       // The emulator runs in this process and keeps its event loop busy while it streams, so a
       // separate shell watches the partial file and kills the worker once a third has arrived.
       const staging = path.join(dir, '.staging');
-      const watcher = spawn('bash', ['-c', `while :; do for f in "${staging}"/*.part; do [ -f "$f" ] && [ $(stat -c %s "$f") -gt ${GB / 3} ] && kill -9 ${worker.pid} && exit 0; done; sleep 0.05; done`]);
-      await new Promise((r) => worker.once('exit', r));
+      const watcher = spawn('bash', ['-c', `while :; do for f in "${staging}"/*.part; do [ -f "$f" ] && [ $(stat -c %s "$f") -gt ${Math.floor(GB / 3)} ] && kill -9 ${worker.pid} && exit 0; done; sleep 0.05; done`]);
+      const first = await Promise.race([
+        new Promise<'killed'>((r) => worker.once('exit', () => r('killed'))),
+        handle.result().then(() => 'finished' as const),
+      ]);
       watcher.kill();
+      expect(first, 'the worker is killed before the download finishes').toBe('killed');
       const partSize = () => readdirSync(staging).filter((f) => f.endsWith('.part')).map((f) => statSync(path.join(staging, f)).size)[0] ?? 0;
       const offset = partSize();
       expect(offset).toBeGreaterThan(GB / 3);
