@@ -50,16 +50,18 @@ export async function retentionWarnings(client: Client, now = new Date(), warnDa
 }
 
 /** Every running permit pool with its capacity, holders and waiters (from the `poolState` query). */
-export async function permitPools(client: Client): Promise<PermitPoolState[]> {
-  const pools: PermitPoolState[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'permitPoolWorkflow' AND ExecutionStatus = 'Running'` })) {
-    try {
-      pools.push(await client.workflow.getHandle(wf.workflowId).query(poolStateQuery));
-    } catch {
-      // A pool between two runs (continue-as-new) answers on the next call.
-    }
-  }
-  return pools;
+export async function permitPools(client: Client, answerWithinMs = 3000): Promise<(PermitPoolState | { poolId: string; unanswered: true })[]> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'permitPoolWorkflow' AND ExecutionStatus = 'Running'` })) ids.push(wf.workflowId);
+  // A query needs a worker on the pool's task queue: with none running, say so instead of waiting.
+  return Promise.all(
+    ids.map((poolId) =>
+      Promise.race([
+        client.workflow.getHandle(poolId).query(poolStateQuery),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), answerWithinMs).unref()),
+      ]).catch(() => ({ poolId, unanswered: true as const })),
+    ),
+  );
 }
 
 export async function statusCommand(settings: Settings, configId: string | undefined, out: (line: string) => void): Promise<number> {
@@ -78,7 +80,11 @@ export async function statusCommand(settings: Settings, configId: string | undef
       out(
         table(
           ['permit pool', 'capacity', 'effective', 'held', 'waiting', 'granted', 'reclaimed', '429s'],
-          pools.map((p) => [p.poolId, String(p.capacity), String(p.effectiveCapacity), String(Object.keys(p.holders).length), String(p.waiters.length), String(p.grants), String(p.reclaimed), String(p.capHits)]),
+          pools.map((p) =>
+            'unanswered' in p
+              ? [p.poolId, '(no worker answered)', '', '', '', '', '', '']
+              : [p.poolId, String(p.capacity), String(p.effectiveCapacity), String(Object.keys(p.holders).length), String(p.waiters.length), String(p.grants), String(p.reclaimed), String(p.capHits)],
+          ),
         ),
       );
       out('');

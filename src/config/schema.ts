@@ -227,7 +227,7 @@ export const ReportConfigSchema = z
             bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens'),
             prefix: z.string().regex(/^[^/].*[^/]$|^[^/]$/, 'a key prefix without leading or trailing "/"').optional(),
             region: z.string().optional(),
-            endpoint: z.string().url('an http(s) URL of an S3-compatible server').optional(),
+            endpoint: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL of an S3-compatible server').optional(),
             server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
             kms_key_id: z.string().optional(),
           })
