@@ -16,7 +16,8 @@ export async function withClient<T>(settings: Settings, fn: (client: Client) => 
   try {
     return await fn(new Client({ connection, namespace: settings.temporalNamespace }));
   } finally {
-    await connection.close();
+    // Calls still in flight (a query no worker answered) must not turn a result into an error.
+    await connection.close().catch(() => undefined);
   }
 }
 

@@ -55,12 +55,18 @@ export async function permitPools(client: Client, answerWithinMs = 3000): Promis
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'permitPoolWorkflow' AND ExecutionStatus = 'Running'` })) ids.push(wf.workflowId);
   // A query needs a worker on the pool's task queue: with none running, say so instead of waiting.
   return Promise.all(
-    ids.map((poolId) =>
-      Promise.race([
-        client.workflow.getHandle(poolId).query(poolStateQuery),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), answerWithinMs).unref()),
-      ]).catch(() => ({ poolId, unanswered: true as const })),
-    ),
+    ids.map(async (poolId) => {
+      // Aborted, not abandoned: the client would otherwise keep retrying it after we close.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), answerWithinMs);
+      try {
+        return await client.connection.withAbortSignal(abort.signal, () => client.workflow.getHandle(poolId).query(poolStateQuery));
+      } catch {
+        return { poolId, unanswered: true as const };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
   );
 }
 

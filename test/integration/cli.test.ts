@@ -107,12 +107,20 @@ describe('reports backfill and status', () => {
     const again = await reports('backfill', 'cli-monthly', '--from', '2025-07', '--to', '2025-08');
     expect(again.stdout).toMatch(/2025-07\s+done\s+0\s+1\s+0/); // archived 0, skipped 1, failed 0
 
+    // A pool whose task queue has no worker (here: one nobody polls) is listed without hanging status.
+    await client.workflow.start('permitPoolWorkflow', {
+      workflowId: `permits/sandbox/orphan-${temporal.taskQueue}`,
+      taskQueue: `nobody-${temporal.taskQueue}`,
+      args: [{ poolId: 'orphan', capacity: 1, effectiveCapacity: 1, holders: {}, waiters: [], congestedUntil: 0, grants: 0, reclaimed: 0, capHits: 0 }],
+    });
     const status = await reports('status', 'cli-monthly');
-    expect(status.code).toBe(0);
+    expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/cli-monthly\s+2025-07\s+COMPLETED/);
     expect(status.stdout).toMatch(/cli-monthly\s+2025-08\s+COMPLETED/);
     // The permit pool this worker used, with nothing held or waiting once all is done.
     expect(status.stdout).toMatch(new RegExp(`permits/sandbox/test-${temporal.taskQueue}\\s+100\\s+100\\s+0\\s+0\\s+\\d+`));
+    expect(status.stdout).toMatch(new RegExp(`permits/sandbox/orphan-${temporal.taskQueue}\\s+\\(no worker answered\\)`));
+    await client.workflow.getHandle(`permits/sandbox/orphan-${temporal.taskQueue}`).terminate('test done');
   });
 
   it('--from after --to is refused before anything starts', async () => {
