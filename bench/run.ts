@@ -32,6 +32,7 @@ import { StripeClient } from '../src/stripe/client.js';
 import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
 import { bundleWorkflows } from '../src/worker.js';
+import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import type { PollTiming } from '../src/workflows/timing.js';
@@ -143,29 +144,6 @@ function stats(values: number[]) {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const parseIso = (iso: string | undefined) => (iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) : NaN);
 
-async function startWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; options: unknown }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const options = await new Promise<unknown>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/^ready (.*)$/m);
-      if (m) resolve(JSON.parse(m[1]!));
-    });
-    child.once('exit', (code) => reject(new Error(`bench worker exited with ${code} before it was ready`)));
-  });
-  return { child, options };
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 // ---- the fan-out run -------------------------------------------------------------------------
 
 interface Sample {
@@ -183,7 +161,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
   writeFileSync(bundlePath, bundle.code);
   const archiveDir = path.join(workDir, 'archive');
   const taskQueue = `bench-${Date.now().toString(36)}`;
-  const { child: worker, options: workerOptions } = await startWorker({
+  const { child: worker, options: workerOptions } = await startBenchWorker({
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: server.namespace,
@@ -320,7 +298,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
   } finally {
     await relay?.close();
     emulator.configure({ webhookUrl: undefined });
-    await stopWorker(worker);
+    await stopBenchWorker(worker);
     await connection.close();
     await stripe.close();
     rmSync(workDir, { recursive: true, force: true });
@@ -395,7 +373,7 @@ async function main(): Promise<void> {
     interrupted = true;
     log('interrupted: stopping the worker, the emulator and the server');
     void (async () => {
-      if (running.worker) await stopWorker(running.worker).catch(() => undefined);
+      if (running.worker) await stopBenchWorker(running.worker).catch(() => undefined);
       await running.emulator?.close().catch(() => undefined);
       await running.server?.stop().catch(() => undefined);
       process.exit(130);

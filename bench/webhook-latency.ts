@@ -1,30 +1,39 @@
 /**
  * How long after Stripe finishes a run does the waiting workflow notice, with the webhook relay
- * on and polling at a minute (so polling cannot be the reason)? Everything in this process: the
- * dev server (in memory unless TEMPORAL_ADDRESS is set), the emulator, the relay and a worker.
+ * on and polling at a minute (so polling cannot be the reason)? The dev server (in memory unless
+ * TEMPORAL_ADDRESS is set), the emulator and the relay run in this process; the worker runs in a
+ * process of its own, as in production (bench/worker-process.ts, the fan-out benchmark's worker).
  *
  * Per run, latency = when the workflow scheduled downloadReportFile (it saw "succeeded") minus
  * when the emulator settled the run (its log line, same clock). Prints one JSON line on stdout.
  *
- *   npx tsx bench/webhook-latency.ts [runs=50]
+ *   npx tsx bench/webhook-latency.ts [runs=50] [processing-seconds=10]
+ *
+ * Every run takes the same processing time, so all of them finish within the same second or two:
+ * the worst burst of events. Real ReportRuns take tens of seconds to minutes; at 10 s the burst
+ * of completions no longer overlaps the burst of creations (with 2 s it does, and the figure then
+ * measures a worker still busy starting the other runs: about 0.7–1.4 s p95 on 2 cores).
+ *
+ * BENCH_TRACE=1 also prints, per run, the history events between the wake-up and the download
+ * (milliseconds after the wake-up, event type).
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createStripeClients } from '../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../src/archive/filesystem.js';
 import { ReportConfigSchema } from '../src/config/schema.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
 import { startRelay } from '../src/webhook/index.js';
-import { createReportsWorker } from '../src/worker.js';
+import { bundleWorkflows } from '../src/worker.js';
+import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const runs = Number(process.argv[2] ?? 50);
+const processingMs = Number(process.argv[3] ?? 10) * 1000;
 const say = (line: string) => process.stderr.write(`[webhook-latency] ${line}\n`);
 const KEY = 'sk_org_test_bench0hooks000';
 const secret = `whsec_bench_${randomBytes(8).toString('hex')}`;
@@ -33,33 +42,29 @@ const server = await startOrConnectTemporal({ log: say });
 const settledAt = new Map<string, number>();
 // Long enough that the first poll (right after create) always sees "running".
 const emulator = await startEmulator({
-  processingMs: 2_000,
+  processingMs,
   log: (line) => {
     const m = /^run (\S+) \S+ (succeeded|failed)/.exec(line);
     if (m) settledAt.set(m[1], Date.now());
   },
 });
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-hooks-'));
-const stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY } });
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
-const nativeConnection = await NativeConnection.connect({ address: server.address });
 const taskQueue = `bench-hooks-${randomBytes(4).toString('hex')}`;
-const worker = await createReportsWorker({
-  connection: nativeConnection,
-  namespace: server.namespace,
-  taskQueue,
-  deps: {
-    temporal: client,
-    clientFor: stripe.clientFor,
-    archive: new FilesystemArchive(path.join(dir, 'archive')),
-    stagingDir: path.join(dir, 'staging'),
-    keyScopeFor: () => taskQueue,
-    defaultCapacity: { live: 500, sandbox: 100 },
-    webhooks: true,
-  },
+const bundlePath = path.join(dir, 'workflows.js');
+writeFileSync(bundlePath, (await bundleWorkflows()).code);
+const { child: worker } = await startBenchWorker({
+  ...process.env,
+  TEMPORAL_ADDRESS: server.address,
+  TEMPORAL_NAMESPACE: server.namespace,
+  TASK_QUEUE: taskQueue,
+  BUNDLE_PATH: bundlePath,
+  STRIPE_API_BASE: emulator.url,
+  ARCHIVE_DIR: path.join(dir, 'archive'),
+  KEY,
+  BENCH_WEBHOOKS: '1',
 });
-const running = worker.run();
 // Receipt time per run, from the relay's one line per request (`… run=<id> signal_ms=<n>`).
 const receivedAt = new Map<string, number>();
 const relay = await startRelay({
@@ -77,7 +82,7 @@ try {
   const id = `bench-hooks-${Date.now().toString(36)}`;
   const targets = Array.from({ length: runs }, (_, i) => ({ account: `acct_bench${i}` }));
   const cfg = ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'KEY', targets });
-  say(`${runs} runs, polling every 60 s, relay at ${relay.url}`);
+  say(`${runs} runs of ${processingMs / 1000} s, polling every 60 s, relay at ${relay.url}`);
   const started = Date.now();
   const result = await (await startReport(client, cfg, '2025-10', { taskQueue, timing: { initialMs: 60_000, maxMs: 60_000 } })).result();
   say(`all done in ${Date.now() - started} ms`);
@@ -100,6 +105,12 @@ try {
       stages.push.push(received - settled);
       stages.signal.push(wokeAt - received);
       stages.recheck.push(sawAt - wokeAt);
+      if (process.env.BENCH_TRACE) {
+        const events = history.events ?? [];
+        const ms = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+        const after = events.filter((e) => ms(e) >= wokeAt && ms(e) <= sawAt);
+        process.stderr.write(after.map((e) => `${ms(e) - wokeAt}:${e.eventType}`).join(' ') + '\n');
+      }
     }
   }
   latencies.sort((a, b) => a - b);
@@ -107,14 +118,11 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   say(`median ms: push ${median(stages.push)}, relay→workflow ${median(stages.signal)}, re-check ${median(stages.recheck)} (${stages.push.length} runs woken by an event)`);
   say(`relay: ${JSON.stringify(relay.stats())}; emulator: ${JSON.stringify(emulator.counters())}`);
-  console.log(JSON.stringify({ bench: 'webhook-latency', runs: latencies.length, p50Ms: pct(50), p95Ms: pct(95), maxMs: latencies[latencies.length - 1] }));
+  console.log(JSON.stringify({ bench: 'webhook-latency', runs: latencies.length, processingMs, p50Ms: pct(50), p95Ms: pct(95), maxMs: latencies[latencies.length - 1] }));
 } finally {
   await relay.close();
-  worker.shutdown();
-  await running;
-  await nativeConnection.close();
+  await stopBenchWorker(worker);
   await connection.close();
-  await stripe.close();
   await emulator.close();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,15 @@ import type { Configurable, Emulator, EmulatorFaults } from './types.js';
 
 const bad = (msg: string) => new ApiError(400, 'invalid_request_error', 'invalid_control', msg);
 
-const RATES = ['serverErrorRate', 'failRunRate', 'dropWebhookRate', 'duplicateWebhookRate', 'truncateDownloadRate'] as const;
+const RATES = [
+  'serverErrorRate',
+  'failRunRate',
+  'dropWebhookRate',
+  'duplicateWebhookRate',
+  'truncateDownloadRate',
+  'resetDownloadRate',
+  'corruptDownloadRate',
+] as const;
 const LISTS = ['failReports', 'inaccessibleAccounts'] as const;
 
 export function checkFaults(f: Record<string, unknown>): EmulatorFaults {
@@ -17,6 +25,8 @@ export function checkFaults(f: Record<string, unknown>): EmulatorFaults {
       if (typeof v !== 'number' || v < 0 || v > 1) throw bad(`${k} must be a number in [0, 1]`);
     } else if ((LISTS as readonly string[]).includes(k)) {
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${k} must be an array of strings`);
+    } else if (k === 'sizeSkewBytes') {
+      if (!Number.isInteger(v)) throw bad('sizeSkewBytes must be an integer');
     } else if (k === 'webhookDelayMs') {
       if (typeof v !== 'number' || v < 0) throw bad('webhookDelayMs must be a number >= 0');
     } else throw bad(`unknown fault ${k}`);
@@ -63,6 +73,8 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, p
     emu.resetCounters();
     return sendJson(res, 200, emu.counters());
   }
+  const timing = /^\/_emulator\/runs\/([^/]+)$/.exec(path);
+  if (method === 'GET' && timing) return sendJson(res, 200, emu.runTiming(decodeURIComponent(timing[1])));
   if (method === 'GET' && sha) {
     const id = decodeURIComponent(sha[1]);
     return sendJson(res, 200, { id, sha256: await emu.fileSha256(id) });

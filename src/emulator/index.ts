@@ -5,6 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiError } from './http.js';
 import { loadCatalog, DEFAULT_CATALOG_PATH } from './catalog.js';
 import type { Ctx } from './ctx.js';
 import { EventLog } from './events.js';
@@ -62,6 +63,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     configure: (o: Configurable) => state.configure(o),
     advanceAvailability: (to: Date) => void (state.advancedTo = new Date(to.getTime())),
     fileSha256: (runId: string) => state.sha256(runId),
+    runTiming: (runId: string) => {
+      const run = state.runs.get(runId);
+      if (!run) throw new ApiError(404, 'invalid_request_error', 'not_found', `No such report run: ${runId}`);
+      return { id: run.id, status: run.status, createdMs: run.createdMs, finishedMs: run.finishedMs ?? null };
+    },
     resetCounters: () => state.resetCounters(),
     close: async () => {
       webhooks.close();

@@ -12,8 +12,14 @@ export interface EmulatorFaults {
   duplicateWebhookRate?: number;
   /** Delay before posting a webhook. */
   webhookDelayMs?: number;
-  /** 0..1 probability a download ends early (connection destroyed after ~half the bytes). */
+  /** 0..1 probability a download ends early (connection closed after ~half the bytes). */
   truncateDownloadRate?: number;
+  /** 0..1 probability a download is cut by a TCP reset after ~half the bytes. */
+  resetDownloadRate?: number;
+  /** 0..1 probability a download has one byte flipped in the middle of the file. */
+  corruptDownloadRate?: number;
+  /** Added to the file size the API announces (result.file.size / result.size); 0 = truthful. */
+  sizeSkewBytes?: number;
   /** Stripe-Context / Stripe-Account or connected_account values answering 403 report_inaccessible. */
   inaccessibleAccounts?: string[];
 }
@@ -63,5 +69,7 @@ export interface Emulator {
   configure(o: Configurable): void;
   advanceAvailability(to: Date): void;
   fileSha256(runId: string): Promise<string>;
+  /** When a run was created and settled (ms since the epoch), for latency measurements. */
+  runTiming(runId: string): { id: string; status: string; createdMs: number; finishedMs: number | null };
   close(): Promise<void>;
 }

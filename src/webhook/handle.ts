@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { IncomingMessage } from 'node:http';
-import { deliverRunEvent } from '../temporal/run-mailbox.js';
+import { deliverRunEvent, type Delivery } from '../temporal/run-mailbox.js';
 import { readBody } from './body.js';
 import { routeEvent } from './route.js';
 import { verifyEvent } from './verify.js';
@@ -20,6 +20,8 @@ export interface Handled {
   runId?: string;
   /** Receipt to signal delivered, for routed events. */
   deliverMs?: number;
+  /** Straight to the waiting workflow, or into the run's mailbox. */
+  via?: Delivery;
 }
 
 export interface HandleOptions {
@@ -49,15 +51,16 @@ export async function handleWebhook(req: IncomingMessage, o: HandleOptions, rece
     return { status: 200, outcome: 'ignored', reason: route.reason, eventId: route.eventId, type: route.type, runId: route.runId };
   }
   const { eventId, type, runId } = route;
+  let via: Delivery;
   try {
-    // Into the run's mailbox, created here if the workflow has not subscribed yet; an event for a
-    // run nobody waits for ends there too and is dropped when the mailbox times out.
-    await deliverRunEvent(o.client, o.taskQueue, runId, { eventId, type, receivedAt });
+    // To the subscribed workflow, else into the run's mailbox (created here if the workflow has
+    // not subscribed yet); an event for a run nobody waits for is dropped when the mailbox times out.
+    via = await deliverRunEvent(o.client, o.taskQueue, runId, { eventId, type, receivedAt });
   } catch (err) {
     // 500 makes Stripe deliver it again later; the mailbox drops the repeat if this one got through.
     return { status: 500, outcome: 'signal_error', reason: `signal failed: ${oneLine(err)}`, eventId, type, runId };
   }
-  return { status: 200, outcome: 'routed', eventId, type, runId, deliverMs: Date.now() - receivedAt };
+  return { status: 200, outcome: 'routed', eventId, type, runId, deliverMs: Date.now() - receivedAt, via };
 }
 
 const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 200);

@@ -125,6 +125,7 @@ function count(stats: RelayStats, h: Handled): void {
 function logLine(h: Handled, totalMs: number): string {
   const parts = [`relay ${h.status} ${h.outcome}`, `event=${h.eventId ?? '-'}`, `type=${h.type ?? '-'}`, `run=${h.runId ?? '-'}`];
   parts.push(h.deliverMs !== undefined ? `signal_ms=${h.deliverMs}` : `ms=${totalMs}`);
+  if (h.via) parts.push(`via=${h.via}`);
   if (h.reason) parts.push(`reason="${h.reason}"`);
   return parts.join(' ');
 }

@@ -28,16 +28,17 @@ export async function acquirePermit(job: ReportJob): Promise<HeldPermit> {
     granted = true;
   });
   let poolId: string | undefined;
-  let released = false;
-  const release = async () => {
-    if (released || !poolId) return;
-    released = true;
+  let released: Promise<void> | undefined;
+  // Releases once; a second call waits for the same signal.
+  const release = (): Promise<void> => {
+    if (!poolId) return Promise.resolve();
     const pool = poolId;
-    await CancellationScope.nonCancellable(() =>
+    released ??= CancellationScope.nonCancellable(() =>
       getExternalWorkflowHandle(pool)
         .signal(releasePermitSignal, { holderId })
         .catch(() => undefined), // a pool that is gone holds nothing of ours
     );
+    return released;
   };
   try {
     do {

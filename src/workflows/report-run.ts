@@ -9,6 +9,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -24,6 +25,16 @@ import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile, ReportJob, RunProgress } from './types.js';
 
 const stripeCalls = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/**
+ * Status checks run as local activities: after an event wakes the workflow, the check, the
+ * permit release and scheduling the download all fit in one workflow task instead of a server
+ * round trip each. That is most of the difference between ~1.5 s and a few hundred ms.
+ */
+const statusChecks = proxyLocalActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
@@ -46,8 +57,12 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   const t = { ...defaultPollTiming, ...timing };
   const progress: RunProgress = { stage: 'validating', polls: 0 };
   let eventArrived = false;
+  const seenEvents = new Set<string>();
   setHandler(progressQuery, () => progress);
-  setHandler(reportRunEventSignal, () => {
+  setHandler(reportRunEventSignal, ({ eventId }) => {
+    // Stripe delivers at least once, and the relay may pass an event straight here.
+    if (seenEvents.has(eventId)) return;
+    seenEvents.add(eventId);
     eventArrived = true;
   });
 
@@ -63,6 +78,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     const idempotencyKey = `${job.businessKey}/${workflowInfo().firstExecutionRunId}`;
     let runId: string;
     let status: RunStatus;
+    let letGo: Promise<unknown>;
     try {
       ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
@@ -70,15 +86,19 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       try {
         status = await waitWhileRunning(runId);
       } finally {
-        if (subscribed) await unsubscribe(runId);
+        // The permit is held from creating the run until it stops running. Both signals go out
+        // now without waiting for each other or for the server, so the download is scheduled in
+        // the same workflow task; they are awaited before this workflow ends.
+        letGo = Promise.all([permit.release(), subscribed ? unsubscribe(runId) : undefined]);
       }
-    } finally {
-      // The permit is held from creating the run until it stops running, and released even
-      // when this workflow is cancelled or fails.
+    } catch (err) {
+      // Failed or cancelled before the run stopped (creating it included): still give the permit back.
       await permit.release();
+      throw err;
     }
 
     if (status.status === 'failed') {
+      await letGo;
       throw ApplicationFailure.nonRetryable(
         `ReportRun ${runId} failed at Stripe: ${status.errorCode}${status.errorMessage ? `: ${status.errorMessage}` : ''}`,
         'ReportRunFailed',
@@ -89,7 +109,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     upsertSearchAttributes([{ key: ReportRunSucceededAttribute, value: new Date() }]);
     progress.stage = 'downloading';
     const transfer = fileTransfer(t);
-    const staged = await transfer.downloadReportFile(job, runId);
+    const [staged] = await Promise.all([transfer.downloadReportFile(job, runId), letGo]);
     progress.stage = 'archiving';
     const file = await transfer.archiveReportFile(job, runId, staged);
     progress.stage = 'archived';
@@ -107,7 +127,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     let wait = t.initialMs;
     for (;;) {
       eventArrived = false;
-      const status = await stripeCalls.checkReportRun(job, runId);
+      const status = await statusChecks.checkReportRun(job, runId);
       progress.polls++;
       if (status.status !== 'running') return status;
       if (Date.now() >= deadline) {

@@ -7,10 +7,12 @@
  * - an event that arrives before the workflow has even learned its run id (the run was just
  *   created) waits in the mailbox and is delivered the moment the workflow subscribes;
  * - duplicates are delivered once (by event id);
+ * - once subscribed, the mailbox names the subscriber in its memo and the relay signals it
+ *   directly (src/temporal/run-mailbox.ts); the waiting workflow drops repeats itself;
  * - an event for a run nobody waits for is logged and dropped when the mailbox times out.
  * Events only wake the workflow; it still asks Stripe for the run's status.
  */
-import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, log, setHandler, upsertMemo } from '@temporalio/workflow';
 import { runEventsWorkflowId } from './business-key.js';
 import { reportRunEventSignal, stripeEventSignal, subscribeSignal, unsubscribeSignal, type RunEventNotice } from './messages.js';
 
@@ -39,6 +41,7 @@ export async function runEventsWorkflow(runId: string, options: Partial<RunEvent
   });
   setHandler(subscribeSignal, ({ workflowId }) => {
     activity++;
+    if (subscriber !== workflowId) upsertMemo({ subscriber: workflowId }); // the relay's shortcut
     subscriber = workflowId;
   });
   setHandler(unsubscribeSignal, ({ workflowId }) => {

@@ -189,6 +189,10 @@ describe('faults', () => {
     expect((await v2(emu.url, 'GET', `/v2/reporting/report_runs/${r.body.id}`)).body.status).toBe('succeeded');
     const sha = (await (await fetch(`${emu.url}/_emulator/runs/${r.body.id}/sha256`)).json()) as { sha256: string };
     expect(sha.sha256).toBe(await emu.fileSha256(r.body.id));
+    const timing = (await (await fetch(`${emu.url}/_emulator/runs/${r.body.id}`)).json()) as { status: string; createdMs: number; finishedMs: number };
+    expect(timing.status).toBe('succeeded');
+    expect(timing.finishedMs - timing.createdMs).toBeGreaterThanOrEqual(50);
+    expect((await fetch(`${emu.url}/_emulator/runs/frr_nope`)).status).toBe(404);
     const reset = (await (await post('/_emulator/reset', {})).json()) as Record<string, number>;
     expect(reset.runsCreated).toBe(0);
     expect(emu.counters().runsCreated).toBe(0);

@@ -14,6 +14,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStripeClients } from '../../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
+import { subscribeToRun } from '../../src/temporal/run-mailbox.js';
 import { relaySettingsFromEnv, startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/workflows/business-key.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
@@ -209,7 +210,7 @@ describe('routed: 200 and the event is in the run’s mailbox', () => {
     const notice = temporal.client.options.loadedDataConverter.payloadConverter.fromPayload(signal!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!);
     expect(notice).toMatchObject({ eventId: id, type, receivedAt: expect.any(Number) });
     const line = lines.find((l) => l.includes(id))!;
-    expect(line).toMatch(new RegExp(`^relay 200 routed event=${id} type=${type.replace(/\./g, '\\.')} run=${run} signal_ms=\\d+$`));
+    expect(line).toMatch(new RegExp(`^relay 200 routed event=${id} type=${type.replace(/\./g, '\\.')} run=${run} signal_ms=\\d+ via=mailbox$`));
   });
 
   it('rotation: an event signed with the second secret verifies', async () => {
@@ -251,6 +252,34 @@ describe('routed: 200 and the event is in the run’s mailbox', () => {
     expect(signals).toHaveLength(2); // the mailbox dedupes by event id before waking anyone
     const { executions } = await countMailboxes(run);
     expect(executions).toBe(1);
+  });
+});
+
+describe('once a workflow subscribed: straight to it', () => {
+  it('the event skips the mailbox (its memo names the subscriber), repeats included; a gone subscriber falls back to the mailbox', async () => {
+    // Any running workflow can stand in for the waiting reportRunWorkflow: a mailbox of another run.
+    const standIn = runId();
+    const standInId = runEventsWorkflowId(standIn);
+    await subscribeToRun(temporal.client, temporal.taskQueue, standIn, 'nobody');
+    const run = runId();
+    await subscribeToRun(temporal.client, temporal.taskQueue, run, standInId);
+    const mailbox = temporal.client.workflow.getHandle(runEventsWorkflowId(run));
+    await waitFor(async () => (await mailbox.describe()).memo?.subscriber === standInId);
+
+    const body = thin(run);
+    const { id } = JSON.parse(body) as { id: string };
+    expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
+    expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
+    expect(lines.filter((l) => l.includes(id))).toEqual([expect.stringMatching(/ via=direct$/), expect.stringMatching(/ via=direct$/)]);
+    const received = signalsIn(await mailboxHistory(standIn), 'reportRunEvent');
+    expect(received).toHaveLength(2); // reportRunWorkflow drops the repeat by event id
+    expect(signalsIn(await mailboxHistory(run), 'stripeEvent')).toHaveLength(0);
+
+    await temporal.client.workflow.getHandle(standInId).terminate('the subscriber is gone');
+    const later = thin(run);
+    expect(await post(later, { 'stripe-signature': sign(later) })).toBe(200);
+    expect(lines.find((l) => l.includes(JSON.parse(later).id))).toMatch(/ via=mailbox$/);
+    expect(signalsIn(await mailboxHistory(run), 'stripeEvent')).toHaveLength(1);
   });
 });
 
