@@ -127,6 +127,12 @@ export function createDownloadActivities(clientFor: StripeClientFor, stagingDir:
         }
       } else if (res.status === 416 && offset === source.size) {
         await res.body.dump(); // nothing left to fetch: the earlier attempt got it all
+      } else if (res.status === 416) {
+        // We asked for the rest after `offset` bytes and there is no rest: the file is shorter
+        // than Stripe announced. Not resumable; start over next attempt.
+        await res.body.dump();
+        await rm(part, { force: true });
+        throw new DownloadVerificationError(`download of run ${runId} has ${offset} bytes but Stripe announced ${source.size}; downloading again`);
       } else if (res.status !== 200) {
         await res.body.dump();
         if (source.withKey && res.status === 401) throw new StripeAuthenticationError(`file download from ${host} refused the key (401)`);
@@ -166,11 +172,13 @@ export function createDownloadActivities(clientFor: StripeClientFor, stagingDir:
           throw new StripeApiError(`download of run ${runId} broke after ${bytes} of ${source.size} bytes (${(err as Error).message}); resuming`);
         }
       }
-      if (bytes < source.size) {
+      const promised = offset + Number(res.headers['content-length'] ?? Number.NaN);
+      if (bytes < source.size && bytes !== promised) {
         // The body ended early without an error: keep what came, resume from there.
         throw new StripeApiError(`download of run ${runId} ended after ${bytes} of ${source.size} bytes; resuming`);
       }
-      if (bytes > source.size) {
+      if (bytes !== source.size) {
+        // The server sent all it promised, and it is not what Stripe announced.
         await rm(part, { force: true });
         throw new DownloadVerificationError(`download of run ${runId} has ${bytes} bytes but Stripe announced ${source.size}; downloading again`);
       }

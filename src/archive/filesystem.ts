@@ -94,7 +94,11 @@ export class FilesystemArchive implements ArchiveStore {
       for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
         const full = path.join(dir, e.name);
         if (e.isDirectory() && !e.name.startsWith('.')) yield* walk(full);
-        else if (e.isFile() && e.name.endsWith('.manifest.json')) yield path.relative(root, full).slice(0, -'.manifest.json'.length).split(path.sep).join('/');
+        else if (e.isFile() && e.name.endsWith('.manifest.json')) {
+          const key = path.relative(root, full).slice(0, -'.manifest.json'.length).split(path.sep).join('/');
+          // The walk may start above the prefix (a period, or a folder that does not exist yet).
+          if (key.startsWith(prefix)) yield key;
+        }
       }
     };
     yield* walk((await stat(start).catch(() => undefined))?.isDirectory() ? start : path.dirname(start));

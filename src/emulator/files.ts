@@ -53,14 +53,15 @@ export interface FileBody {
 
 /**
  * Writes the file honouring `Range: bytes=N-` / `bytes=N-M`. Content-Length is always the full
- * length of what is promised; with `truncate`, the connection is destroyed after about half of it,
- * as a dropped download would look to the client.
+ * length of what is promised. Faults: `cut` ends the body after about half of it, by closing the
+ * connection ('close', a truncated body) or with a TCP reset ('reset'); `corruptAt` flips the
+ * byte at that file offset (a damaged file whose length is right).
  */
 export async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
   file: FileBody,
-  opts: { truncate: boolean; onRange: () => void },
+  opts: { cut?: 'close' | 'reset'; corruptAt?: number; onRange: () => void },
 ): Promise<void> {
   let start = 0;
   let end = file.size - 1;
@@ -93,7 +94,7 @@ export async function sendFile(
     res.end();
     return;
   }
-  const limit = opts.truncate ? Math.max(1, Math.floor(length / 2)) : length;
+  const limit = opts.cut ? Math.max(1, Math.floor(length / 2)) : length;
   const source = file.open(start, end);
   let sent = 0;
   let closed = false;
@@ -105,10 +106,13 @@ export async function sendFile(
     for await (const chunk of source as AsyncIterable<Buffer>) {
       if (closed) return;
       const piece = sent + chunk.length > limit ? chunk.subarray(0, limit - sent) : chunk;
+      const at = opts.corruptAt === undefined ? -1 : opts.corruptAt - (start + sent);
+      if (at >= 0 && at < piece.length) piece[at] ^= 0xff;
       sent += piece.length;
-      if (sent >= limit && opts.truncate) {
+      if (sent >= limit && opts.cut) {
         // Cut the connection short of Content-Length once these bytes are on the wire.
-        res.write(piece, () => res.destroy());
+        const cut = opts.cut;
+        res.write(piece, () => (cut === 'reset' ? res.socket?.resetAndDestroy() : res.destroy()));
         source.destroy();
         return;
       }

@@ -122,8 +122,12 @@ async function downloadSigned(ctx: Ctx, req: IncomingMessage, res: ServerRespons
 
 async function download(ctx: Ctx, req: IncomingMessage, res: ServerResponse, run: import('./state.js').Run) {
   if (req.method === 'GET') ctx.state.counters.downloads++;
-  await sendFile(req, res, ctx.state.fileBody(run), {
-    truncate: req.method === 'GET' && ctx.state.roll(ctx.state.faults.truncateDownloadRate),
+  const f = ctx.state.faults;
+  const get = req.method === 'GET';
+  const body = ctx.state.fileBody(run);
+  await sendFile(req, res, body, {
+    cut: get && ctx.state.roll(f.truncateDownloadRate) ? 'close' : get && ctx.state.roll(f.resetDownloadRate) ? 'reset' : undefined,
+    corruptAt: get && ctx.state.roll(f.corruptDownloadRate) ? Math.floor(body.size / 2) : undefined,
     onRange: () => void ctx.state.counters.rangeRequests++,
   });
 }

@@ -134,7 +134,7 @@ export function renderRun(ctx: Ctx, run: Run): Record<string, unknown> {
             filename: `${run.id}.csv`,
             links: null,
             purpose: 'finance_report_run',
-            size: run.size,
+            size: (run.size ?? 0) + (ctx.state.faults.sizeSkewBytes ?? 0),
             title: null,
             type: 'csv',
             url: `${ctx.baseUrl()}/v1/files/${run.fileId}/contents`,

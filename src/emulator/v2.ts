@@ -120,7 +120,7 @@ export function renderRun(ctx: Ctx, run: Run) {
       type: 'file',
       file: {
         content_type: run.zipPath ? 'zip' : 'csv',
-        size: String(run.size),
+        size: String((run.size ?? 0) + (ctx.state.faults.sizeSkewBytes ?? 0)),
         download_url: { url: `${ctx.baseUrl()}/files/${ctx.signer.sign(run.id, expires)}`, expires_at: new Date(expires * 1000).toISOString() },
       },
     };

@@ -1,13 +1,15 @@
 /**
  * A worker in a process of its own, so a test can SIGKILL it mid-flight. Configured by
  * environment: TEMPORAL_ADDRESS, TASK_QUEUE, BUNDLE_PATH, STRIPE_API_BASE, ARCHIVE_DIR,
- * POOL_SCOPE, and the key variables the configurations name. Prints "ready" once polling.
+ * POOL_SCOPE, and the key variables the configurations name; S3 archives use the standard AWS
+ * environment (AWS_ACCESS_KEY_ID, …). Prints "ready" once polling.
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import path from 'node:path';
 import { createStripeClients } from '../../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
+import { createArchiveFor } from '../../src/archive/stores.js';
 import { createReportsWorker } from '../../src/worker.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -24,6 +26,7 @@ const worker = await createReportsWorker({
     clientFor: stripe.clientFor,
     keyScopeFor: () => env.POOL_SCOPE,
     archive: new FilesystemArchive(env.ARCHIVE_DIR),
+    archiveFor: createArchiveFor(new FilesystemArchive(env.ARCHIVE_DIR)),
     stagingDir: path.join(env.ARCHIVE_DIR, '.staging'),
     temporal: new Client({ connection }),
     defaultCapacity: { live: 500, sandbox: 100 },
