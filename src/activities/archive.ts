@@ -1,8 +1,10 @@
 /**
  * Archives a verified staged file with its manifest. The staged file is hashed again first: what
- * goes into the archive is exactly what was downloaded and verified.
+ * goes into the archive is exactly what was downloaded and verified. With `result.extract`, the
+ * CSV inside a ZIP is archived too, under `<target>.csv`, its manifest naming the ZIP.
  */
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { archiveKey, type ArchiveStore } from '../archive/store.js';
 import type { ArchiveFor, ArchiveSpec } from '../archive/stores.js';
 import type { ArchiveManifest } from '../archive/manifest.js';
@@ -10,6 +12,7 @@ import { sha256OfFile } from '../archive/hash.js';
 import { DownloadVerificationError } from '../stripe/errors.js';
 import type { ArchivedFile, ReportJob } from '../workflows/types.js';
 import type { StagedFile } from './download.js';
+import { extractCsv } from './zip.js';
 
 const projectVersion = (() => {
   try {
@@ -63,35 +66,60 @@ export function createArchiveActivities(archiveFor: ArchiveFor) {
           throw new DownloadVerificationError(`staged file for run ${runId} changed after download (sha256 ${actual} ≠ ${staged.sha256})`);
         }
       }
-      const { target, period } = job;
-      const manifest: ArchiveManifest = {
-        manifest_version: 1,
-        config: job.configId,
-        period: { name: period.name, unit: period.unit, timezone: period.timezone, interval_start: period.start, interval_end: period.end },
-        target: {
-          id: target.id,
-          kind: target.kind,
-          stripe_context: target.context,
-          connected_account: target.connectedAccount,
-          organization: target.organization,
-        },
-        api: job.api,
-        report: job.report,
-        parameters: { ...job.parameters, interval_start: period.start, interval_end: period.end },
-        run_id: runId,
-        livemode: staged.livemode,
-        size: staged.size,
-        sha256: staged.sha256,
-        content_type: staged.contentType,
-        source_host: staged.sourceHost,
-        run_created_at: staged.runCreatedAt,
-        run_succeeded_at: staged.runSucceededAt,
-        downloaded_at: staged.downloadedAt,
-        archived_at: new Date().toISOString(),
-        project_version: projectVersion,
-        ...(supersedes ? { supersedes } : {}),
-      };
-      return store.put({ key, stagedPath: staged.path, manifest });
+      // The extracted CSV goes first: once the ZIP (the business key) is there, everything is.
+      let extracted: ArchivedFile | undefined;
+      // Extracted again on a repeat (e.g. a retried activity): the same CSV is a no-op to store.
+      if (job.extract && staged.contentType === 'zip') {
+        const csvPath = `${staged.path}.csv.part`;
+        try {
+          const csv = await extractCsv(staged.path, csvPath);
+          const place = await keyForContent(store, job, 'csv', csv.sha256);
+          const manifest = manifestFor(job, runId, staged, { size: csv.size, sha256: csv.sha256, contentType: 'csv' }, place.supersedes);
+          manifest.extracted_from = { key, sha256: staged.sha256, entry: csv.entry };
+          extracted = await store.put({ key: place.key, stagedPath: csvPath, manifest });
+        } finally {
+          await rm(csvPath, { force: true });
+        }
+      }
+      const file = await store.put({ key, stagedPath: staged.path, manifest: manifestFor(job, runId, staged, { size: staged.size, sha256: staged.sha256, contentType: staged.contentType }, supersedes) });
+      return extracted ? { ...file, extracted } : file;
     },
+  };
+}
+
+function manifestFor(
+  job: ReportJob,
+  runId: string,
+  staged: StagedFile,
+  file: { size: number; sha256: string; contentType: 'csv' | 'zip' },
+  supersedes: string | undefined,
+): ArchiveManifest {
+  const { target, period } = job;
+  return {
+    manifest_version: 1,
+    config: job.configId,
+    period: { name: period.name, unit: period.unit, timezone: period.timezone, interval_start: period.start, interval_end: period.end },
+    target: {
+      id: target.id,
+      kind: target.kind,
+      stripe_context: target.context,
+      connected_account: target.connectedAccount,
+      organization: target.organization,
+    },
+    api: job.api,
+    report: job.report,
+    parameters: { ...job.parameters, interval_start: period.start, interval_end: period.end },
+    run_id: runId,
+    livemode: staged.livemode,
+    size: file.size,
+    sha256: file.sha256,
+    content_type: file.contentType,
+    source_host: staged.sourceHost,
+    run_created_at: staged.runCreatedAt,
+    run_succeeded_at: staged.runSucceededAt,
+    downloaded_at: staged.downloadedAt,
+    archived_at: new Date().toISOString(),
+    project_version: projectVersion,
+    ...(supersedes ? { supersedes } : {}),
   };
 }

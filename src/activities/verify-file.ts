@@ -8,9 +8,10 @@ import { createReadStream } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { DownloadVerificationError } from '../stripe/errors.js';
 import type { ReportJob } from '../workflows/types.js';
+import { entryStream, openZip } from './zip.js';
 
 /** The first line of a stream, without reading the rest. */
 export async function firstLine(stream: Readable): Promise<string> {
@@ -39,16 +40,6 @@ export function checkCsvHeader(line: string, job: Pick<ReportJob, 'parameters' |
   if (Array.isArray(requested) && requested.length > 0 && columns.join(',') !== requested.join(',')) {
     throw new DownloadVerificationError(`${what}: header is "${columns.join(',')}" but the run asked for columns ${requested.join(',')}`);
   }
-}
-
-function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) =>
-    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => (err ? reject(err) : resolve(zip))),
-  );
-}
-
-function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
-  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
 }
 
 /** Every entry read in full, CRC-32 compared; returns the names of the CSV entries. */

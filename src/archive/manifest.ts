@@ -23,4 +23,6 @@ export interface ArchiveManifest {
   project_version: string;
   /** Set on a later version: the key of the version before it (kept, never overwritten). */
   supersedes?: string;
+  /** Set on a CSV extracted from an archived ZIP (`result.extract`): which ZIP, and which entry. */
+  extracted_from?: { key: string; sha256: string; entry: string };
 }

@@ -38,6 +38,7 @@ const EXAMPLES: Record<string, string> = {
   'targets.*': '{ account: acct_1A2b3C }',
   result: '{ compress: false }',
   'result.compress': 'false',
+  'result.extract': 'true (with compress: true)',
   archive: '{ backend: filesystem }',
   'archive.backend': 'filesystem',
   notify: '{ webhook_url: ${SLACK_WEBHOOK_URL}, on: [failure] }',

@@ -217,7 +217,18 @@ export const ReportConfigSchema = z
       })
       .strict()
       .default({}),
-    result: z.object({ compress: z.boolean().default(false) }).strict().default({ compress: false }),
+    result: z
+      .object({
+        compress: z.boolean().default(false).describe('Ask Stripe for a ZIP (compress_file); archived as <target>.zip.'),
+        extract: z.boolean().default(false).describe('With compress: also archive the CSV from the ZIP, as <target>.csv with its own manifest.'),
+      })
+      .strict()
+      .superRefine((r, ctx) => {
+        if (r.extract && !r.compress) {
+          ctx.addIssue({ code: 'custom', path: ['extract'], message: 'only a ZIP result can be extracted', params: { fix: 'add compress: true under result, or remove extract' } });
+        }
+      })
+      .default({ compress: false, extract: false }),
     archive: z
       .union([
         z.object({ backend: z.literal('filesystem').default('filesystem') }).strict(),

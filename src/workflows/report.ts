@@ -67,6 +67,7 @@ function jobFor(config: ReportConfig, period: Period, target: ReportTarget): Rep
     target,
     parameters: config.parameters,
     compress: config.result.compress,
+    extract: config.result.extract,
     businessKey: businessKey(config.id, period.name, target.id),
     waitForData: { deadlineMs: durationMs(config.wait_for_data.deadline), recheckMs: durationMs(config.wait_for_data.recheck) },
     permits: config.permits,

@@ -30,6 +30,8 @@ export interface ReportJob {
   /** Parameters besides the interval, from the configuration. */
   parameters: Record<string, string | string[]>;
   compress: boolean;
+  /** Also archive the CSV inside the ZIP (only with compress). */
+  extract: boolean;
   /** `report/<config>/<period>/<target>`: the workflow id and the root of the idempotency key. */
   businessKey: string;
   /** Where the file is archived (no secrets: S3 credentials stay in the worker's environment). */
@@ -47,6 +49,8 @@ export interface ArchivedFile {
   size: number;
   sha256: string;
   contentType: 'csv' | 'zip';
+  /** The CSV extracted from this ZIP and archived beside it (`result.extract`). */
+  extracted?: ArchivedFile;
 }
 
 export type TargetOutcome =

@@ -88,6 +88,37 @@ describe.each(Object.keys(backends) as (keyof typeof backends)[])('on the %s bac
     ]);
   });
 
+  it('result.extract: the ZIP and the CSV inside it are both archived, the CSV byte-identical to an uncompressed run', async () => {
+    const fields = { report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: backends[name]() };
+    const zipped = ReportConfigSchema.parse({ id: `extract-${name}`, ...fields, result: { compress: true, extract: true } });
+    const plain = ReportConfigSchema.parse({ id: `plain-${name}`, ...fields });
+    const runOf = async (cfg: ReportConfig) => (await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: { initialMs: 200 } })).result()).outcomes[0]!;
+    const [z, p] = await Promise.all([runOf(zipped), runOf(plain)]);
+    expect(z.status).toBe('archived');
+    expect(p.status).toBe('archived');
+    if (z.status !== 'archived' || p.status !== 'archived') return;
+    // The emulator's files are a function of the report and its parameters: the uncompressed
+    // run's file is what the ZIP must hold.
+    const csvSha = await emulator.fileSha256(p.runId);
+    expect(z.file.contentType).toBe('zip');
+    expect(z.file.extracted).toMatchObject({ contentType: 'csv', sha256: csvSha, size: p.file.size });
+    const store = archiveFor(zipped.archive);
+    const zipManifest = await store.manifest(`extract-${name}/2025-10/self.zip`);
+    expect(zipManifest?.sha256).toBe(await emulator.fileSha256(z.runId));
+    expect(await store.manifest(`extract-${name}/2025-10/self.csv`)).toMatchObject({
+      sha256: csvSha,
+      content_type: 'csv',
+      run_id: z.runId,
+      extracted_from: { key: `extract-${name}/2025-10/self.zip`, sha256: zipManifest?.sha256, entry: expect.stringMatching(/\.csv$/) },
+    });
+    expect((await verifyArchive(store, `extract-${name}/`)).map((f) => [f.key, f.status])).toEqual([
+      [`extract-${name}/2025-10/self.csv`, 'ok'],
+      [`extract-${name}/2025-10/self.zip`, 'ok'],
+    ]);
+    // Run again: the ZIP is found archived, nothing new.
+    expect((await runOf(zipped)).status).toBe('skipped');
+  });
+
   it('verify reports a tampered file and a missing file', async () => {
     const store = archiveFor(config().archive);
     const tamper = async (key: string, text: string) => {
