@@ -265,6 +265,14 @@ export const ReportConfigSchema = z
         params: { fix: 'remove it; list - organization: concatenated or - organization: aggregated under targets' },
       });
     }
+    if (c.api === 'v1' && c.result.compress) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['result', 'compress'],
+        message: 'the v1 Reporting API has no compressed results',
+        params: { fix: 'remove compress, or use api: v2' },
+      });
+    }
     const seen = new Map<string, number>();
     for (const [i, t] of (c.targets ?? []).entries()) {
       const key = JSON.stringify(t);

@@ -54,6 +54,7 @@ const cases: [string, string, string, string, string, number?][] = [
   ['an id with a space, from the file name', 'Monthly Report.yaml', base, 'id', '"Monthly Report" is not a valid id (the id comes from the file name) — fix: rename the file or set `id:`'],
   ['key_env lowercase', 'keyenv.yaml', `${base}key_env: stripe_key\n`, 'key_env', '"stripe_key" is not an environment variable name — fix: name an environment variable in capitals', 3],
   ['a duplicate YAML key', 'dup.yaml', `${base}mode: live\n`, '(yaml)', 'fix: keep only one of the two', 3],
+  ['compress with the v1 API', 'v1zip.yaml', `${base}api: v1\nresult:\n  compress: true\n`, 'result.compress', 'the v1 Reporting API has no compressed results — fix: remove compress, or use api: v2', 5],
   ['extract without compress', 'extract.yaml', `${base}result:\n  extract: true\n`, 'result.extract', 'only a ZIP result can be extracted — fix: add compress: true under result, or remove extract', 4],
 ];
 
