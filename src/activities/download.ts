@@ -13,7 +13,7 @@
 import { Context } from '@temporalio/activity';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -100,6 +100,17 @@ export function createDownloadActivities(clientFor: StripeClientFor, stagingDir:
   }
 
   return {
+    /**
+     * A download or archive step that failed for good leaves nothing behind: the partial or staged
+     * file of this run is removed (a later re-run is a new ReportRun with its own staging name).
+     */
+    async discardStagedFiles(job: ReportJob, runId: string): Promise<number> {
+      const base = stagingBase(job, runId);
+      const names = (await readdir(stagingDir).catch(() => [] as string[])).filter((n) => n.startsWith(`${base}.`));
+      await Promise.all(names.map((n) => rm(path.join(stagingDir, n), { force: true })));
+      return names.length;
+    },
+
     async downloadReportFile(job: ReportJob, runId: string): Promise<StagedFile> {
       const source = await sourceOf(job, runId);
       const client = clientFor(job);

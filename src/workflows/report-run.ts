@@ -109,11 +109,17 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     upsertSearchAttributes([{ key: ReportRunSucceededAttribute, value: new Date() }]);
     progress.stage = 'downloading';
     const transfer = fileTransfer(t);
-    const [staged] = await Promise.all([transfer.downloadReportFile(job, runId), letGo]);
-    progress.stage = 'archiving';
-    const file = await transfer.archiveReportFile(job, runId, staged);
-    progress.stage = 'archived';
-    return { runId, file };
+    try {
+      const [staged] = await Promise.all([transfer.downloadReportFile(job, runId), letGo]);
+      progress.stage = 'archiving';
+      const file = await transfer.archiveReportFile(job, runId, staged);
+      progress.stage = 'archived';
+      return { runId, file };
+    } catch (err) {
+      // Failed for good (or cancelled): no partial or staged file of this run stays behind.
+      await CancellationScope.nonCancellable(() => stripeCalls.discardStagedFiles(job, runId)).catch(() => undefined);
+      throw err;
+    }
   } catch (err) {
     progress.stage = 'failed';
     progress.detail = rootCauseMessage(err);

@@ -114,7 +114,8 @@ async function expectCleanFailure(cfg: ReportConfig, result: unknown, message: R
   const keys: string[] = [];
   for await (const k of archiveFor(cfg.archive).keys(`${cfg.id}/`)) keys.push(k);
   expect(keys).toEqual([]);
-  expect(readdirSync(stagingDir).filter((f) => f.endsWith('.part'))).toEqual([]);
+  // Not even a partial download: the failed run's staged files are discarded.
+  expect(readdirSync(stagingDir)).toEqual([]);
 }
 
 describe.each(Object.keys(backends) as Backend[])('downloads archived on the %s backend', (name) => {
@@ -141,6 +142,12 @@ describe.each(Object.keys(backends) as Backend[])('downloads archived on the %s 
     });
     expect(emulator.counters().rangeRequests).toBeGreaterThan(ranges);
     await expectVerifiedArchive(cfg, result, 5_000_000);
+  });
+
+  it('a body cut off on every attempt fails after the retry budget, and its partial file is removed', async () => {
+    const cfg = config(name, 'always-cut');
+    const result = await runWith(cfg, { faults: { truncateDownloadRate: 1 }, configure: { bytesPerRun: 2_000_000 }, attempts: 3 });
+    await expectCleanFailure(cfg, result, /download of run reprun_\w+ broke after \d+ of 2000000 bytes/);
   });
 
   it.each([
