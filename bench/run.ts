@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,6 @@ import { startRelay } from '../src/webhook/index.js';
 import { StripeClient } from '../src/stripe/client.js';
 import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
-import { bundleWorkflows } from '../src/worker.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
@@ -155,23 +154,13 @@ interface Sample {
 }
 
 async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<string, number>): Promise<Record<string, unknown>> {
-  const bundle = await bundleWorkflows();
   const workDir = mkdtempSync(path.join(tmpdir(), 'reports-bench-'));
-  const bundlePath = path.join(workDir, 'workflows.js');
-  writeFileSync(bundlePath, bundle.code);
-  const archiveDir = path.join(workDir, 'archive');
   const taskQueue = `bench-${Date.now().toString(36)}`;
-  const { child: worker, options: workerOptions } = await startBenchWorker({
-    ...process.env,
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_NAMESPACE: server.namespace,
-    TASK_QUEUE: taskQueue,
-    BUNDLE_PATH: bundlePath,
-    STRIPE_API_BASE: emulator.url,
-    ARCHIVE_DIR: archiveDir,
-    [KEY_ENV]: ORG_KEY,
-    BENCH_WEBHOOKS: WEBHOOKS ? '1' : '0',
-  });
+  const {
+    child: worker,
+    options: workerOptions,
+    archiveDir,
+  } = await startBenchWorker({ server, taskQueue, workDir, stripeBase: emulator.url, keys: { [KEY_ENV]: ORG_KEY }, webhooks: WEBHOOKS });
   running.worker = worker;
   log(`worker ${worker.pid} ready: ${JSON.stringify(workerOptions)}`);
   const connection = await Connection.connect({ address: server.address });

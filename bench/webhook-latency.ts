@@ -20,7 +20,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReportConfigSchema } from '../src/config/schema.js';
@@ -28,7 +28,6 @@ import { startEmulator } from '../src/emulator/index.js';
 import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
 import { startRelay } from '../src/webhook/index.js';
-import { bundleWorkflows } from '../src/worker.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -52,19 +51,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bench-hooks-'));
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
 const taskQueue = `bench-hooks-${randomBytes(4).toString('hex')}`;
-const bundlePath = path.join(dir, 'workflows.js');
-writeFileSync(bundlePath, (await bundleWorkflows()).code);
-const { child: worker } = await startBenchWorker({
-  ...process.env,
-  TEMPORAL_ADDRESS: server.address,
-  TEMPORAL_NAMESPACE: server.namespace,
-  TASK_QUEUE: taskQueue,
-  BUNDLE_PATH: bundlePath,
-  STRIPE_API_BASE: emulator.url,
-  ARCHIVE_DIR: path.join(dir, 'archive'),
-  KEY,
-  BENCH_WEBHOOKS: '1',
-});
+const { child: worker } = await startBenchWorker({ server, taskQueue, workDir: dir, stripeBase: emulator.url, keys: { KEY }, webhooks: true });
 // Receipt time per run, from the relay's one line per request (`… run=<id> signal_ms=<n>`).
 const receivedAt = new Map<string, number>();
 const relay = await startRelay({

@@ -4,16 +4,44 @@
  * bookkeeping).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleWorkflows } from '../src/worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+export interface BenchWorkerSetup {
+  server: { address: string; namespace: string };
+  taskQueue: string;
+  /** The bundle is written here, the archive goes to `<workDir>/archive`. */
+  workDir: string;
+  stripeBase: string;
+  /** Key environment variables the configurations name. */
+  keys: Record<string, string>;
+  webhooks: boolean;
+}
+
 /**
- * Resolves once the worker prints `ready {…}` (its effective tuning options). BENCH_WORKER_NODE_ARGS
- * adds Node flags to the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+ * Bundles the workflows and starts the worker; resolves once it prints `ready {…}` (its
+ * effective tuning options). BENCH_WORKER_NODE_ARGS adds Node flags to the worker only, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`; BENCH_* tuning variables pass through (worker-process.ts).
  */
-export async function startBenchWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; options: unknown }> {
+export async function startBenchWorker(setup: BenchWorkerSetup): Promise<{ child: ChildProcess; options: unknown; archiveDir: string }> {
+  const bundlePath = path.join(setup.workDir, 'workflows.js');
+  writeFileSync(bundlePath, (await bundleWorkflows()).code);
+  const archiveDir = path.join(setup.workDir, 'archive');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: setup.server.address,
+    TEMPORAL_NAMESPACE: setup.server.namespace,
+    TASK_QUEUE: setup.taskQueue,
+    BUNDLE_PATH: bundlePath,
+    STRIPE_API_BASE: setup.stripeBase,
+    ARCHIVE_DIR: archiveDir,
+    ...setup.keys,
+    BENCH_WEBHOOKS: setup.webhooks ? '1' : '0',
+  };
   const child = spawn(process.execPath, [...nodeArgs(env), '--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const options = await new Promise<unknown>((resolve, reject) => {
     let out = '';
@@ -24,7 +52,7 @@ export async function startBenchWorker(env: NodeJS.ProcessEnv): Promise<{ child:
     });
     child.once('exit', (code) => reject(new Error(`bench worker exited with ${code} before it was ready`)));
   });
-  return { child, options };
+  return { child, options, archiveDir };
 }
 
 /** SIGTERM (a clean shutdown), then SIGKILL after 15 s. */

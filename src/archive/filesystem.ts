@@ -12,7 +12,7 @@ import { ReportsError } from '../stripe/errors.js';
 import { sha256OfFile } from './hash.js';
 import type { ArchivedFile } from '../workflows/types.js';
 import type { ArchiveManifest } from './manifest.js';
-import { manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
+import { archivedFile, manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
 
 export class ArchiveConflictError extends ReportsError {
   constructor(message: string) {
@@ -76,16 +76,6 @@ export class FilesystemArchive implements ArchiveStore {
     }
   }
 
-  private describeFile(key: string, manifest: ArchiveManifest): ArchivedFile {
-    return {
-      location: this.pathOf(key),
-      manifestLocation: this.pathOf(manifestKey(key)),
-      size: manifest.size,
-      sha256: manifest.sha256,
-      contentType: manifest.content_type,
-    };
-  }
-
   async *keys(prefix: string): AsyncIterable<string> {
     const root = path.resolve(this.root);
     const start = path.join(root, prefix);
@@ -113,14 +103,14 @@ export class FilesystemArchive implements ArchiveStore {
     const manifest = await this.manifest(key);
     if (!manifest) return undefined;
     const present = await stat(this.pathOf(key)).catch(() => undefined);
-    return present?.size === manifest.size ? this.describeFile(key, manifest) : undefined;
+    return present?.size === manifest.size ? archivedFile(key, manifest, (k) => this.pathOf(k)) : undefined;
   }
 
   async put(entry: ArchiveEntry): Promise<ArchivedFile> {
     const file = this.pathOf(entry.key);
     const manifestFile = this.pathOf(manifestKey(entry.key));
     const { manifest } = entry;
-    const result = this.describeFile(entry.key, manifest);
+    const result = archivedFile(entry.key, manifest, (k) => this.pathOf(k));
     const existing = await this.manifest(entry.key);
     if (existing) {
       const present = await stat(file).catch(() => undefined);

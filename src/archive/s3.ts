@@ -32,7 +32,7 @@ import { ReportsError } from '../stripe/errors.js';
 import type { ArchivedFile } from '../workflows/types.js';
 import { ArchiveConflictError } from './filesystem.js';
 import type { ArchiveManifest } from './manifest.js';
-import { manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
+import { archivedFile, manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
 
 /** The archive refused our credentials, or the bucket is missing or not ours: fix the configuration. */
 export class ArchiveAccessError extends ReportsError {
@@ -223,16 +223,6 @@ export class S3Archive implements ArchiveStore {
     }
   }
 
-  private describeFile(key: string, manifest: ArchiveManifest): ArchivedFile {
-    return {
-      location: this.location(key),
-      manifestLocation: this.location(manifestKey(key)),
-      size: manifest.size,
-      sha256: manifest.sha256,
-      contentType: manifest.content_type,
-    };
-  }
-
   async *keys(prefix: string): AsyncIterable<string> {
     const root = this.prefix ? `${this.prefix}/` : '';
     let token: string | undefined;
@@ -264,7 +254,7 @@ export class S3Archive implements ArchiveStore {
     const manifest = await this.manifest(key);
     if (!manifest) return undefined;
     const present = await this.head(this.objectKey(key));
-    return present?.ContentLength === manifest.size ? this.describeFile(key, manifest) : undefined;
+    return present?.ContentLength === manifest.size ? archivedFile(key, manifest, (k) => this.location(k)) : undefined;
   }
 
   /** Whether an object holds the manifest's content: same size and our recorded sha256. */
@@ -288,7 +278,7 @@ export class S3Archive implements ArchiveStore {
   async put(entry: ArchiveEntry): Promise<ArchivedFile> {
     const { key, manifest } = entry;
     const objectKey = this.objectKey(key);
-    const result = this.describeFile(key, manifest);
+    const result = archivedFile(key, manifest, (k) => this.location(k));
 
     const existing = await this.manifest(key);
     if (existing && existing.sha256 !== manifest.sha256) throw this.conflict(key, existing.sha256, manifest.sha256, 'file');

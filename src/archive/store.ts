@@ -1,4 +1,4 @@
-/** The one interface every archive backend implements (filesystem today, S3-compatible next). */
+/** The one interface every archive backend implements: the filesystem and S3-compatible storage. */
 import type { Readable } from 'node:stream';
 import type { ArchivedFile } from '../workflows/types.js';
 import type { ArchiveManifest } from './manifest.js';
@@ -32,4 +32,15 @@ export function archiveKey(configId: string, period: string, target: string, ext
 
 export function manifestKey(key: string): string {
   return `${key}.manifest.json`;
+}
+
+/** What a workflow learns about an archived file: where it and its manifest are, and what it is. */
+export function archivedFile(key: string, manifest: ArchiveManifest, locate: (key: string) => string): ArchivedFile {
+  return {
+    location: locate(key),
+    manifestLocation: locate(manifestKey(key)),
+    size: manifest.size,
+    sha256: manifest.sha256,
+    contentType: manifest.content_type,
+  };
 }

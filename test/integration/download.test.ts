@@ -119,24 +119,15 @@ async function expectCleanFailure(cfg: ReportConfig, result: unknown, message: R
 }
 
 describe.each(Object.keys(backends) as Backend[])('downloads archived on the %s backend', (name) => {
-  it('a truncated body (connection closed mid-stream) resumes with Range and archives the exact file', async () => {
-    const cfg = config(name, 'truncated');
+  it.each([
+    ['a truncated body (connection closed mid-stream)', 'truncated', { truncateDownloadRate: 1 }],
+    ['a connection reset mid-stream (TCP RST)', 'reset', { resetDownloadRate: 1 }],
+  ] as const)('%s resumes with Range and archives the exact file', async (_what, id, faults) => {
+    const cfg = config(name, id);
     const ranges = emulator.counters().rangeRequests;
     // Every download is cut off until the first one was; then the connection behaves again.
     const before = emulator.counters().downloads;
-    const result = await runWith(cfg, { faults: { truncateDownloadRate: 1 }, configure: { bytesPerRun: 5_000_000 } }, async () => {
-      await expect.poll(() => emulator.counters().downloads, { timeout: 30_000, interval: 20 }).toBeGreaterThan(before);
-      emulator.setFaults({});
-    });
-    expect(emulator.counters().rangeRequests).toBeGreaterThan(ranges);
-    await expectVerifiedArchive(cfg, result, 5_000_000);
-  });
-
-  it('a connection reset mid-stream (TCP RST) resumes with Range and archives the exact file', async () => {
-    const cfg = config(name, 'reset');
-    const ranges = emulator.counters().rangeRequests;
-    const before = emulator.counters().downloads;
-    const result = await runWith(cfg, { faults: { resetDownloadRate: 1 }, configure: { bytesPerRun: 5_000_000 } }, async () => {
+    const result = await runWith(cfg, { faults, configure: { bytesPerRun: 5_000_000 } }, async () => {
       await expect.poll(() => emulator.counters().downloads, { timeout: 30_000, interval: 20 }).toBeGreaterThan(before);
       emulator.setFaults({});
     });
