@@ -1,22 +1,20 @@
 /**
- * The benchmark's worker, in a process of its own so its memory (VmHWM) is the worker's alone.
- * Modelled on test/helpers/worker-process.ts, but built with Worker.create directly (the same
- * activities and prebuilt bundle as src/worker.ts) because createReportsWorker does not expose
- * the worker's tuning options.
+ * The benchmark's worker, in a process of its own so its memory (VmHWM) is the worker's alone:
+ * the production worker (createReportsWorker) with the same defaults as `npm start`.
  *
  * Environment: TEMPORAL_ADDRESS, TASK_QUEUE, BUNDLE_PATH, STRIPE_API_BASE, ARCHIVE_DIR, and the
- * key variable the configuration names. Optional tuning (unset = the SDK's default):
+ * key variable the configuration names. Optional tuning (unset = the production default):
  * BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_WFT (maxConcurrentWorkflowTaskExecutions),
  * BENCH_MAX_ACTIVITIES (maxConcurrentActivityTaskExecutions), BENCH_WFT_POLLERS,
- * BENCH_AT_POLLERS. Prints one line `ready {…effective options…}` once polling; SIGTERM shuts
- * it down cleanly.
+ * BENCH_AT_POLLERS, BENCH_WF_THREADS (workflowThreadPoolSize). Prints one line
+ * `ready {…effective options…}` once polling; SIGTERM shuts it down cleanly.
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
-import { createActivities } from '../src/activities/index.js';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../src/archive/filesystem.js';
+import { createReportsWorker, defaultWorkflowThreads } from '../src/worker.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const env = process.env as Record<string, string | undefined>;
@@ -42,15 +40,17 @@ const maxAct = optionalInt('BENCH_MAX_ACTIVITIES');
 if (maxAct !== undefined) tuning.maxConcurrentActivityTaskExecutions = maxAct;
 const wftPollers = optionalInt('BENCH_WFT_POLLERS');
 if (wftPollers !== undefined) tuning.workflowTaskPollerBehavior = { type: 'simple-maximum', maximum: wftPollers };
+const wfThreads = optionalInt('BENCH_WF_THREADS');
+if (wfThreads !== undefined) tuning.workflowThreadPoolSize = wfThreads;
 const atPollers = optionalInt('BENCH_AT_POLLERS');
 if (atPollers !== undefined) tuning.activityTaskPollerBehavior = { type: 'simple-maximum', maximum: atPollers };
 
-const worker = await Worker.create({
+const worker = await createReportsWorker({
   connection: nativeConnection,
   namespace: env.TEMPORAL_NAMESPACE ?? 'default',
   taskQueue: required('TASK_QUEUE'),
   workflowBundle: { codePath: required('BUNDLE_PATH') },
-  activities: createActivities({
+  deps: {
     clientFor: stripe.clientFor,
     keyScopeFor: stripe.keyScopeFor,
     archive: new FilesystemArchive(archiveDir),
@@ -58,8 +58,8 @@ const worker = await Worker.create({
     temporal: new Client({ connection }),
     defaultCapacity: { live: 500, sandbox: 100 },
     webhooks: env.BENCH_WEBHOOKS === '1',
-  }),
-  ...tuning,
+  },
+  tuning,
 });
 
 const o = worker.options;
@@ -69,6 +69,7 @@ const effective = {
   maxConcurrentActivityTaskExecutions: maxAct ?? 100,
   workflowTaskPollers: wftPollers ?? 10,
   activityTaskPollers: atPollers ?? 10,
+  workflowThreads: wfThreads ?? defaultWorkflowThreads(),
 };
 process.on('SIGTERM', () => worker.shutdown());
 process.on('SIGINT', () => worker.shutdown());

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       webhooks,
     },
     workflowBundle: await bundleWorkflows(),
+    tuning: settings.workflowThreads ? { workflowThreadPoolSize: settings.workflowThreads } : undefined,
   });
   log(`Worker polling task queue ${settings.taskQueue}; archive folder ${archive.describe()}`);
 

@@ -33,6 +33,8 @@ export function readSettings() {
     schedulesDir: path.resolve(projectRoot, process.env.REPORTS_SCHEDULES_DIR ?? 'schedules'),
     archiveDir: path.resolve(projectRoot, process.env.REPORTS_ARCHIVE_DIR ?? 'archive'),
     stagingDir: path.resolve(projectRoot, process.env.REPORTS_STAGING_DIR ?? '.data/staging'),
+    /** Threads running workflow tasks; 0 = the worker's default (2–4 by CPU count). */
+    workflowThreads: int('REPORTS_WORKFLOW_THREADS', 0),
   };
 }
 
