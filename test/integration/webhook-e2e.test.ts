@@ -109,7 +109,7 @@ describe('a webhook cuts the wait short', () => {
     expect(String((err as { cause?: Error }).cause?.message ?? (err as Error).message)).toMatch(/failed at Stripe/);
   });
 
-  it('duplicated events make one status check', async () => {
+  it('duplicated events make at most one status check', async () => {
     emulator.setFaults({ duplicateWebhookRate: 1 });
     const cfg = config();
     const routed = relay.stats().routed;
@@ -118,10 +118,13 @@ describe('a webhook cuts the wait short', () => {
     expect(ms).toBeLessThan(10_000);
     // The second copy may land after the run is archived; wait for it before counting.
     await until(() => relay.stats().routed >= routed + 2);
-    // Each copy may reach the workflow (straight from the relay); it checks the run once:
-    // right after creating it, then once for the event.
+    // Each copy may reach the workflow (straight from the relay). It checks the run right after
+    // creating it, then at most once for the event, however many copies came (none if the
+    // first check already saw it finished).
     expect(await wakeSignals(cfg)).toBeGreaterThanOrEqual(1);
-    expect(await statusChecks(cfg)).toBe(2);
+    const checks = await statusChecks(cfg);
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(checks).toBeLessThanOrEqual(2);
   });
 
   it('early event: the event reaches the mailbox before the workflow subscribes, and the run completes within seconds', async () => {

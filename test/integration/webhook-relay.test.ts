@@ -271,6 +271,8 @@ describe('once a workflow subscribed: straight to it', () => {
     expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
     expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
     expect(lines.filter((l) => l.includes(id))).toEqual([expect.stringMatching(/ via=direct$/), expect.stringMatching(/ via=direct$/)]);
+    // A signal that arrives while a workflow task runs shows in history once the task completes.
+    await waitFor(async () => signalsIn(await mailboxHistory(standIn), 'reportRunEvent').length >= 2);
     const received = signalsIn(await mailboxHistory(standIn), 'reportRunEvent');
     expect(received).toHaveLength(2); // reportRunWorkflow drops the repeat by event id
     expect(signalsIn(await mailboxHistory(run), 'stripeEvent')).toHaveLength(0);
@@ -279,6 +281,7 @@ describe('once a workflow subscribed: straight to it', () => {
     const later = thin(run);
     expect(await post(later, { 'stripe-signature': sign(later) })).toBe(200);
     expect(lines.find((l) => l.includes(JSON.parse(later).id))).toMatch(/ via=mailbox$/);
+    await waitFor(async () => signalsIn(await mailboxHistory(run), 'stripeEvent').length >= 1);
     expect(signalsIn(await mailboxHistory(run), 'stripeEvent')).toHaveLength(1);
   });
 });
