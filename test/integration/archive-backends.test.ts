@@ -4,47 +4,36 @@
  * version (never overwritten), and `verify` finding tampered and missing files.
  */
 import type { Client } from '@temporalio/client';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
-import { createArchiveFor, type ArchiveFor } from '../../src/archive/stores.js';
+import { type ArchiveFor } from '../../src/archive/stores.js';
 import { verifyArchive } from '../../src/archive/verify.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
-import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { type S3TestServer } from '../helpers/s3-server.js';
+import { type TestTemporal } from '../helpers/temporal.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
 
+
+let stack: TestStack;
 let emulator: Emulator;
 let s3: S3TestServer;
 let temporal: TestTemporal;
 let client: Client;
 let archiveDir: string;
 let archiveFor: ArchiveFor;
-let stripe: ReturnType<typeof createStripeClients>;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 200 });
-  s3 = await startS3Server();
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'backends-'));
-  archiveFor = createArchiveFor(new FilesystemArchive(archiveDir), {
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    region: s3.region,
-  });
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY: 'sk_test_backends0key00' } });
-  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(archiveDir), archiveFor, stagingDir: path.join(archiveDir, '.staging') });
-  client = temporal.client;
+  stack = await startStack({ name: 'backends', emulator: { processingMs: 200 }, keys: { KEY: 'sk_test_backends0key00' }, s3: true });
+  ({ emulator, temporal, client, archiveDir, archiveFor } = stack);
+  s3 = stack.s3!;
 });
 
 afterAll(async () => {
-  await temporal?.close();
-  await stripe?.close();
-  await emulator?.close();
-  await s3?.stop();
+  await stack?.close();
 });
 
 const backends = {

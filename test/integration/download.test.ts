@@ -7,24 +7,26 @@
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { createArchiveFor, type ArchiveFor } from '../../src/archive/stores.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { startEmulator, type Emulator, type EmulatorFaults } from '../../src/emulator/index.js';
+import { type Emulator, type EmulatorFaults } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { retentionWarnings } from '../../src/cli/status-command.js';
-import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { type S3TestServer } from '../helpers/s3-server.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { startStack, startWorkerProcess, type TestStack } from '../helpers/stack.js';
 
 const KEY = 'sk_test_download0key0000';
+
+let stack: TestStack;
 let emulator: Emulator;
 let s3: S3TestServer;
 let temporal: TestTemporal;
@@ -32,24 +34,16 @@ let client: Client;
 let archiveDir: string;
 let stagingDir: string;
 let archiveFor: ArchiveFor;
-let stripe: ReturnType<typeof createStripeClients>;
+let stripe: TestStack['stripe'];
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 200, seed: 3 });
-  s3 = await startS3Server();
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'download-'));
-  stagingDir = path.join(archiveDir, '.staging');
-  archiveFor = createArchiveFor(new FilesystemArchive(archiveDir), s3Credentials());
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY } });
-  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(archiveDir), archiveFor, stagingDir });
-  client = temporal.client;
+  stack = await startStack({ name: 'download', emulator: { processingMs: 200, seed: 3 }, keys: { KEY }, s3: true });
+  ({ emulator, temporal, client, archiveDir, stagingDir, archiveFor, stripe } = stack);
+  s3 = stack.s3!;
 });
 
 afterAll(async () => {
-  await temporal?.close();
-  await stripe?.close();
-  await emulator?.close();
-  await s3?.stop();
+  await stack?.close();
 });
 
 const s3Credentials = (secretAccessKey = s3.secretAccessKey) => ({ credentials: { accessKeyId: s3.accessKeyId, secretAccessKey }, region: s3.region });
@@ -272,14 +266,7 @@ describe.each(Object.keys(backends) as Backend[])('a worker SIGKILLed halfway th
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       AWS_REGION: s3.region,
     };
-    const startWorker = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-      });
-      return child;
-    };
+    const startWorker = () => startWorkerProcess(env);
     const GB = 1_000_000_000;
     emulator.configure({ bytesPerRun: GB });
     const rangesBefore = emulator.counters().rangeRequests;

@@ -4,46 +4,32 @@
  * permit of a terminated holder, and a worker SIGKILLed while permits are held.
  */
 import type { Client } from '@temporalio/client';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
 import { poolIdFor } from '../../src/workflows/permit-state.js';
-import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { type TestTemporal } from '../helpers/temporal.js';
+import { startStack, startWorkerProcess, type TestStack } from '../helpers/stack.js';
 
 const ORG_KEY = 'sk_org_test_fanout0key0000';
+const scope = `fanout-${Date.now()}`;
+let stack: TestStack;
 let emulator: Emulator;
 let temporal: TestTemporal;
 let client: Client;
 let archiveDir: string;
-let stripe: ReturnType<typeof createStripeClients>;
-const scope = `fanout-${Date.now()}`;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 500 });
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'fanout-'));
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { ORG_KEY } });
-  temporal = await startTestWorker({
-    clientFor: stripe.clientFor,
-    keyScopeFor: () => scope,
-    archive: new FilesystemArchive(archiveDir),
-    stagingDir: path.join(archiveDir, '.staging'),
-    poolOptions: { reclaimEveryMs: 1000, congestionMs: 1000 },
-  });
-  client = temporal.client;
+  stack = await startStack({ name: 'fanout', emulator: { processingMs: 500 }, keys: { ORG_KEY }, worker: { keyScopeFor: () => scope, poolOptions: { reclaimEveryMs: 1000, congestionMs: 1000 } } });
+  ({ emulator, temporal, client, archiveDir } = stack);
 });
 
 afterAll(async () => {
-  await temporal?.close();
-  await stripe?.close();
-  await emulator?.close();
+  await stack?.close();
 });
 
 const fast = { initialMs: 200, maxMs: 500 };
@@ -171,14 +157,7 @@ describe('permits survive failures', () => {
       POOL_SCOPE: killScope,
       ORG_KEY,
     };
-    const startWorker = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/worker-process.ts')], { env: workerEnv, stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-      });
-      return child;
-    };
+    const startWorker = () => startWorkerProcess(workerEnv);
     emulator.configure({ processingMs: 3000 });
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
     const cfg = config('sigkill', { targets: accounts('k', 12), permits: { capacity: 4 } });

@@ -4,38 +4,32 @@
  * data is there.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { periodsBetween } from '../../src/config/period.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { type Emulator } from '../../src/emulator/index.js';
 import { backfill, type BackfillProgress } from '../../src/temporal/backfill.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { progressQuery } from '../../src/workflows/messages.js';
-import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { type TestTemporal } from '../helpers/temporal.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
 
+
+let stack: TestStack;
 let emulator: Emulator;
 let temporal: TestTemporal;
 let client: Client;
 let archiveDir: string;
-let stripe: ReturnType<typeof createStripeClients>;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 200 });
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'periods-'));
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY: 'sk_test_periods0key0000' } });
-  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(archiveDir), stagingDir: path.join(archiveDir, '.staging') });
-  client = temporal.client;
+  stack = await startStack({ name: 'periods', emulator: { processingMs: 200 }, keys: { KEY: 'sk_test_periods0key0000' } });
+  ({ emulator, temporal, client, archiveDir } = stack);
 });
 
 afterAll(async () => {
-  await temporal?.close();
-  await stripe?.close();
-  await emulator?.close();
+  await stack?.close();
 });
 
 function config(id: string, fields: Record<string, unknown> = {}): ReportConfig {

@@ -10,31 +10,22 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { loadConfigDir } from '../../src/config/load.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { scheduleIdFor, syncSchedules } from '../../src/schedules/sync.js';
 import type { ReportWorkflowResult } from '../../src/workflows/types.js';
-import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { type TestTemporal } from '../helpers/temporal.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-let emulator: Emulator;
-let temporal: TestTemporal;
-let stripe: ReturnType<typeof createStripeClients>;
-let archiveDir: string;
 const configId = `fire-${randomBytes(4).toString('hex')}`;
+let stack: TestStack;
+let temporal: TestTemporal;
+let archiveDir: string;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 300, seed: 11 });
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'archive-'));
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { SANDBOX_KEY: 'sk_test_fire0key0000abcd' } });
-  temporal = await startTestWorker({
-    clientFor: stripe.clientFor,
-    archive: new FilesystemArchive(archiveDir),
-    stagingDir: path.join(archiveDir, '.staging'),
-  });
+  stack = await startStack({ name: 'archive', emulator: { processingMs: 300, seed: 11 }, keys: { SANDBOX_KEY: 'sk_test_fire0key0000abcd' } });
+  ({ temporal, archiveDir } = stack);
 });
 
 afterAll(async () => {
@@ -42,9 +33,7 @@ afterAll(async () => {
     .getHandle(scheduleIdFor(configId))
     .delete()
     .catch(() => {});
-  await temporal?.close();
-  await stripe?.close();
-  await emulator?.close();
+  await stack?.close();
 });
 
 it('a scheduled firing archives the period before its scheduled time in the configuration timezone, not the current one', async () => {

@@ -4,50 +4,37 @@
  * to an archived, verified file; and every kind of bad input failing the right way.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import type { ReportWorkflowResult } from '../../src/workflows/types.js';
-import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { type TestTemporal } from '../helpers/temporal.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
 
 const SANDBOX_KEY = 'sk_test_slice0key0000abcd';
 const LIVE_KEY = 'sk_live_slice0key0000wxyz';
 const REVOKED_KEY = 'sk_test_revoked0key00q9r8';
 const READONLY_KEY = 'sk_test_readonly_key00m3n4';
 
+
+let stack: TestStack;
 let emulator: Emulator;
 let temporal: TestTemporal;
 let client: Client;
 let archiveDir: string;
-let stripe: ReturnType<typeof createStripeClients>;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 300, seed: 7 });
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'archive-'));
-  stripe = createStripeClients({
-    baseUrl: emulator.url,
-    env: { SANDBOX_KEY, LIVE_KEY, REVOKED_KEY, READONLY_KEY },
-  });
-  temporal = await startTestWorker({
-    clientFor: stripe.clientFor,
-    archive: new FilesystemArchive(archiveDir),
-    stagingDir: path.join(archiveDir, '.staging'),
-  });
-  client = temporal.client;
+  stack = await startStack({ name: 'archive', emulator: { processingMs: 300, seed: 7 }, keys: { SANDBOX_KEY, LIVE_KEY, REVOKED_KEY, READONLY_KEY } });
+  ({ emulator, temporal, client, archiveDir } = stack);
 });
 
 afterAll(async () => {
-  await temporal?.close();
-  await stripe?.close();
-  await emulator?.close();
+  await stack?.close();
 });
 
 beforeEach(() => {

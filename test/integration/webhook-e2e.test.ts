@@ -6,20 +6,18 @@
  */
 import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/workflows/business-key.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
 import type { ReportWorkflowResult } from '../../src/workflows/types.js';
-import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
+import { type TestTemporal } from '../helpers/temporal.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
 
 const KEY = 'sk_test_hooks0key0000abcd';
 const ORG_KEY = 'sk_org_test_hooks0key0000';
@@ -28,34 +26,24 @@ const SECRET = `whsec_e2e_${randomBytes(8).toString('hex')}`;
 const SLOW: Partial<PollTiming> = { initialMs: 60_000, maxMs: 60_000 };
 const FAST: Partial<PollTiming> = { initialMs: 200, maxMs: 500 };
 
+let relay: Relay;
+const relayLines: string[] = [];
+let stack: TestStack;
 let emulator: Emulator;
 let temporal: TestTemporal;
 let client: Client;
-let relay: Relay;
 let archiveDir: string;
-let stripe: ReturnType<typeof createStripeClients>;
-const relayLines: string[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator({ processingMs: 500 });
-  archiveDir = mkdtempSync(path.join(tmpdir(), 'hooks-'));
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY, ORG_KEY } });
-  temporal = await startTestWorker({
-    clientFor: stripe.clientFor,
-    archive: new FilesystemArchive(archiveDir),
-    stagingDir: path.join(archiveDir, '.staging'),
-    webhooks: true,
-  });
-  client = temporal.client;
+  stack = await startStack({ name: 'hooks', emulator: { processingMs: 500 }, keys: { KEY, ORG_KEY }, worker: { webhooks: true } });
+  ({ emulator, temporal, client, archiveDir } = stack);
   relay = await startRelay({ client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET], log: (l) => relayLines.push(l) });
   emulator.configure({ webhookUrl: relay.url, webhookSecret: SECRET });
 });
 
 afterAll(async () => {
-  await emulator?.close();
   await relay?.close();
-  await temporal?.close();
-  await stripe?.close();
+  await stack?.close();
 });
 
 beforeEach(() => {
