@@ -36,7 +36,6 @@ import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import type { PollTiming } from '../src/workflows/timing.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const ORG_KEY = 'sk_org_test_bench0key';
 const KEY_ENV = 'BENCH_ORG_KEY';

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../src/archive/filesystem.js';
 import { createReportsWorker, defaultWorkflowThreads } from '../src/worker.js';
+import { STRIPE_RUNNING_CAP } from '../src/workflows/permit-state.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const env = process.env as Record<string, string | undefined>;
@@ -56,7 +57,7 @@ const worker = await createReportsWorker({
     archive: new FilesystemArchive(archiveDir),
     stagingDir: path.join(archiveDir, '.staging'),
     temporal: new Client({ connection }),
-    defaultCapacity: { live: 500, sandbox: 100 },
+    defaultCapacity: STRIPE_RUNNING_CAP,
     webhooks: env.BENCH_WEBHOOKS === '1',
   },
   tuning,

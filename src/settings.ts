@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { projectRoot } from './temporal/cli-binary.js';
+import { STRIPE_RUNNING_CAP } from './workflows/permit-state.js';
 
 function int(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -29,7 +30,7 @@ export function readSettings() {
     stripeV1Version: process.env.STRIPE_V1_VERSION,
     emulatorPort: int('STRIPE_EMULATOR_PORT', 12111),
     /** Running ReportRuns allowed per permit pool when a configuration sets no capacity (Stripe's cap). */
-    permitCapacity: { live: int('REPORTS_PERMITS_LIVE', 500), sandbox: int('REPORTS_PERMITS_SANDBOX', 100) },
+    permitCapacity: { live: int('REPORTS_PERMITS_LIVE', STRIPE_RUNNING_CAP.live), sandbox: int('REPORTS_PERMITS_SANDBOX', STRIPE_RUNNING_CAP.sandbox) },
     schedulesDir: path.resolve(projectRoot, process.env.REPORTS_SCHEDULES_DIR ?? 'schedules'),
     archiveDir: path.resolve(projectRoot, process.env.REPORTS_ARCHIVE_DIR ?? 'archive'),
     stagingDir: path.resolve(projectRoot, process.env.REPORTS_STAGING_DIR ?? '.data/staging'),

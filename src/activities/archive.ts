@@ -27,13 +27,19 @@ const projectVersion = (() => {
  * (a re-run with --force produced another file), the next free version `<target>.v2.<ext>`, …
  * Nothing is ever overwritten.
  */
-async function keyForContent(store: ArchiveStore, job: ReportJob, ext: string, sha256: string): Promise<{ key: string; supersedes?: string }> {
+async function keyForContent(
+  store: ArchiveStore,
+  job: ReportJob,
+  ext: string,
+  sha256: string,
+): Promise<{ key: string; supersedes?: string; existing?: ArchiveManifest }> {
   const base = archiveKey(job.configId, job.period.name, job.target.id, ext);
   let previous: string | undefined;
   for (let version = 1; ; version++) {
     const key = version === 1 ? base : archiveKey(job.configId, job.period.name, `${job.target.id}.v${version}`, ext);
     const existing = await store.manifest(key);
-    if (!existing || existing.sha256 === sha256) return { key, supersedes: existing ? undefined : previous };
+    if (!existing) return { key, supersedes: previous };
+    if (existing.sha256 === sha256) return { key, existing };
     previous = key;
   }
 }
@@ -58,9 +64,8 @@ export function createArchiveActivities(archiveFor: ArchiveFor) {
 
     async archiveReportFile(job: ReportJob, runId: string, staged: StagedFile): Promise<ArchivedFile> {
       const store = archiveFor(job.archive);
-      const { key, supersedes } = await keyForContent(store, job, staged.contentType, staged.sha256);
-      const existing = await store.manifest(key);
-      if (existing?.sha256 !== staged.sha256) {
+      const { key, supersedes, existing } = await keyForContent(store, job, staged.contentType, staged.sha256);
+      if (!existing) {
         const actual = await sha256OfFile(staged.path).catch(() => undefined);
         if (actual !== undefined && actual !== staged.sha256) {
           throw new DownloadVerificationError(`staged file for run ${runId} changed after download (sha256 ${actual} ≠ ${staged.sha256})`);

@@ -1,6 +1,9 @@
 /** Pure helpers for the permit pool, shared by the workflow and the activities that start it. */
 import type { PermitPoolState } from './messages.js';
 
+/** Stripe's cap on running ReportRuns per account: a pool's capacity when nothing smaller is set. */
+export const STRIPE_RUNNING_CAP: Readonly<Record<'live' | 'sandbox', number>> = { live: 500, sandbox: 100 };
+
 export function newPoolState(poolId: string, capacity: number): PermitPoolState {
   return { poolId, capacity, effectiveCapacity: capacity, holders: {}, waiters: [], congestedUntil: 0, grants: 0, reclaimed: 0, capHits: 0 };
 }

@@ -24,20 +24,20 @@ import { progressQuery, reportRunEventSignal, unsubscribeSignal } from './messag
 import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile, ReportJob, RunProgress } from './types.js';
 
-const stripeCalls = proxyActivities<ReportActivities>({
+/** Calls to Stripe (and small local chores): a minute each, retried with backoff for ~15 minutes. */
+const callOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+} as const;
+const stripeCalls = proxyActivities<ReportActivities>(callOptions);
 
 /**
  * Status checks run as local activities: after an event wakes the workflow, the check, the
- * permit release and scheduling the download all fit in one workflow task instead of a server
- * round trip each. That is most of the difference between ~1.5 s and a few hundred ms.
+ * permit release and scheduling the download fit in one workflow task instead of a server round
+ * trip each (with direct event delivery and two workflow threads, this took the webhook bench's
+ * p95 from ~1.5 s to under 1 s).
  */
-const statusChecks = proxyLocalActivities<ReportActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-});
+const statusChecks = proxyLocalActivities<ReportActivities>(callOptions);
 
 /** Downloads heartbeat every second: a worker that died mid-file is noticed within 30 s and the next attempt resumes. */
 function fileTransfer(t: PollTiming) {

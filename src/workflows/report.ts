@@ -21,6 +21,7 @@ import type { ReportConfig } from '../config/schema.js';
 import { targetsOf, type ReportTarget } from '../config/targets.js';
 import { businessKey } from './business-key.js';
 import { rootCauseMessage } from './failure-message.js';
+import { STRIPE_RUNNING_CAP } from './permit-state.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
 import type { ReportJob, ReportWorkflowInput, ReportWorkflowResult, TargetOutcome } from './types.js';
@@ -146,11 +147,12 @@ function failureLimit(config: ReportConfig, ran: number): number {
 }
 
 /**
- * Children in flight at once: twice the permit pool's capacity. More would only wait for permits,
+ * Children in flight at once: twice the permit pool's capacity (Stripe's cap when the configuration
+ * sets none; a worker may set a smaller default, which only makes the window generous). More would only wait for permits,
  * while each costs the parent history and the pool a waiter; fewer would leave permits idle.
  */
 function fanOutWindow(config: ReportConfig): number {
-  const capacity = config.permits.capacity ?? (config.mode === 'live' ? 500 : 100);
+  const capacity = config.permits.capacity ?? STRIPE_RUNNING_CAP[config.mode];
   return Math.max(2, 2 * capacity);
 }
 

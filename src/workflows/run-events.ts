@@ -13,7 +13,6 @@
  * Events only wake the workflow; it still asks Stripe for the run's status.
  */
 import { condition, getExternalWorkflowHandle, log, setHandler, upsertMemo } from '@temporalio/workflow';
-import { runEventsWorkflowId } from './business-key.js';
 import { reportRunEventSignal, stripeEventSignal, subscribeSignal, unsubscribeSignal, type RunEventNotice } from './messages.js';
 
 export interface RunEventsOptions {

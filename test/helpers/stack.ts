@@ -8,12 +8,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { inject } from 'vitest';
 import { createStripeClients } from '../../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
-import { createArchiveFor, type ArchiveFor } from '../../src/archive/stores.js';
+import { createArchiveFor, type ArchiveFor, type ArchiveSpec } from '../../src/archive/stores.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { startS3Server, type S3TestServer } from './s3-server.js';
 import { startTestWorker, type TestDeps, type TestTemporal } from './temporal.js';
+
+/** The archive backends a test can run on, by the configuration's `archive.backend`. */
+export const ARCHIVE_BACKENDS = ['filesystem', 's3'] as const;
+export type ArchiveBackend = (typeof ARCHIVE_BACKENDS)[number];
 
 export interface TestStack {
   emulator: Emulator;
@@ -25,6 +30,8 @@ export interface TestStack {
   archiveFor: ArchiveFor;
   /** Only with `s3: true`. */
   s3?: S3TestServer;
+  /** A configuration's `archive:` for a backend; S3 keys go under `prefix` in the test bucket. */
+  archiveSpec(backend: ArchiveBackend, prefix: string): ArchiveSpec;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,11 @@ export async function startStack(o: StackOptions): Promise<TestStack> {
     stagingDir,
     archiveFor,
     s3,
+    archiveSpec(backend, prefix) {
+      if (backend === 'filesystem') return { backend };
+      if (!s3) throw new Error('startStack({ s3: true }) to archive on S3');
+      return { backend, bucket: s3.bucket, prefix, endpoint: s3.endpoint };
+    },
     async close() {
       await temporal.close();
       await stripe.close();
@@ -72,11 +84,30 @@ export function s3Credentials(s3: S3TestServer, secretAccessKey = s3.secretAcces
   return { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey }, region: s3.region };
 }
 
+export interface WorkerProcessSetup {
+  taskQueue: string;
+  stripeBase: string;
+  archiveDir: string;
+  poolScope: string;
+  /** Key variables, AWS credentials… */
+  env: Record<string, string>;
+}
+
 /**
- * test/helpers/worker-process.ts in a process of its own, so a test can SIGKILL it mid-flight;
- * resolves once it polls.
+ * test/helpers/worker-process.ts in a process of its own on the suite's dev server, so a test can
+ * SIGKILL it mid-flight; resolves once it polls.
  */
-export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<ChildProcess> {
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    BUNDLE_PATH: inject('workflowBundlePath'),
+    TASK_QUEUE: setup.taskQueue,
+    STRIPE_API_BASE: setup.stripeBase,
+    ARCHIVE_DIR: setup.archiveDir,
+    POOL_SCOPE: setup.poolScope,
+    ...setup.env,
+  };
   const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());

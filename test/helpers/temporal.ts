@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/index.js';
 import { createReportsWorker } from '../../src/worker.js';
+import { STRIPE_RUNNING_CAP } from '../../src/workflows/permit-state.js';
 
 export interface TestTemporal {
   client: Client;
@@ -29,7 +30,7 @@ export async function startTestWorker(deps: TestDeps, options: { taskQueue?: str
     deps: {
       temporal: client,
       keyScopeFor: () => `test-${taskQueue}`,
-      defaultCapacity: { live: 500, sandbox: 100 },
+      defaultCapacity: STRIPE_RUNNING_CAP,
       ...deps,
     },
     workflowBundle: { codePath: inject('workflowBundlePath') },

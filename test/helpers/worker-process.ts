@@ -11,6 +11,7 @@ import { createStripeClients } from '../../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { createArchiveFor } from '../../src/archive/stores.js';
 import { createReportsWorker } from '../../src/worker.js';
+import { STRIPE_RUNNING_CAP } from '../../src/workflows/permit-state.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const env = process.env as Record<string, string>;
@@ -29,7 +30,7 @@ const worker = await createReportsWorker({
     archiveFor: createArchiveFor(new FilesystemArchive(env.ARCHIVE_DIR)),
     stagingDir: path.join(env.ARCHIVE_DIR, '.staging'),
     temporal: new Client({ connection }),
-    defaultCapacity: { live: 500, sandbox: 100 },
+    defaultCapacity: STRIPE_RUNNING_CAP,
     poolOptions: { reclaimEveryMs: 1000 },
   },
 });

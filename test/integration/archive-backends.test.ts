@@ -8,15 +8,14 @@ import { appendFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ArchiveFor } from '../../src/archive/stores.js';
+import type { ArchiveFor } from '../../src/archive/stores.js';
 import { verifyArchive } from '../../src/archive/verify.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { type Emulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import { type S3TestServer } from '../helpers/s3-server.js';
-import { type TestTemporal } from '../helpers/temporal.js';
-import { startStack, type TestStack } from '../helpers/stack.js';
-
+import type { S3TestServer } from '../helpers/s3-server.js';
+import type { TestTemporal } from '../helpers/temporal.js';
+import { ARCHIVE_BACKENDS, startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
 let emulator: Emulator;
@@ -36,14 +35,9 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const backends = {
-  filesystem: () => ({ backend: 'filesystem' as const }),
-  s3: () => ({ backend: 's3' as const, bucket: s3.bucket, prefix: 'reports', endpoint: s3.endpoint }),
-};
-
-describe.each(Object.keys(backends) as (keyof typeof backends)[])('on the %s backend', (name) => {
+describe.each(ARCHIVE_BACKENDS)('on the %s backend', (name) => {
   const config = (): ReportConfig =>
-    ReportConfigSchema.parse({ id: `versions-${name}`, report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: backends[name]() });
+    ReportConfigSchema.parse({ id: `versions-${name}`, report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: stack.archiveSpec(name, 'reports') });
   const run = async (force = false) => (await startReport(client, config(), '2025-10', { taskQueue: temporal.taskQueue, force, timing: { initialMs: 200 } })).result();
 
   it('archives once, skips a second run, keeps different content as a second version', async () => {
@@ -78,7 +72,7 @@ describe.each(Object.keys(backends) as (keyof typeof backends)[])('on the %s bac
   });
 
   it('result.extract: the ZIP and the CSV inside it are both archived, the CSV byte-identical to an uncompressed run', async () => {
-    const fields = { report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: backends[name]() };
+    const fields = { report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: stack.archiveSpec(name, 'reports') };
     const zipped = ReportConfigSchema.parse({ id: `extract-${name}`, ...fields, result: { compress: true, extract: true } });
     const plain = ReportConfigSchema.parse({ id: `plain-${name}`, ...fields });
     const runOf = async (cfg: ReportConfig) => (await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: { initialMs: 200 } })).result()).outcomes[0]!;

@@ -13,16 +13,16 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { createArchiveFor, type ArchiveFor } from '../../src/archive/stores.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import { type Emulator, type EmulatorFaults } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { retentionWarnings } from '../../src/cli/status-command.js';
-import { type S3TestServer } from '../helpers/s3-server.js';
+import type { S3TestServer } from '../helpers/s3-server.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
-import { startStack, startWorkerProcess, type TestStack } from '../helpers/stack.js';
+import { ARCHIVE_BACKENDS, s3Credentials, startStack, startWorkerProcess, type ArchiveBackend, type TestStack } from '../helpers/stack.js';
 
 const KEY = 'sk_test_download0key0000';
 
@@ -46,21 +46,14 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const s3Credentials = (secretAccessKey = s3.secretAccessKey) => ({ credentials: { accessKeyId: s3.accessKeyId, secretAccessKey }, region: s3.region });
 
-const backends = {
-  filesystem: () => ({ backend: 'filesystem' as const }),
-  s3: () => ({ backend: 's3' as const, bucket: s3.bucket, prefix: 'downloads', endpoint: s3.endpoint }),
-};
-type Backend = keyof typeof backends;
-
-function config(name: Backend, id: string, fields: Record<string, unknown> = {}): ReportConfig {
+function config(name: ArchiveBackend, id: string, fields: Record<string, unknown> = {}): ReportConfig {
   return ReportConfigSchema.parse({
     id: `${id}-${name}`,
     report: 'balance_change_from_activity.itemized.3',
     mode: 'sandbox',
     key_env: 'KEY',
-    archive: backends[name](),
+    archive: stack.archiveSpec(name, 'downloads'),
     ...fields,
   });
 }
@@ -112,7 +105,7 @@ async function expectCleanFailure(cfg: ReportConfig, result: unknown, message: R
   expect(readdirSync(stagingDir)).toEqual([]);
 }
 
-describe.each(Object.keys(backends) as Backend[])('downloads archived on the %s backend', (name) => {
+describe.each(ARCHIVE_BACKENDS)('downloads archived on the %s backend', (name) => {
   it.each([
     ['a truncated body (connection closed mid-stream)', 'truncated', { truncateDownloadRate: 1 }],
     ['a connection reset mid-stream (TCP RST)', 'reset', { resetDownloadRate: 1 }],
@@ -219,7 +212,7 @@ describe('wrong S3 credentials', () => {
     const w = await startTestWorker({
       clientFor: stripe.clientFor,
       archive: new FilesystemArchive(archiveDir),
-      archiveFor: createArchiveFor(new FilesystemArchive(archiveDir), s3Credentials(secret)),
+      archiveFor: createArchiveFor(new FilesystemArchive(archiveDir), s3Credentials(s3, secret)),
       stagingDir,
     });
     const runsBefore = emulator.counters().runsCreated;
@@ -249,24 +242,18 @@ describe('wrong S3 credentials', () => {
   });
 });
 
-describe.each(Object.keys(backends) as Backend[])('a worker SIGKILLed halfway through a 1 GB download (%s backend)', (name) => {
+describe.each(ARCHIVE_BACKENDS)('a worker SIGKILLed halfway through a 1 GB download (%s backend)', (name) => {
   it('resumes from its offset with Range and archives a file whose sha256 matches the emulator', async () => {
     const taskQueue = `download-kill-${name}-${Date.now()}`;
-    const env = {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TASK_QUEUE: taskQueue,
-      BUNDLE_PATH: inject('workflowBundlePath'),
-      STRIPE_API_BASE: emulator.url,
-      ARCHIVE_DIR: archiveDir,
-      POOL_SCOPE: taskQueue,
-      KEY,
-      // The S3 archive takes its credentials from the worker's standard AWS environment.
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_REGION: s3.region,
-    };
-    const startWorker = () => startWorkerProcess(env);
+    const startWorker = () =>
+      startWorkerProcess({
+        taskQueue,
+        stripeBase: emulator.url,
+        archiveDir,
+        poolScope: taskQueue,
+        // The S3 archive takes its credentials from the worker's standard AWS environment.
+        env: { KEY, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
+      });
     const GB = 1_000_000_000;
     emulator.configure({ bytesPerRun: GB });
     const rangesBefore = emulator.counters().rangeRequests;

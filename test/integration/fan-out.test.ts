@@ -6,13 +6,13 @@
 import type { Client } from '@temporalio/client';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { type Emulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
 import { poolIdFor } from '../../src/workflows/permit-state.js';
-import { type TestTemporal } from '../helpers/temporal.js';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, startWorkerProcess, type TestStack } from '../helpers/stack.js';
 
 const ORG_KEY = 'sk_org_test_fanout0key0000';
@@ -147,17 +147,7 @@ describe('permits survive failures', () => {
   it('a worker SIGKILLed while permits are held: every target completes, the pool returns to 0, no extra ReportRun', async () => {
     const taskQueue = `sigkill-${Date.now()}`;
     const killScope = `sigkill-${scope}`;
-    const workerEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TASK_QUEUE: taskQueue,
-      BUNDLE_PATH: inject('workflowBundlePath'),
-      STRIPE_API_BASE: emulator.url,
-      ARCHIVE_DIR: archiveDir,
-      POOL_SCOPE: killScope,
-      ORG_KEY,
-    };
-    const startWorker = () => startWorkerProcess(workerEnv);
+    const startWorker = () => startWorkerProcess({ taskQueue, stripeBase: emulator.url, archiveDir, poolScope: killScope, env: { ORG_KEY } });
     emulator.configure({ processingMs: 3000 });
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
     const cfg = config('sigkill', { targets: accounts('k', 12), permits: { capacity: 4 } });

@@ -9,13 +9,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodsBetween } from '../../src/config/period.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { type Emulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { backfill, type BackfillProgress } from '../../src/temporal/backfill.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { progressQuery } from '../../src/workflows/messages.js';
-import { type TestTemporal } from '../helpers/temporal.js';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
-
 
 let stack: TestStack;
 let emulator: Emulator;

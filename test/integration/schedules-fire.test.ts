@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfigDir } from '../../src/config/load.js';
 import { scheduleIdFor, syncSchedules } from '../../src/schedules/sync.js';
 import type { ReportWorkflowResult } from '../../src/workflows/types.js';
-import { type TestTemporal } from '../helpers/temporal.js';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

@@ -10,17 +10,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { type Emulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import type { ReportWorkflowResult } from '../../src/workflows/types.js';
-import { type TestTemporal } from '../helpers/temporal.js';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 const SANDBOX_KEY = 'sk_test_slice0key0000abcd';
 const LIVE_KEY = 'sk_live_slice0key0000wxyz';
 const REVOKED_KEY = 'sk_test_revoked0key00q9r8';
 const READONLY_KEY = 'sk_test_readonly_key00m3n4';
-
 
 let stack: TestStack;
 let emulator: Emulator;

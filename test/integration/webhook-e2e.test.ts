@@ -10,13 +10,13 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import { type Emulator } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/workflows/business-key.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
 import type { ReportWorkflowResult } from '../../src/workflows/types.js';
-import { type TestTemporal } from '../helpers/temporal.js';
+import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 const KEY = 'sk_test_hooks0key0000abcd';
@@ -62,16 +62,18 @@ async function run(cfg: ReportConfig, timing: Partial<PollTiming>, period = '202
   return { result, ms: Date.now() - started };
 }
 
+async function runHistory(cfg: ReportConfig, target: string, period: string) {
+  return (await client.workflow.getHandle(`report/${cfg.id}/${period}/${target}`).fetchHistory()).events ?? [];
+}
+
 /** reportRunEvent signals the waiting workflow received (after the mailbox's dedupe). */
 async function wakeSignals(cfg: ReportConfig, target = 'self', period = '2025-10'): Promise<number> {
-  const history = await client.workflow.getHandle(`report/${cfg.id}/${period}/${target}`).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'reportRunEvent').length;
+  return (await runHistory(cfg, target, period)).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'reportRunEvent').length;
 }
 
 /** Status checks the run's workflow made (local activities, one marker each). */
 async function statusChecks(cfg: ReportConfig, target = 'self', period = '2025-10'): Promise<number> {
-  const history = await client.workflow.getHandle(`report/${cfg.id}/${period}/${target}`).fetchHistory();
-  return (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+  return (await runHistory(cfg, target, period)).filter((e) => e.markerRecordedEventAttributes).length;
 }
 
 describe('a webhook cuts the wait short', () => {
