@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createDownloadActivities, type StagedFile } from '../src/activities/download.js';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
-import type { ReportJob } from '../src/workflows/types.js';
+import type { ReportJob } from '../src/domain/report-job.js';
 
 const env = process.env as Record<string, string>;
 const stripe = createStripeClients({ baseUrl: env.STRIPE_API_BASE, env: { KEY: env.KEY } });

@@ -19,8 +19,8 @@ import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
 import { startReport } from './temporal/start-report.js';
 import { bundleWorkflows, createReportsWorker } from './worker.js';
-import { businessKey } from './workflows/business-key.js';
-import type { ReportWorkflowResult } from './workflows/types.js';
+import { businessKey } from './domain/business-key.js';
+import type { ReportWorkflowResult } from './domain/outcomes.js';
 
 const log = (line: string) => console.log(`[reports] ${line}`);
 

@@ -6,11 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { archiveKey, type ArchiveStore } from '../archive/store.js';
-import type { ArchiveFor, ArchiveSpec } from '../archive/stores.js';
+import type { ArchiveFor } from '../archive/stores.js';
+import type { ArchiveSpec } from '../domain/report-job.js';
 import type { ArchiveManifest } from '../archive/manifest.js';
 import { sha256OfFile } from '../archive/hash.js';
 import { DownloadVerificationError } from '../stripe/errors.js';
-import type { ArchivedFile, ReportJob } from '../workflows/types.js';
+import type { ArchivedFile } from '../domain/outcomes.js';
+import type { ReportJob } from '../domain/report-job.js';
 import type { StagedFile } from './download.js';
 import { extractCsv } from './zip.js';
 

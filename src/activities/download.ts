@@ -17,15 +17,9 @@ import { mkdir, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DownloadUrlExpiredError,
-  DownloadVerificationError,
-  ReportRunFailedError,
-  ReportsError,
-  StripeApiError,
-  StripeAuthenticationError,
-} from '../stripe/errors.js';
-import type { ReportJob } from '../workflows/types.js';
+import { ReportsError } from '../domain/errors.js';
+import { DownloadUrlExpiredError, DownloadVerificationError, ReportRunFailedError, StripeApiError, StripeAuthenticationError } from '../stripe/errors.js';
+import type { ReportJob } from '../domain/report-job.js';
 import { verifyReportFile } from './verify-file.js';
 import type { StripeClientFor } from './stripe-clients.js';
 

@@ -4,7 +4,7 @@
  * `Retry-After` for 429s. Anything unknown is left to Temporal's retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { ReportsError } from '../stripe/errors.js';
+import { ReportsError } from '../domain/errors.js';
 import { redactSecrets } from '../stripe/keys.js';
 
 export function toActivityFailure(err: unknown): unknown {

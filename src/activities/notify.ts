@@ -4,8 +4,9 @@
  * here in the worker, so the secret URL never enters workflow history.
  */
 import { request } from 'undici';
-import { InvalidInputError, StripeApiError } from '../stripe/errors.js';
-import type { ReportWorkflowResult } from '../workflows/types.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { StripeApiError } from '../stripe/errors.js';
+import type { ReportWorkflowResult } from '../domain/outcomes.js';
 
 export function summaryText(result: ReportWorkflowResult): string {
   const count = (s: string) => result.outcomes.filter((o) => o.status === s).length;

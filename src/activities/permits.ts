@@ -8,7 +8,7 @@ import type { Mode } from '../stripe/keys.js';
 import { requestPermitSignal } from '../workflows/messages.js';
 import { newPoolState, poolIdFor } from '../workflows/permit-state.js';
 import type { PermitPoolOptions } from '../workflows/permit-state.js';
-import type { ReportJob } from '../workflows/types.js';
+import type { ReportJob } from '../domain/report-job.js';
 import type { KeyScopeFor } from './stripe-clients.js';
 
 export interface PermitDeps {

@@ -2,10 +2,11 @@
  * Activities that talk to Stripe about a ReportRun: check the request, create the run, read its
  * status. Both APIs hide behind one shape so the workflow does not care which it is.
  */
-import { InvalidInputError, LivemodeMismatchError, ReportRunFailedError, StripeRateLimitError } from '../stripe/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { LivemodeMismatchError, ReportRunFailedError, StripeRateLimitError } from '../stripe/errors.js';
 import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
 import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
-import type { ReportJob } from '../workflows/types.js';
+import type { ReportJob } from '../domain/report-job.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
 export interface RunStatus {

@@ -4,7 +4,7 @@
  * every configuration uses a generated key of its own mode against the emulator.
  */
 import { createHash } from 'node:crypto';
-import { InvalidInputError } from '../stripe/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { StripeClient, type StripeClientOptions } from '../stripe/client.js';
 import { assertKeyMode, type Mode } from '../stripe/keys.js';
 

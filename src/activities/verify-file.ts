@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { DownloadVerificationError } from '../stripe/errors.js';
-import type { ReportJob } from '../workflows/types.js';
+import type { ReportJob } from '../domain/report-job.js';
 import { entryStream, openZip } from './zip.js';
 
 /** The first line of a stream, without reading the rest. */

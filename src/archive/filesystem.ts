@@ -8,9 +8,9 @@ import { constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ReportsError } from '../stripe/errors.js';
+import { ReportsError } from '../domain/errors.js';
 import { sha256OfFile } from './hash.js';
-import type { ArchivedFile } from '../workflows/types.js';
+import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ArchiveManifest } from './manifest.js';
 import { archivedFile, manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
 

@@ -28,8 +28,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ReportsError } from '../stripe/errors.js';
-import type { ArchivedFile } from '../workflows/types.js';
+import { ReportsError } from '../domain/errors.js';
+import type { ArchivedFile } from '../domain/outcomes.js';
 import { ArchiveConflictError } from './filesystem.js';
 import type { ArchiveManifest } from './manifest.js';
 import { archivedFile, manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';

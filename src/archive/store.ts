@@ -1,6 +1,6 @@
 /** The one interface every archive backend implements: the filesystem and S3-compatible storage. */
 import type { Readable } from 'node:stream';
-import type { ArchivedFile } from '../workflows/types.js';
+import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ArchiveManifest } from './manifest.js';
 
 export interface ArchiveEntry {

@@ -3,11 +3,10 @@
  * in the configuration (credentials from the standard AWS environment of the worker). S3 clients
  * are made once per bucket, prefix and endpoint.
  */
-import type { ReportConfig } from '../config/schema.js';
+import type { ArchiveSpec } from '../domain/report-job.js';
 import { S3Archive, type S3ArchiveOptions } from './s3.js';
 import type { ArchiveStore } from './store.js';
 
-export type ArchiveSpec = ReportConfig['archive'];
 export type ArchiveFor = (spec: ArchiveSpec | undefined) => ArchiveStore;
 
 export function createArchiveFor(filesystem: ArchiveStore, s3Defaults: Partial<S3ArchiveOptions> = {}): ArchiveFor {

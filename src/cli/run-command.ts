@@ -3,14 +3,15 @@
  * schedule (or Trigger in the Temporal UI) starts, for a named period or the previous one.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { parsePeriod, periodForConfig, type Period } from '../config/period.js';
+import { parsePeriod, periodForConfig } from '../config/period.js';
+import type { Period } from '../domain/period.js';
 import type { ReportConfig } from '../config/schema.js';
 import { targetsOf } from '../config/targets.js';
 import type { Settings } from '../settings.js';
 import { startReport } from '../temporal/start-report.js';
 import { watchFiring } from '../temporal/watch.js';
-import { businessKey } from '../workflows/business-key.js';
-import type { ReportWorkflowResult } from '../workflows/types.js';
+import { businessKey } from '../domain/business-key.js';
+import type { ReportWorkflowResult } from '../domain/outcomes.js';
 import { loadNamedConfig, withClient } from './connect.js';
 import { table } from './table.js';
 

@@ -7,19 +7,11 @@
  * quarter `2025-Q3`, year `2025`.
  */
 import { DateTime, IANAZone } from 'luxon';
-import { InvalidInputError } from '../stripe/errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { periodSpec } from './durations.js';
-import type { PeriodUnit, ReportConfig } from './schema.js';
+import type { Period, PeriodUnit } from '../domain/period.js';
+import type { ReportConfig } from './schema.js';
 
-export interface Period {
-  name: string;
-  unit: PeriodUnit;
-  timezone: string;
-  /** RFC 3339, UTC, inclusive. */
-  start: string;
-  /** RFC 3339, UTC, exclusive. */
-  end: string;
-}
 
 const luxonUnit = { day: 'day', week: 'week', month: 'month', quarter: 'quarter', year: 'year' } as const;
 

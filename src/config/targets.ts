@@ -5,17 +5,8 @@
  *   connected_account  report parameter connected_account, Stripe-Context: the platform
  *   organization       organization-wide, concatenated or aggregated (no Stripe-Context)
  */
+import type { ReportTarget } from '../domain/target.js';
 import type { ReportConfig, TargetSpec } from './schema.js';
-
-export interface ReportTarget {
-  /** Stable name used in workflow ids and archive paths. */
-  id: string;
-  kind: 'self' | 'account' | 'connected_account' | 'organization';
-  /** Stripe-Context header, when the call needs one. */
-  context?: string;
-  connectedAccount?: string;
-  organization?: 'concatenated' | 'aggregated';
-}
 
 export function targetFromSpec(spec: TargetSpec): ReportTarget {
   if ('account' in spec) return { id: spec.account, kind: 'account', context: spec.account };

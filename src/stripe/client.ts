@@ -4,7 +4,8 @@
  * Idempotency-Key), maps every failure to ./errors.ts, and never lets the key into a message.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { errorFromResponse, ReportsError, StripeApiError } from './errors.js';
+import { ReportsError } from '../domain/errors.js';
+import { errorFromResponse, StripeApiError } from './errors.js';
 import { isOrganizationKey, redactSecrets } from './keys.js';
 import type {
   CreateReportRunV1,

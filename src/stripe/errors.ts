@@ -6,39 +6,9 @@
  * Messages never contain a secret key: build them with `redactKey` (see ./keys.ts).
  */
 
-export interface StripeErrorDetails {
-  status?: number;
-  code?: string;
-  type?: string;
-  param?: string;
-  requestId?: string;
-  retryAfterMs?: number;
-}
+import { ReportsError, type ErrorDetails } from '../domain/errors.js';
 
-export class ReportsError extends Error {
-  /** Whether trying the same thing again later can succeed. */
-  readonly retryable: boolean;
-  readonly status?: number;
-  readonly code?: string;
-  readonly type?: string;
-  readonly param?: string;
-  readonly requestId?: string;
-  readonly retryAfterMs?: number;
-
-  constructor(message: string, retryable: boolean, details: StripeErrorDetails = {}) {
-    super(message);
-    this.name = new.target.name;
-    this.retryable = retryable;
-    Object.assign(this, details);
-  }
-}
-
-/** Bad input found before any call: a parameter the template refuses, a key of the wrong mode. */
-export class InvalidInputError extends ReportsError {
-  constructor(message: string, details: StripeErrorDetails = {}) {
-    super(message, false, details);
-  }
-}
+export type StripeErrorDetails = ErrorDetails;
 
 /** 400 / 404 / 409 from Stripe: the request itself is wrong and will stay wrong. */
 export class StripeInvalidRequestError extends ReportsError {

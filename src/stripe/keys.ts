@@ -2,7 +2,7 @@
  * What a Stripe secret key tells us without calling Stripe: its mode and kind, and how to name
  * it safely. A key is shown only by its last four characters, everywhere.
  */
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 
 export type Mode = 'live' | 'sandbox';
 

@@ -2,9 +2,9 @@
  * Turns one job (configuration × period × target) into the exact ReportRun request for each API.
  * The period supplies the interval; the target supplies Stripe-Context and connected_account.
  */
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import type { CreateReportRunV1, CreateReportRunV2, ReportParameters, ReportTemplate } from './types.js';
-import type { ReportJob } from '../workflows/types.js';
+import type { ReportJob } from '../domain/report-job.js';
 
 const GRANULARITY = 'organization_report_granularity';
 

@@ -2,7 +2,7 @@
  * Checks report parameters against a v2 Report template before any ReportRun is created, so a
  * typo fails fast and permanently instead of spending a run (contract section 1, "Report template").
  */
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../domain/errors.js';
 import type { ReportParameters, ReportTemplate } from './types.js';
 
 /** Stripe answers `*_details` as an object, absent, null or false: only an object counts. */

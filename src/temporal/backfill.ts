@@ -4,11 +4,11 @@
  * again creates no new ReportRun.
  */
 import type { Client } from '@temporalio/client';
-import type { Period } from '../config/period.js';
+import type { Period } from '../domain/period.js';
 import type { ReportConfig } from '../config/schema.js';
 import { rootCauseMessage } from '../workflows/failure-message.js';
 import type { PollTiming } from '../workflows/timing.js';
-import type { ReportWorkflowResult } from '../workflows/types.js';
+import type { ReportWorkflowResult } from '../domain/outcomes.js';
 import { startReport } from './start-report.js';
 
 export type PeriodState = 'queued' | 'running' | 'done' | 'failed';

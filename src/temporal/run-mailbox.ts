@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { reportRunEventSignal, stripeEventSignal, subscribeSignal, type RunEventNotice } from '../workflows/messages.js';
-import { runEventsWorkflowId } from '../workflows/business-key.js';
+import { runEventsWorkflowId } from '../domain/business-key.js';
 
 export type Delivery = 'direct' | 'mailbox';
 

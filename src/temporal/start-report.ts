@@ -4,7 +4,7 @@
  */
 import { Client, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import type { ReportConfig } from '../config/schema.js';
-import { businessKey } from '../workflows/business-key.js';
+import { businessKey } from '../domain/business-key.js';
 import { ReportConfigAttribute, ReportPeriodAttribute } from '../workflows/search-attributes.js';
 import type { PollTiming } from '../workflows/timing.js';
 import type { reportWorkflow } from '../workflows/index.js';

@@ -5,7 +5,8 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../workflows/messages.js';
-import type { ReportWorkflowResult, RunProgress } from '../workflows/types.js';
+import type { ReportWorkflowResult } from '../domain/outcomes.js';
+import type { RunProgress } from '../domain/progress.js';
 
 export type TargetStage = RunProgress['stage'] | 'pending';
 

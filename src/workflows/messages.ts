@@ -1,6 +1,6 @@
 /** Signal and query definitions shared by workflows, the worker, the relay and the CLI. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunProgress } from './types.js';
+import type { RunProgress } from '../domain/progress.js';
 
 /**
  * A Stripe event about this workflow's ReportRun arrived. It only makes the workflow check the

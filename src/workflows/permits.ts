@@ -5,7 +5,7 @@
 import { CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/index.js';
 import { permitGrantedSignal, releasePermitSignal } from './messages.js';
-import type { ReportJob } from './types.js';
+import type { ReportJob } from '../domain/report-job.js';
 
 const { requestPermit } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',

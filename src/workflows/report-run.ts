@@ -19,10 +19,12 @@ import { ReportRunSucceededAttribute } from './search-attributes.js';
 import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
 import { acquirePermit } from './permits.js';
-import { runEventsWorkflowId } from './business-key.js';
+import { runEventsWorkflowId } from '../domain/business-key.js';
 import { progressQuery, reportRunEventSignal, unsubscribeSignal } from './messages.js';
 import { defaultPollTiming, type PollTiming } from './timing.js';
-import type { ArchivedFile, ReportJob, RunProgress } from './types.js';
+import type { ArchivedFile } from '../domain/outcomes.js';
+import type { ReportJob } from '../domain/report-job.js';
+import type { RunProgress } from '../domain/progress.js';
 
 /** Calls to Stripe (and small local chores): a minute each, retried with backoff for ~15 minutes. */
 const callOptions = {

@@ -16,15 +16,19 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ReportActivities } from '../activities/index.js';
 import { durationMs } from '../config/durations.js';
-import { parsePeriod, periodForConfig, type Period } from '../config/period.js';
+import { parsePeriod, periodForConfig } from '../config/period.js';
+import type { Period } from '../domain/period.js';
 import type { ReportConfig } from '../config/schema.js';
-import { targetsOf, type ReportTarget } from '../config/targets.js';
-import { businessKey } from './business-key.js';
+import { targetsOf } from '../config/targets.js';
+import type { ReportTarget } from '../domain/target.js';
+import { businessKey } from '../domain/business-key.js';
 import { rootCauseMessage } from './failure-message.js';
 import { STRIPE_RUNNING_CAP } from './permit-state.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
-import type { ReportJob, ReportWorkflowInput, ReportWorkflowResult, TargetOutcome } from './types.js';
+import type { ReportJob } from '../domain/report-job.js';
+import type { ReportWorkflowInput } from './types.js';
+import type { ReportWorkflowResult, TargetOutcome } from '../domain/outcomes.js';
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 

@@ -23,7 +23,7 @@ import { ArchiveConflictError } from '../../src/archive/filesystem.js';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ArchiveAccessError, S3Archive } from '../../src/archive/s3.js';
 import { archiveKey } from '../../src/archive/store.js';
-import { ReportsError } from '../../src/stripe/errors.js';
+import { ReportsError } from '../../src/domain/errors.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
 let server: S3TestServer;

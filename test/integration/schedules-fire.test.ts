@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfigDir } from '../../src/config/load.js';
 import { scheduleIdFor, syncSchedules } from '../../src/schedules/sync.js';
-import type { ReportWorkflowResult } from '../../src/workflows/types.js';
+import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 

@@ -12,7 +12,7 @@ import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import type { ReportWorkflowResult } from '../../src/workflows/types.js';
+import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 

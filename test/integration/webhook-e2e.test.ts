@@ -13,9 +13,9 @@ import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.j
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { startRelay, type Relay } from '../../src/webhook/index.js';
-import { runEventsWorkflowId } from '../../src/workflows/business-key.js';
+import { runEventsWorkflowId } from '../../src/domain/business-key.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
-import type { ReportWorkflowResult } from '../../src/workflows/types.js';
+import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 

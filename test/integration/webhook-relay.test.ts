@@ -16,7 +16,7 @@ import { createStripeClients } from '../../src/activities/stripe-clients.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { subscribeToRun } from '../../src/temporal/run-mailbox.js';
 import { relaySettingsFromEnv, startRelay, type Relay } from '../../src/webhook/index.js';
-import { runEventsWorkflowId } from '../../src/workflows/business-key.js';
+import { runEventsWorkflowId } from '../../src/domain/business-key.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 
 const SECRET = `whsec_relay_${randomBytes(8).toString('hex')}`;

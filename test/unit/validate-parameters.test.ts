@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../src/stripe/errors.js';
+import { InvalidInputError } from '../../src/domain/errors.js';
 import type { ReportTemplate } from '../../src/stripe/types.js';
 import { validateReportParameters } from '../../src/stripe/validate-parameters.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { checkCsvHeader, verifyReportFile } from '../../src/activities/verify-file.js';
 import { DownloadVerificationError } from '../../src/stripe/errors.js';
-import type { ReportJob } from '../../src/workflows/types.js';
+import type { ReportJob } from '../../src/domain/report-job.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'verify-'));
 const job = (columns?: string[]) => ({ businessKey: 'report/x/2025-10/self', report: 'r', parameters: columns ? { columns } : {} }) as unknown as ReportJob;
