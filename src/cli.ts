@@ -2,10 +2,10 @@
  * The `reports` command. Each subcommand is a thin shell over a module in src/cli/ that does
  * the work and returns an exit code.
  */
-import { Client, Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
-import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
 import { backfillCommand } from './cli/backfill-command.js';
+import { relayCommand } from './cli/relay-command.js';
+import { workerCommand } from './cli/worker-command.js';
 import { runCommand } from './cli/run-command.js';
 import { validateConfigs } from './config/validate-command.js';
 import { verifyCommand } from './cli/verify-command.js';
@@ -22,8 +22,11 @@ function wholeNumber(value: string): number {
   return n;
 }
 
-/** Runs a subcommand and turns its result or error into the exit code. */
-function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | number) {
+/**
+ * Runs a subcommand and turns its result or error into the exit code. Long-running commands exit
+ * explicitly when done: Temporal's native runtime can keep the process alive after a failed start.
+ */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | number, options: { exit?: boolean } = {}) {
   return async (...args: A) => {
     try {
       process.exitCode = await fn(...args);
@@ -31,6 +34,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | numbe
       console.error(`reports: ${(err as Error).message}`);
       process.exitCode = 1;
     }
+    if (options.exit) process.exit();
   };
 }
 
@@ -71,17 +75,14 @@ program
   .action(action((configId?: string) => statusCommand(readSettings(), configId, out)));
 
 program
+  .command('worker')
+  .description('run a worker alone (for a fleet next to your Temporal cluster): report workflows and activities, /healthz')
+  .action(action(() => workerCommand(readSettings(), out), { exit: true }));
+
+program
   .command('relay')
   .description('run the webhook relay alone: Stripe events (STRIPE_WEBHOOK_SECRETS) → signals to waiting runs')
-  .action(async () => {
-    const settings = readSettings();
-    const connection = await Connection.connect({ address: settings.temporalAddress ?? `localhost:${settings.temporalPort}` });
-    const relay = await startRelay({ client: new Client({ connection, namespace: settings.temporalNamespace }), taskQueue: settings.taskQueue, ...relaySettingsFromEnv(), log: out });
-    out(`webhook relay listening at ${relay.url} (Ctrl-C to stop); the worker needs webhooks on (STRIPE_WEBHOOK_SECRETS set for npm start)`);
-    const stop = () => void relay.close().then(() => connection.close()).then(() => process.exit(0));
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  .action(action(() => relayCommand(readSettings(), out), { exit: true }));
 
 program
   .command('verify')

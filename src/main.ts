@@ -4,23 +4,22 @@
  * worker. In demo mode every example configuration runs once at start so a newcomer sees
  * archived files within a minute. Ctrl-C stops everything cleanly.
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createStripeClients } from './activities/stripe-clients.js';
-import { FilesystemArchive } from './archive/filesystem.js';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
 import { syncFromDir } from './cli/sync-command.js';
 import { loadConfigDir } from './config/load.js';
 import { periodForConfig } from './config/period.js';
 import type { ReportConfig } from './config/schema.js';
+import { businessKey } from './domain/business-key.js';
+import type { ReportWorkflowResult } from './domain/outcomes.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
-import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
-import { randomBytes } from 'node:crypto';
+import { installTemporalRuntime } from './observability/temporal-runtime.js';
 import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
 import { startReport } from './temporal/start-report.js';
-import { bundleWorkflows, createReportsWorker } from './worker.js';
-import { businessKey } from './domain/business-key.js';
-import type { ReportWorkflowResult } from './domain/outcomes.js';
+import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
+import { workerDepsFromSettings } from './worker-deps.js';
+import { startWorkerService } from './worker-service.js';
 
 const log = (line: string) => console.log(`[reports] ${line}`);
 
@@ -29,15 +28,14 @@ const DEMO_KEYS = { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_dem
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  // Worker internals log at INFO (state changes, bundler stats); people need warnings and errors.
-  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
+  installTemporalRuntime();
   const server = await startOrConnectTemporal({
     dbFile: settings.temporalDbFile,
     port: settings.temporalPort,
     uiPort: settings.temporalUiPort,
     log,
   });
-  log(`Temporal at ${server.address}${server.uiUrl ? `, UI at ${server.uiUrl}` : ''}`);
+  log(`Temporal at ${server.target.describe()}${server.uiUrl ? `, UI at ${server.uiUrl}` : ''}`);
 
   const relaySettings = relaySettingsFromEnv();
   // Demo mode signs the emulator's events with a secret of its own; otherwise the relay runs only
@@ -56,46 +54,33 @@ async function main(): Promise<void> {
     log(`Using Stripe at ${settings.stripeApiBase ?? 'https://api.stripe.com'}`);
   }
 
-  const stripe = createStripeClients({
-    baseUrl: emulator?.url ?? settings.stripeApiBase,
-    v2Prefix: settings.stripeV2Prefix,
-    v2Version: settings.stripeV2Version,
-    v1Version: settings.stripeV1Version,
-    demoKeys: emulator ? DEMO_KEYS : undefined,
-  });
-  const archive = new FilesystemArchive(settings.archiveDir);
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: server.namespace });
-  const worker = await createReportsWorker({
-    connection: nativeConnection,
-    namespace: server.namespace,
-    taskQueue: settings.taskQueue,
-    deps: {
-      clientFor: stripe.clientFor,
-      keyScopeFor: stripe.keyScopeFor,
-      archive,
-      stagingDir: settings.stagingDir,
-      temporal: client,
-      defaultCapacity: settings.permitCapacity,
-      webhooks,
+  // The same worker service as `reports worker`; only where Stripe is differs in demo mode.
+  const service = await startWorkerService({
+    target: server.target,
+    settings,
+    log,
+    depsInput: (client) => {
+      const input = workerDepsFromSettings(settings, client);
+      return {
+        ...input,
+        webhooks,
+        stripe: emulator ? { ...input.stripe, baseUrl: emulator.url, demoKeys: DEMO_KEYS } : input.stripe,
+      };
     },
-    workflowBundle: await bundleWorkflows(),
-    tuning: settings.workflowThreads ? { workflowThreadPoolSize: settings.workflowThreads } : undefined,
   });
-  log(`Worker polling task queue ${settings.taskQueue}; archive folder ${archive.describe()}`);
+  const { client } = service;
+  log(`Worker polling task queue ${settings.taskQueue}; archive folder ${settings.archiveDir}; health ${service.health.url}`);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     log('Stopping…');
-    worker.shutdown();
+    service.stop();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  const running = worker.run();
   const relay = webhooks
     ? await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, secrets: webhookSecrets, log: (line) => log(line) })
     : undefined;
@@ -109,12 +94,10 @@ async function main(): Promise<void> {
   } else log('Run one now with `npx reports run <config> --wait`, or Trigger its schedule in the Temporal UI.');
 
   try {
-    await running;
+    await service.running;
   } finally {
     await relay?.close();
-    await connection.close();
-    await nativeConnection.close();
-    await stripe.close();
+    await service.close();
     await emulator?.close();
     await server.stop();
     log('Stopped.');

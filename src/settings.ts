@@ -14,10 +14,19 @@ function int(name: string, fallback: number): number {
   return n;
 }
 
+function bool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`environment variable ${name}=${process.env[name]} must be true or false`);
+}
+
 export function readSettings() {
   return {
-    temporalAddress: process.env.TEMPORAL_ADDRESS,
-    temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    // The Temporal connection itself (address, namespace, TLS, API key) is read by
+    // temporal/connection.ts from Temporal's environment configuration.
+    /** Port of the embedded dev server of `npm start`, and the CLI's address when none is configured. */
     temporalPort: int('TEMPORAL_PORT', 7233),
     temporalUiPort: int('TEMPORAL_UI_PORT', 8233),
     temporalDbFile: path.resolve(projectRoot, process.env.TEMPORAL_DB_FILE ?? '.data/temporal.db'),
@@ -36,6 +45,17 @@ export function readSettings() {
     stagingDir: path.resolve(projectRoot, process.env.REPORTS_STAGING_DIR ?? '.data/staging'),
     /** Threads running workflow tasks; 0 = the worker's default (2–4 by CPU count). */
     workflowThreads: int('REPORTS_WORKFLOW_THREADS', 0),
+    /** A prebuilt workflow bundle (an image can build it once); unset = bundle at start (a few seconds). */
+    workflowBundle: process.env.REPORTS_WORKFLOW_BUNDLE || undefined,
+    /** Runs subscribe to their Stripe events because a relay forwards them (default: when secrets are set). */
+    webhooks: bool('REPORTS_WEBHOOKS', Boolean(process.env.STRIPE_WEBHOOK_SECRETS)),
+    /** `/healthz` of a long-running process; the port defaults per process (worker 9464, relay 9465). */
+    healthHost: process.env.REPORTS_HEALTH_HOST || '127.0.0.1',
+    healthPort: (fallback: number) => int('REPORTS_HEALTH_PORT', fallback),
+    /** On SIGTERM, how long in-flight activities may finish before they are cancelled and hand back. */
+    shutdownGraceMs: int('REPORTS_SHUTDOWN_GRACE_SECONDS', 30) * 1000,
+    /** How often a permit pool looks for holders that are gone. */
+    permitReclaimMs: int('REPORTS_PERMIT_RECLAIM_SECONDS', 30) * 1000,
   };
 }
 

@@ -1,23 +1,25 @@
-/** The CLI's way to the Temporal server of `npm start` (or TEMPORAL_ADDRESS), and to a configuration. */
-import { Client, Connection } from '@temporalio/client';
+/** The CLI's way to the Temporal server of `npm start` (or the configured one), and to a configuration. */
+import type { Client } from '@temporalio/client';
 import path from 'node:path';
 import { formatProblem, loadConfigFile } from '../config/load.js';
 import type { ReportConfig } from '../config/schema.js';
 import type { Settings } from '../settings.js';
+import { connectClient, localAddress, temporalTarget } from '../temporal/connection.js';
 
 export async function withClient<T>(settings: Settings, fn: (client: Client) => Promise<T>): Promise<T> {
-  const address = settings.temporalAddress ?? `localhost:${settings.temporalPort}`;
-  let connection: Connection;
+  const target = temporalTarget(process.env, localAddress(settings.temporalPort));
+  let connected;
   try {
-    connection = await Connection.connect({ address, connectTimeout: '5s' });
+    connected = await connectClient(target);
   } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address} (is \`npm start\` running, or TEMPORAL_ADDRESS set?): ${(err as Error).message}`);
+    // Nothing configured: the user most likely meant `npm start`'s server.
+    throw target.configured ? err : new Error(`${(err as Error).message} (is \`npm start\` running, or TEMPORAL_ADDRESS set?)`);
   }
   try {
-    return await fn(new Client({ connection, namespace: settings.temporalNamespace }));
+    return await fn(connected.client);
   } finally {
     // Calls still in flight (a query no worker answered) must not turn a result into an error.
-    await connection.close().catch(() => undefined);
+    await connected.connection.close().catch(() => undefined);
   }
 }
 

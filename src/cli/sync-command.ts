@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { formatProblem, loadConfigDir } from '../config/load.js';
 import { formatSyncReport, syncSchedules } from '../schedules/sync.js';
 import type { Settings } from '../settings.js';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { withClient } from './connect.js';
 
 /** Shared by the command and `npm start`: load, report bad files, sync, print. */
@@ -15,5 +16,12 @@ export async function syncFromDir(client: Client, settings: Settings, out: (line
 }
 
 export function syncCommand(settings: Settings, opts: { dryRun?: boolean }, out: (line: string) => void): Promise<number> {
-  return withClient(settings, (client) => syncFromDir(client, settings, out, opts.dryRun));
+  return withClient(settings, async (client) => {
+    // Schedules set the project's search attributes: a fresh namespace needs them first.
+    if (!opts.dryRun) {
+      const { added } = await ensureSearchAttributes(client, client.options.namespace);
+      if (added.length > 0) out(`added search attributes ${added.join(', ')} to namespace ${client.options.namespace}`);
+    }
+    return syncFromDir(client, settings, out, opts.dryRun);
+  });
 }

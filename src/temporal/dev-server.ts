@@ -1,18 +1,21 @@
 /**
- * The one way this project gets a Temporal server: connect to TEMPORAL_ADDRESS when it is set,
- * otherwise start `temporal server start-dev` (found or built by ./cli-binary.ts). Used by
- * `npm start` and by the test suite's global setup.
+ * The one way this project gets a Temporal server: the one Temporal's environment configuration
+ * names (TEMPORAL_ADDRESS, a temporal.toml profile) when there is one, otherwise
+ * `temporal server start-dev` (found or built by ./cli-binary.ts). Used by `npm start` and by the
+ * test suite's global setup.
  */
-import { NativeConnection } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectSearchAttributes } from '../workflows/search-attributes.js';
 import { ensureTemporalCli } from './cli-binary.js';
+import { temporalTarget, type TemporalTarget } from './connection.js';
 
 export interface TemporalServer {
   address: string;
   namespace: string;
+  /** How to connect to it (temporal/connection.ts). */
+  target: TemporalTarget;
   /** The Temporal UI, when this process started the server with one. */
   uiUrl?: string;
   /** Stops the server if this process started it. */
@@ -30,10 +33,11 @@ export interface DevServerOptions {
 
 export async function startOrConnectTemporal(options: DevServerOptions = {}): Promise<TemporalServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  if (process.env.TEMPORAL_ADDRESS) {
-    return { address: process.env.TEMPORAL_ADDRESS, namespace, stop: async () => {} };
+  const configured = temporalTarget();
+  if (configured.configured) {
+    return { address: configured.address, namespace: configured.namespace, target: configured, stop: async () => {} };
   }
+  const namespace = configured.namespace;
   const cli = await ensureTemporalCli(log);
   if (!cli) log('No Temporal CLI and no Go toolchain: letting the Temporal SDK download its dev server (needs internet).');
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
@@ -53,11 +57,8 @@ export async function startOrConnectTemporal(options: DevServerOptions = {}): Pr
   return {
     address,
     namespace,
+    target: temporalTarget({ ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace }),
     uiUrl: options.uiPort !== undefined ? `http://localhost:${options.uiPort}` : undefined,
     stop: () => env.teardown(),
   };
-}
-
-export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
 }

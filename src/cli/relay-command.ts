@@ -1,0 +1,42 @@
+/**
+ * `reports relay`: the webhook relay alone. Stripe's events (verified with STRIPE_WEBHOOK_SECRETS)
+ * become signals to the waiting runs. `/healthz` on its own loopback port (default 9465), besides
+ * the one on the webhook port. SIGTERM closes the listener after the requests in flight.
+ */
+import type { Settings } from '../settings.js';
+import { startHealthServer } from '../observability/health.js';
+import { connectClient, temporalTarget } from '../temporal/connection.js';
+import { relaySettingsFromEnv, startRelay } from '../webhook/index.js';
+
+export const DEFAULT_RELAY_HEALTH_PORT = 9465;
+
+export async function relayCommand(settings: Settings, out: (line: string) => void): Promise<number> {
+  const relaySettings = relaySettingsFromEnv();
+  const target = temporalTarget();
+  const { client, connection } = await connectClient(target);
+  try {
+    const relay = await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, log: out });
+    let stopping = false;
+    const health = await startHealthServer({
+      host: settings.healthHost,
+      port: settings.healthPort(DEFAULT_RELAY_HEALTH_PORT),
+      process: 'relay',
+      state: () => ({ ok: !stopping, webhook: relay.url, ...relay.stats() }),
+    });
+    out(`webhook relay listening at ${relay.url}, Temporal ${target.describe()}, health ${health.url}; the workers need REPORTS_WEBHOOKS=true`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        stopping = true;
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await relay.close();
+    await health.close();
+    out('relay stopped');
+    return 0;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}

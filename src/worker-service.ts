@@ -1,0 +1,96 @@
+/**
+ * A worker as a long-running service: connected through Temporal's environment configuration,
+ * with the namespace's search attributes in place, its dependencies built by worker-deps.ts,
+ * `/healthz` on a port of its own, and a bounded graceful shutdown. `reports worker` is exactly
+ * this; `npm start` runs it beside the dev server, the emulator and the relay.
+ */
+import type { Client, Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { startHealthServer, type HealthServer } from './observability/health.js';
+import type { Settings } from './settings.js';
+import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection.js';
+import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { bundleWorkflows, createReportsWorker } from './worker.js';
+import { buildWorkerDeps, workerDepsFromSettings, type WorkerDepsInput } from './worker-deps.js';
+
+export const DEFAULT_WORKER_HEALTH_PORT = 9464;
+
+export interface WorkerService {
+  worker: Worker;
+  client: Client;
+  health: HealthServer;
+  /** Resolves when the worker has shut down (after stop(), or on a fatal error). */
+  running: Promise<void>;
+  /** Starts the graceful shutdown: stop polling, let activities finish or hand back. Idempotent. */
+  stop(): void;
+  /** Closes the connections and the health endpoint, after `running` settled. */
+  close(): Promise<void>;
+}
+
+export interface WorkerServiceOptions {
+  target: TemporalTarget;
+  settings: Settings;
+  /** What differs from a production worker (npm start's demo mode points Stripe at the emulator). */
+  depsInput?: (client: Client) => WorkerDepsInput;
+  log: (line: string) => void;
+}
+
+export async function startWorkerService(o: WorkerServiceOptions): Promise<WorkerService> {
+  const { target, settings, log } = o;
+  const { client, connection } = await connectClient(target);
+  let nativeConnection: NativeConnection | undefined;
+  try {
+    const attributes = await ensureSearchAttributes(client, target.namespace);
+    if (attributes.added.length > 0) log(`added search attributes ${attributes.added.join(', ')} to namespace ${target.namespace}`);
+    nativeConnection = await connectWorker(target);
+    const built = buildWorkerDeps(o.depsInput?.(client) ?? workerDepsFromSettings(settings, client));
+    const worker = await createReportsWorker({
+      connection: nativeConnection,
+      namespace: target.namespace,
+      taskQueue: settings.taskQueue,
+      deps: built.deps,
+      workflowBundle: settings.workflowBundle ? { codePath: settings.workflowBundle } : await bundleWorkflows(),
+      tuning: {
+        ...(settings.workflowThreads ? { workflowThreadPoolSize: settings.workflowThreads } : {}),
+        // In-flight activities get this long to finish; then they are cancelled and hand back
+        // (a transfer keeps its progress in heartbeat details and resumes on any host).
+        shutdownGraceTime: settings.shutdownGraceMs,
+        shutdownForceTime: settings.shutdownGraceMs + 30_000,
+      },
+    });
+    const health = await startHealthServer({
+      host: settings.healthHost,
+      port: settings.healthPort(DEFAULT_WORKER_HEALTH_PORT),
+      process: 'worker',
+      state: () => ({ ok: worker.getState() === 'RUNNING', worker: worker.getState(), taskQueue: settings.taskQueue, namespace: target.namespace }),
+    });
+    const running = worker.run();
+    let stopping = false;
+    const nc = nativeConnection;
+    return {
+      worker,
+      client,
+      health,
+      running,
+      stop() {
+        if (stopping || worker.getState() !== 'RUNNING') return;
+        stopping = true;
+        worker.shutdown();
+      },
+      async close() {
+        await health.close();
+        await built.close();
+        await nc.close().catch(() => undefined);
+        await closeQuietly(connection);
+      },
+    };
+  } catch (err) {
+    await nativeConnection?.close().catch(() => undefined);
+    await closeQuietly(connection);
+    throw err;
+  }
+}
+
+async function closeQuietly(connection: Connection): Promise<void> {
+  await connection.close().catch(() => undefined);
+}
