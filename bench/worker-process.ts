@@ -11,10 +11,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
-import path from 'node:path';
-import { createStripeClients } from '../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../src/archive/filesystem.js';
 import { createReportsWorker, defaultWorkflowThreads } from '../src/worker.js';
+import { buildWorkerDeps } from '../src/worker-deps.js';
 import { STRIPE_RUNNING_CAP } from '../src/workflows/permit-state.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -28,7 +26,6 @@ const optionalInt = (name: string): number | undefined => (env[name] ? Number.pa
 
 const address = required('TEMPORAL_ADDRESS');
 const archiveDir = required('ARCHIVE_DIR');
-const stripe = createStripeClients({ baseUrl: required('STRIPE_API_BASE') });
 const connection = await Connection.connect({ address });
 const nativeConnection = await NativeConnection.connect({ address });
 
@@ -46,20 +43,19 @@ if (wfThreads !== undefined) tuning.workflowThreadPoolSize = wfThreads;
 const atPollers = optionalInt('BENCH_AT_POLLERS');
 if (atPollers !== undefined) tuning.activityTaskPollerBehavior = { type: 'simple-maximum', maximum: atPollers };
 
+const built = buildWorkerDeps({
+  temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE ?? 'default' }),
+  stripe: { baseUrl: required('STRIPE_API_BASE') },
+  archiveDir,
+  defaultCapacity: STRIPE_RUNNING_CAP,
+  webhooks: env.BENCH_WEBHOOKS === '1',
+});
 const worker = await createReportsWorker({
   connection: nativeConnection,
   namespace: env.TEMPORAL_NAMESPACE ?? 'default',
   taskQueue: required('TASK_QUEUE'),
   workflowBundle: { codePath: required('BUNDLE_PATH') },
-  deps: {
-    clientFor: stripe.clientFor,
-    keyScopeFor: stripe.keyScopeFor,
-    archive: new FilesystemArchive(archiveDir),
-    stagingDir: path.join(archiveDir, '.staging'),
-    temporal: new Client({ connection }),
-    defaultCapacity: STRIPE_RUNNING_CAP,
-    webhooks: env.BENCH_WEBHOOKS === '1',
-  },
+  deps: built.deps,
   tuning,
 });
 
@@ -80,5 +76,5 @@ try {
 } finally {
   await nativeConnection.close();
   await connection.close();
-  await stripe.close();
+  await built.close();
 }

@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { inject } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
-import { createArchiveFor, type ArchiveFor } from '../../src/archive/stores.js';
+import type { StripeClients } from '../../src/activities/stripe-clients.js';
+import type { ArchiveFor } from '../../src/archive/stores.js';
 import type { ArchiveSpec } from '../../src/domain/report-job.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { startS3Server, type S3TestServer } from './s3-server.js';
-import { startTestWorker, type TestDeps, type TestTemporal } from './temporal.js';
+import { startTestWorker, type TestTemporal, type TestWorkerInput } from './temporal.js';
 
 /** The archive backends a test can run on, by the configuration's `archive.backend`. */
 export const ARCHIVE_BACKENDS = ['filesystem', 's3'] as const;
@@ -23,7 +22,7 @@ export type ArchiveBackend = (typeof ARCHIVE_BACKENDS)[number];
 
 export interface TestStack {
   emulator: Emulator;
-  stripe: ReturnType<typeof createStripeClients>;
+  stripe: StripeClients;
   temporal: TestTemporal;
   client: Client;
   archiveDir: string;
@@ -44,19 +43,18 @@ export interface StackOptions {
   keys: Record<string, string>;
   /** Start an S3-compatible server; the archive reaches it with its credentials. */
   s3?: boolean;
-  /** More worker dependencies (webhooks, pool options, a key scope…). */
-  worker?: Partial<TestDeps>;
+  /** More worker settings (webhooks, pool options, a key scope…). */
+  worker?: Partial<TestWorkerInput>;
 }
 
 export async function startStack(o: StackOptions): Promise<TestStack> {
   const emulator = await startEmulator(o.emulator ?? {});
   const s3 = o.s3 ? await startS3Server() : undefined;
   const archiveDir = mkdtempSync(path.join(tmpdir(), `${o.name}-`));
-  const stagingDir = path.join(archiveDir, '.staging');
-  const archive = new FilesystemArchive(archiveDir);
-  const archiveFor = createArchiveFor(archive, s3 ? s3Credentials(s3) : {});
-  const stripe = createStripeClients({ baseUrl: emulator.url, env: o.keys });
-  const temporal = await startTestWorker({ clientFor: stripe.clientFor, archive, archiveFor, stagingDir, ...o.worker });
+  const temporal = await startTestWorker({ stripe: { baseUrl: emulator.url, env: o.keys }, archiveDir, s3Defaults: s3 ? s3Credentials(s3) : {}, ...o.worker });
+  const { stripe, deps } = temporal.built;
+  const stagingDir = deps.stagingDir;
+  const archiveFor = deps.archiveFor!;
   return {
     emulator,
     stripe,
@@ -73,7 +71,6 @@ export async function startStack(o: StackOptions): Promise<TestStack> {
     },
     async close() {
       await temporal.close();
-      await stripe.close();
       await emulator.close();
       await s3?.stop();
     },
@@ -88,31 +85,49 @@ export function s3Credentials(s3: S3TestServer, secretAccessKey = s3.secretAcces
 export interface WorkerProcessSetup {
   taskQueue: string;
   stripeBase: string;
+  /** The shared archive folder (REPORTS_ARCHIVE_DIR); each worker has only this in common. */
   archiveDir: string;
-  poolScope: string;
-  /** Key variables, AWS credentials… */
+  /** Key variables, AWS credentials, REPORTS_* settings… */
   env: Record<string, string>;
+  /** Another Temporal server than the suite's (a fresh one, as users' clusters are). */
+  temporalAddress?: string;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Its /healthz (on a free loopback port). */
+  healthUrl: string;
+  /** Everything it printed, for assertions (never a secret). */
+  output(): string;
 }
 
 /**
- * test/helpers/worker-process.ts in a process of its own on the suite's dev server, so a test can
- * SIGKILL it mid-flight; resolves once it polls.
+ * `reports worker`, the production command, in a process of its own on the suite's dev server (or
+ * `temporalAddress`), so a test can SIGKILL it mid-flight; resolves once it polls.
  */
-export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<ChildProcess> {
+export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<WorkerProcess> {
   const env = {
     ...process.env,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    BUNDLE_PATH: inject('workflowBundlePath'),
-    TASK_QUEUE: setup.taskQueue,
+    TEMPORAL_ADDRESS: setup.temporalAddress ?? inject('temporalAddress'),
+    REPORTS_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    TEMPORAL_TASK_QUEUE: setup.taskQueue,
     STRIPE_API_BASE: setup.stripeBase,
-    ARCHIVE_DIR: setup.archiveDir,
-    POOL_SCOPE: setup.poolScope,
+    REPORTS_ARCHIVE_DIR: setup.archiveDir,
+    REPORTS_HEALTH_PORT: '0',
+    REPORTS_PERMIT_RECLAIM_SECONDS: '1',
     ...setup.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/helpers/worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (d: Buffer) => (output += d.toString());
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const healthUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const m = output.match(/health (http:\/\/\S+\/healthz)/);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`reports worker exited with ${code} before it polled:\n${output}`)));
   });
-  return child;
+  return { child, healthUrl, output: () => output };
 }

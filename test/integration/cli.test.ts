@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 
@@ -19,7 +17,6 @@ const run = promisify(execFile);
 let emulator: Emulator;
 let temporal: TestTemporal;
 let client: Client;
-let stripe: ReturnType<typeof createStripeClients>;
 let dir: string;
 let hook: Server;
 const notifications: { text: string }[] = [];
@@ -39,8 +36,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'cli-'));
   mkdirSync(path.join(dir, 'schedules'));
   const env = { KEY: 'sk_test_cli0key0000abcd', HOOK_URL: hookUrl };
-  stripe = createStripeClients({ baseUrl: emulator.url, env });
-  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(path.join(dir, 'archive')), stagingDir: path.join(dir, 'staging'), env });
+  temporal = await startTestWorker({ stripe: { baseUrl: emulator.url, env }, archiveDir: path.join(dir, 'archive'), env });
   client = temporal.client;
   writeFileSync(
     path.join(dir, 'schedules', 'cli-monthly.yaml'),
@@ -50,7 +46,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await temporal?.close();
-  await stripe?.close();
   await emulator?.close();
   hook?.close();
 });

@@ -187,7 +187,7 @@ describe.each(ARCHIVE_BACKENDS)('downloads archived on the %s backend', (name) =
     const small = mkdtempSync(path.join(tmpdir(), 'fulldisk-'));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', small]);
     expect(mounted.status, `mount a tmpfs (needs root): ${mounted.stderr}`).toBe(0);
-    const w = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(path.join(small, 'archive')), archiveFor, stagingDir: path.join(small, 'staging') });
+    const w = await startTestWorker({ stripe: { baseUrl: emulator.url, env: { KEY } }, archiveDir: path.join(small, 'archive'), s3Defaults: s3Credentials(s3) });
     emulator.configure({ bytesPerRun: 2_000_000 });
     try {
       const cfg = config(name, 'disk-full');
@@ -209,12 +209,7 @@ describe.each(ARCHIVE_BACKENDS)('downloads archived on the %s backend', (name) =
 describe('wrong S3 credentials', () => {
   it('fail the period before any ReportRun is created: once (not retried), clearly, without the secret', async () => {
     const secret = 'wrong-secret-do-not-print-0123456789';
-    const w = await startTestWorker({
-      clientFor: stripe.clientFor,
-      archive: new FilesystemArchive(archiveDir),
-      archiveFor: createArchiveFor(new FilesystemArchive(archiveDir), s3Credentials(s3, secret)),
-      stagingDir,
-    });
+    const w = await startTestWorker({ stripe: { baseUrl: emulator.url, env: { KEY } }, archiveDir, s3Defaults: s3Credentials(s3, secret) });
     const runsBefore = emulator.counters().runsCreated;
     try {
       const cfg = config('s3', 'wrong-creds');
@@ -245,15 +240,16 @@ describe('wrong S3 credentials', () => {
 describe.each(ARCHIVE_BACKENDS)('a worker SIGKILLed halfway through a 1 GB download (%s backend)', (name) => {
   it('resumes from its offset with Range and archives a file whose sha256 matches the emulator', async () => {
     const taskQueue = `download-kill-${name}-${Date.now()}`;
-    const startWorker = () =>
-      startWorkerProcess({
-        taskQueue,
-        stripeBase: emulator.url,
-        archiveDir,
-        poolScope: taskQueue,
-        // The S3 archive takes its credentials from the worker's standard AWS environment.
-        env: { KEY, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
-      });
+    const startWorker = async () =>
+      (
+        await startWorkerProcess({
+          taskQueue,
+          stripeBase: emulator.url,
+          archiveDir,
+          // The S3 archive takes its credentials from the worker's standard AWS environment.
+          env: { KEY, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
+        })
+      ).child;
     const GB = 1_000_000_000;
     emulator.configure({ bytesPerRun: GB });
     const rangesBefore = emulator.counters().rangeRequests;

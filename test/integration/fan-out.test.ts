@@ -147,10 +147,11 @@ describe('permits survive failures', () => {
   it('a worker SIGKILLed while permits are held: every target completes, the pool returns to 0, no extra ReportRun', async () => {
     const taskQueue = `sigkill-${Date.now()}`;
     const killScope = `sigkill-${scope}`;
-    const startWorker = () => startWorkerProcess({ taskQueue, stripeBase: emulator.url, archiveDir, poolScope: killScope, env: { ORG_KEY } });
+    const startWorker = async () => (await startWorkerProcess({ taskQueue, stripeBase: emulator.url, archiveDir, env: { ORG_KEY } })).child;
     emulator.configure({ processingMs: 3000 });
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
-    const cfg = config('sigkill', { targets: accounts('k', 12), permits: { capacity: 4 } });
+    // A pool of its own by name: `reports worker` scopes pools by key otherwise.
+    const cfg = config('sigkill', { targets: accounts('k', 12), permits: { capacity: 4, pool: killScope } });
     let worker = await startWorker();
     const handle = await startReport(client, cfg, '2025-10', { taskQueue, timing: fast });
     // Wait until permits are held and runs are running at Stripe, then kill the worker outright.

@@ -10,8 +10,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
@@ -21,18 +19,15 @@ const History = proto.api.history.v1.History;
 const fixturesDir = path.resolve('test/replay-histories');
 let emulator: Emulator;
 let temporal: TestTemporal;
-let stripe: ReturnType<typeof createStripeClients>;
 
 beforeAll(async () => {
   emulator = await startEmulator({ processingMs: 200 });
-  stripe = createStripeClients({ baseUrl: emulator.url, env: { KEY: 'sk_test_replay0key0000' } });
   const dir = mkdtempSync(path.join(tmpdir(), 'replay-'));
-  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(dir), stagingDir: path.join(dir, '.staging') });
+  temporal = await startTestWorker({ stripe: { baseUrl: emulator.url, env: { KEY: 'sk_test_replay0key0000' } }, archiveDir: dir });
 });
 
 afterAll(async () => {
   await temporal?.close();
-  await stripe?.close();
   await emulator?.close();
 });
 

@@ -12,8 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createStripeClients } from '../../src/activities/stripe-clients.js';
-import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { subscribeToRun } from '../../src/temporal/run-mailbox.js';
 import { relaySettingsFromEnv, startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/domain/business-key.js';
@@ -23,15 +21,13 @@ const SECRET = `whsec_relay_${randomBytes(8).toString('hex')}`;
 const NEXT_SECRET = `whsec_next_${randomBytes(8).toString('hex')}`;
 let temporal: TestTemporal;
 let relay: Relay;
-let stripe: ReturnType<typeof createStripeClients>;
 const lines: string[] = [];
 const mailboxes: string[] = [];
 
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-'));
   // The worker runs the mailbox workflows; nothing here talks to Stripe.
-  stripe = createStripeClients({ baseUrl: 'http://127.0.0.1:9', env: {} });
-  temporal = await startTestWorker({ clientFor: stripe.clientFor, archive: new FilesystemArchive(dir), stagingDir: path.join(dir, '.staging'), webhooks: true });
+  temporal = await startTestWorker({ stripe: { baseUrl: 'http://127.0.0.1:9', env: {} }, archiveDir: dir, webhooks: true });
   relay = await startRelay({ client: temporal.client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET, NEXT_SECRET], log: (l) => lines.push(l) });
 });
 
@@ -40,7 +36,6 @@ afterAll(async () => {
   // Orphan mailboxes would otherwise wait 15 minutes on the shared dev server.
   for (const id of mailboxes) await temporal.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
   await temporal?.close();
-  await stripe?.close();
 });
 
 const runId = () => {
