@@ -3,12 +3,10 @@
  * Stripe clients for the given keys, a filesystem archive in a fresh folder (and, when asked, a
  * real S3-compatible server the archive can use), and a worker on the suite's dev server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { inject } from 'vitest';
 import type { StripeClients } from '../../src/activities/stripe-clients.js';
 import type { ArchiveFor } from '../../src/archive/stores.js';
 import type { ArchiveSpec } from '../../src/domain/report-job.js';
@@ -80,54 +78,4 @@ export async function startStack(o: StackOptions): Promise<TestStack> {
 /** The test server's credentials as the S3 archive takes them (or a wrong secret, to see it refused). */
 export function s3Credentials(s3: S3TestServer, secretAccessKey = s3.secretAccessKey) {
   return { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey }, region: s3.region };
-}
-
-export interface WorkerProcessSetup {
-  taskQueue: string;
-  stripeBase: string;
-  /** The shared archive folder (REPORTS_ARCHIVE_DIR); each worker has only this in common. */
-  archiveDir: string;
-  /** Key variables, AWS credentials, REPORTS_* settings… */
-  env: Record<string, string>;
-  /** Another Temporal server than the suite's (a fresh one, as users' clusters are). */
-  temporalAddress?: string;
-}
-
-export interface WorkerProcess {
-  child: ChildProcess;
-  /** Its /healthz (on a free loopback port). */
-  healthUrl: string;
-  /** Everything it printed, for assertions (never a secret). */
-  output(): string;
-}
-
-/**
- * `reports worker`, the production command, in a process of its own on the suite's dev server (or
- * `temporalAddress`), so a test can SIGKILL it mid-flight; resolves once it polls.
- */
-export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<WorkerProcess> {
-  const env = {
-    ...process.env,
-    TEMPORAL_ADDRESS: setup.temporalAddress ?? inject('temporalAddress'),
-    REPORTS_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-    TEMPORAL_TASK_QUEUE: setup.taskQueue,
-    STRIPE_API_BASE: setup.stripeBase,
-    REPORTS_ARCHIVE_DIR: setup.archiveDir,
-    REPORTS_HEALTH_PORT: '0',
-    REPORTS_PERMIT_RECLAIM_SECONDS: '1',
-    ...setup.env,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const collect = (d: Buffer) => (output += d.toString());
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const healthUrl = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const m = output.match(/health (http:\/\/\S+\/healthz)/);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`reports worker exited with ${code} before it polled:\n${output}`)));
-  });
-  return { child, healthUrl, output: () => output };
 }

@@ -22,7 +22,8 @@ import { startReport } from '../../src/temporal/start-report.js';
 import { retentionWarnings } from '../../src/cli/status-command.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
-import { ARCHIVE_BACKENDS, s3Credentials, startStack, startWorkerProcess, type ArchiveBackend, type TestStack } from '../helpers/stack.js';
+import { startWorkerProcess } from '../helpers/processes.js';
+import { ARCHIVE_BACKENDS, s3Credentials, startStack, type ArchiveBackend, type TestStack } from '../helpers/stack.js';
 
 const KEY = 'sk_test_download0key0000';
 

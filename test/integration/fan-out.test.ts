@@ -13,7 +13,8 @@ import { startReport } from '../../src/temporal/start-report.js';
 import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
 import { poolIdFor } from '../../src/workflows/permit-state.js';
 import type { TestTemporal } from '../helpers/temporal.js';
-import { startStack, startWorkerProcess, type TestStack } from '../helpers/stack.js';
+import { startWorkerProcess } from '../helpers/processes.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
 
 const ORG_KEY = 'sk_org_test_fanout0key0000';
 const scope = `fanout-${Date.now()}`;

@@ -1,0 +1,103 @@
+/**
+ * The project's own commands as processes, as an operator runs them: `reports worker` and
+ * `reports relay` (long-running, killable with SIGKILL) and the short-lived ones (`sync`, `run`,
+ * `verify`…). Each gets the environment it would have on its host.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+
+const run = promisify(execFile);
+
+export interface WorkerProcessSetup {
+  taskQueue: string;
+  stripeBase: string;
+  /** The shared archive folder (REPORTS_ARCHIVE_DIR); each worker has only this in common. */
+  archiveDir: string;
+  /** Key variables, AWS credentials, REPORTS_* settings… */
+  env: Record<string, string>;
+  /** Another Temporal server than the suite's (a fresh one, as users' clusters are). */
+  temporalAddress?: string;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Its /healthz (on a free loopback port). */
+  healthUrl: string;
+  /** Everything it printed, for assertions (never a secret). */
+  output(): string;
+}
+
+/**
+ * `reports worker`, the production command, in a process of its own on the suite's dev server (or
+ * `temporalAddress`), so a test can SIGKILL it mid-flight; resolves once it polls.
+ */
+export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<WorkerProcess> {
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: setup.temporalAddress ?? inject('temporalAddress'),
+    REPORTS_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    TEMPORAL_TASK_QUEUE: setup.taskQueue,
+    STRIPE_API_BASE: setup.stripeBase,
+    REPORTS_ARCHIVE_DIR: setup.archiveDir,
+    REPORTS_HEALTH_PORT: '0',
+    REPORTS_PERMIT_RECLAIM_SECONDS: '1',
+    ...setup.env,
+  };
+  return startLongRunning('worker', env);
+}
+
+/** `reports relay` in a process of its own; resolves once it listens. */
+export async function startRelayProcess(setup: { temporalAddress: string; taskQueue: string; port: number; secrets: string[]; env?: Record<string, string> }): Promise<WorkerProcess> {
+  return startLongRunning('relay', {
+    ...process.env,
+    TEMPORAL_ADDRESS: setup.temporalAddress,
+    TEMPORAL_TASK_QUEUE: setup.taskQueue,
+    REPORTS_RELAY_PORT: String(setup.port),
+    STRIPE_WEBHOOK_SECRETS: setup.secrets.join(','),
+    REPORTS_HEALTH_PORT: '0',
+    ...setup.env,
+  });
+}
+
+async function startLongRunning(command: 'worker' | 'relay', env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [path.resolve('bin/reports.js'), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (d: Buffer) => (output += d.toString());
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const healthUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const m = output.match(/health (http:\/\/\S+\/healthz)/);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`reports ${command} exited with ${code} before it was ready:\n${output}`)));
+  });
+  return { child, healthUrl, output: () => output };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
+export async function stopProcess(child: ChildProcess, graceMs = 60_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A short-lived `reports <args…>` with this environment; never throws, returns code and output. */
+export async function reportsCommand(args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await run(process.execPath, [path.resolve('bin/reports.js'), ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err), ms: Date.now() - started };
+  }
+}

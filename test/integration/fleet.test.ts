@@ -1,0 +1,253 @@
+/**
+ * The deploy topology as processes (issue #10): a Temporal server that has never seen this project
+ * (no search attributes), the webhook relay in its own process, three `reports worker` processes
+ * each with its own local folders (HOME, TMPDIR), sharing only the archive (a folder, and S3 on
+ * versitygw), and the CLI as an operator runs it. One worker is SIGKILLed in the middle of a
+ * fan-out of 200 targets under a cap of 20, another in the middle of a 1 GB transfer; every target
+ * is archived exactly once, one ReportRun per target, nothing partial left anywhere.
+ */
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { Client, Connection } from '@temporalio/client';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
+import { startFreshTemporal, type FreshTemporal } from '../helpers/fresh-temporal.js';
+import { reportsCommand, startRelayProcess, startWorkerProcess, stopProcess, type WorkerProcess } from '../helpers/processes.js';
+import { freePort, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+
+const KEY = 'sk_org_test_fleet0key0000';
+const SECRET = 'whsec_fleet0test0secret0000';
+const TASK_QUEUE = 'fleet';
+const BACKENDS = ['filesystem', 's3'] as const;
+const TARGETS = 200;
+const CAP = 20;
+const GB = 1_000_000_000;
+
+let temporal: FreshTemporal;
+let emulator: Emulator;
+let s3: S3TestServer;
+let relay: WorkerProcess;
+let client: Client;
+let connection: Connection;
+let root: string;
+let archiveDir: string;
+let schedulesDir: string;
+const workers: { name: string; home: string; process?: WorkerProcess }[] = [];
+
+/** What every process of the fleet shares: where Temporal, Stripe and the archive are, and the key. */
+const fleetEnv = () => ({
+  TEMPORAL_ADDRESS: temporal.address,
+  TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+  STRIPE_API_BASE: emulator.url,
+  REPORTS_ARCHIVE_DIR: archiveDir,
+  REPORTS_SCHEDULES_DIR: schedulesDir,
+  REPORTS_WEBHOOKS: 'true',
+  FLEET_KEY: KEY,
+  AWS_ACCESS_KEY_ID: s3.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  AWS_REGION: s3.region,
+});
+
+async function startWorker(w: (typeof workers)[number]): Promise<WorkerProcess> {
+  w.process = await startWorkerProcess({
+    taskQueue: TASK_QUEUE,
+    stripeBase: emulator.url,
+    archiveDir,
+    temporalAddress: temporal.address,
+    // Its own local disk: nothing it leaves there is seen by another host.
+    env: { ...fleetEnv(), HOME: w.home, TMPDIR: path.join(w.home, 'tmp') },
+  });
+  return w.process;
+}
+
+function writeConfig(id: string, backend: (typeof BACKENDS)[number], targets: number, extra = ''): void {
+  const archive = backend === 's3' ? `archive:\n  backend: s3\n  bucket: ${s3.bucket}\n  prefix: fleet\n  endpoint: ${s3.endpoint}\n` : '';
+  const list = Array.from({ length: targets }, (_, i) => `  - account: acct_${id.replaceAll('-', '')}${i}`).join('\n');
+  writeFileSync(
+    path.join(schedulesDir, `${id}.yaml`),
+    `report: balance.summary.1\nmode: sandbox\nkey_env: FLEET_KEY\nschedule:\n  cron: "0 6 2 * *"\n  timezone: UTC\nperiod: month\ntargets:\n${list}\n${archive}${extra}`,
+  );
+}
+
+/** Files a transfer leaves while it works: none may stay once everything is done. */
+function leftovers(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(part|partial|tmp)$/.test(e.name) || full.includes(`${path.sep}.staging${path.sep}`)) found.push(full);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'fleet-'));
+  archiveDir = path.join(root, 'archive');
+  schedulesDir = path.join(root, 'schedules');
+  mkdirSync(schedulesDir);
+  temporal = await startFreshTemporal();
+  s3 = await startS3Server();
+  const relayPort = await freePort();
+  emulator = await startEmulator({ processingMs: 1000, webhookUrl: `http://127.0.0.1:${relayPort}/webhooks/stripe`, webhookSecret: SECRET });
+  connection = await Connection.connect({ address: temporal.address });
+  client = new Client({ connection });
+  for (const name of ['a', 'b', 'c']) {
+    const home = path.join(root, `host-${name}`);
+    mkdirSync(path.join(home, 'tmp'), { recursive: true });
+    workers.push({ name, home });
+  }
+  relay = await startRelayProcess({ temporalAddress: temporal.address, taskQueue: TASK_QUEUE, port: relayPort, secrets: [SECRET] });
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all([...workers.map((w) => (w.process ? stopProcess(w.process.child, 5_000) : undefined)), relay ? stopProcess(relay.child, 5_000) : undefined]);
+  await connection?.close();
+  await emulator?.close();
+  await s3?.stop();
+  await temporal?.stop();
+});
+
+describe('a fleet on a Temporal server that has never seen the project', () => {
+  it('`reports worker` adds the search attributes; `reports sync` and `reports run --wait` archive every target; a second worker changes nothing', async () => {
+    const before = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    expect(Object.keys(before.customAttributes ?? {}).filter((k) => k.startsWith('Report'))).toEqual([]);
+
+    const a = await startWorker(workers[0]!);
+    expect(a.output()).toContain('added search attributes ReportConfig, ReportPeriod, ReportTarget, ReportRunSucceededAt');
+    const after = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    for (const attribute of projectSearchAttributes) expect(Object.keys(after.customAttributes ?? {})).toContain(attribute.name);
+
+    for (const backend of BACKENDS) writeConfig(`fleet-small-${backend}`, backend, 3);
+    const sync = await reportsCommand(['sync'], fleetEnv());
+    expect(sync.stderr).toBe('');
+    expect(sync.stdout).toContain('2 created');
+    expect(sync.code).toBe(0);
+    for (const backend of BACKENDS) {
+      const run = await reportsCommand(['run', `fleet-small-${backend}`, '--period', '2025-10', '--wait'], fleetEnv());
+      expect(run.stdout.match(/\barchived\b/g)?.length ?? 0, run.stdout + run.stderr).toBeGreaterThanOrEqual(3);
+      expect(run.code).toBe(0);
+    }
+
+    // The second and third workers find everything in place and change nothing.
+    const b = await startWorker(workers[1]!);
+    const c = await startWorker(workers[2]!);
+    for (const w of [b, c]) expect(w.output()).not.toContain('added search attributes');
+    const again = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    expect(again.customAttributes).toEqual(after.customAttributes);
+    const rerun = await reportsCommand(['run', 'fleet-small-filesystem', '--period', '2025-10', '--wait'], fleetEnv());
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout.match(/\bskipped\b/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+
+    // Every long-running process answers /healthz.
+    for (const p of [a, b, c, relay]) {
+      const res = await fetch(p.healthUrl);
+      expect(res.status, p.healthUrl).toBe(200);
+      expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
+    }
+  }, 300_000);
+
+  it.each(BACKENDS)(
+    '%s archive: 200 targets under a cap of 20 with a worker SIGKILLed mid-fan-out, then a 1 GB transfer whose worker is SIGKILLed: all archived once',
+    async (backend) => {
+      const big = `fleet-big-${backend}`;
+      const large = `fleet-large-${backend}`;
+      writeConfig(big, backend, TARGETS, `permits:\n  pool: ${big}\n  capacity: ${CAP}\n`);
+      writeConfig(large, backend, 1);
+      await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+
+      // The fan-out: kill one worker once the first wave is through and more runs are being created, start it again.
+      const started = await reportsCommand(['run', big, '--period', '2025-10'], fleetEnv());
+      expect(started.code, started.stderr).toBe(0);
+      const firing = client.workflow.getHandle(`report/${big}/2025-10`);
+      await expect.poll(() => emulator.counters().runsCreated, { timeout: 300_000, interval: 200 }).toBeGreaterThanOrEqual(CAP + 10);
+      const victim = workers[(BACKENDS.indexOf(backend) + 1) % workers.length]!;
+      victim.process!.child.kill('SIGKILL');
+      await new Promise((r) => victim.process!.child.once('exit', r));
+      await startWorker(victim);
+      const result = (await firing.result()) as ReportWorkflowResult;
+      const events = relay.output().match(/ routed /g)?.length ?? 0;
+      expect(events, 'the relay routed Stripe events to the runs').toBeGreaterThan(0);
+      const failed = result.outcomes.filter((o) => o.status !== 'archived');
+      expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);
+      expect(result.outcomes).toHaveLength(TARGETS);
+      const runIds = new Set(result.outcomes.map((o) => (o.status === 'archived' ? o.runId : '')));
+      expect(runIds.size).toBe(TARGETS);
+      expect(emulator.counters().runsCreated).toBe(TARGETS);
+      expect(emulator.counters().peakRunning).toBeLessThanOrEqual(CAP);
+
+      // A 1 GB file: kill the worker that is transferring it once a third has arrived.
+      emulator.configure({ bytesPerRun: GB });
+      try {
+        const run = await reportsCommand(['run', large, '--period', '2025-10'], fleetEnv());
+        expect(run.code, run.stderr).toBe(0);
+        const target = client.workflow.getHandle(`report/${large}/2025-10/acct_fleetlarge${backend}0`);
+        let identity = '';
+        await expect
+          .poll(
+            async () => {
+              const pending = (await target.describe()).raw.pendingActivities ?? [];
+              for (const p of pending) {
+                const bytes = heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data);
+                if (bytes > GB / 3) {
+                  identity = p.lastWorkerIdentity ?? '';
+                  return bytes;
+                }
+              }
+              return 0;
+            },
+            { timeout: 180_000, interval: 100 },
+          )
+          .toBeGreaterThan(GB / 3);
+        const pid = Number(identity.split('@')[0]);
+        const holder = workers.find((w) => w.process?.child.pid === pid);
+        expect(holder, `the transfer runs on one of the fleet's workers (${identity})`).toBeDefined();
+        holder!.process!.child.kill('SIGKILL');
+        await new Promise((r) => holder!.process!.child.once('exit', r));
+        await startWorker(holder!);
+        const largeResult = (await client.workflow.getHandle(`report/${large}/2025-10`).result()) as ReportWorkflowResult;
+        expect(largeResult.outcomes.map((o) => o.status)).toEqual(['archived']);
+        const file = largeResult.outcomes[0]!;
+        if (file.status === 'archived') {
+          expect(file.file.size).toBe(GB);
+          expect(file.file.sha256).toBe(await emulator.fileSha256(file.runId));
+        }
+        expect(emulator.counters().rangeRequests, 'the retry resumed instead of starting over').toBeGreaterThan(0);
+      } finally {
+        emulator.configure({ bytesPerRun: undefined });
+      }
+      expect(emulator.counters().runsCreated).toBe(TARGETS + 1);
+
+      // From the outside: the archive verifies, nothing partial anywhere, no open multipart upload.
+      for (const config of [big, large]) {
+        const verify = await reportsCommand(['verify', '--config', config], fleetEnv());
+        expect(verify.stdout, verify.stderr).toContain(`${config === big ? TARGETS : 1} match their manifests, 0 with problems`);
+        expect(verify.code).toBe(0);
+      }
+      expect(leftovers(root)).toEqual([]);
+      if (backend === 's3') {
+        const uploads = await s3.client().send(new ListMultipartUploadsCommand({ Bucket: s3.bucket }));
+        expect(uploads.Uploads ?? []).toEqual([]);
+      }
+    },
+    900_000,
+  );
+});
+
+/** The byte offset a transfer reports in its heartbeat details. */
+function heartbeatBytes(data: Uint8Array | null | undefined): number {
+  if (!data) return 0;
+  try {
+    const details = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+    const bytes = details.bytes ?? details.offset;
+    return typeof bytes === 'number' ? bytes : 0;
+  } catch {
+    return 0;
+  }
+}
