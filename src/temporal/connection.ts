@@ -117,7 +117,11 @@ async function checked<C extends { close(): Promise<void> }>(target: TemporalTar
   try {
     connection = await withTimeout('connect', connect());
   } catch (err) {
+    // The client's first call (GetSystemInfo) may already be refused: say which setting.
+    const cause = (err as { cause?: { code?: number } }).cause;
+    if (cause?.code === 16 || cause?.code === 7) throw explainCallError(cause, target);
     const message = redact((err as Error).message, target.options.apiKey as string | undefined);
+    if (/authentication credentials|permission/i.test(message)) throw explainCallError({ code: 16, details: message }, target);
     throw new ConnectionSettingError(`cannot reach Temporal at ${target.address} (TEMPORAL_ADDRESS): ${message}`);
   }
   try {
