@@ -4,7 +4,11 @@
 // whose variable is unset fails), merge keys and anchors, and the model's consistency
 // (depends_on naming a missing service, a volume or network that is not declared…).
 //
-//	compose-validate [-env-file FILE]… [-project-name NAME] [-json] [-os-env] docker-compose.yml…
+//	compose-validate [-env-file FILE]… [-dotenv] [-os-env] [-project-name NAME] [-json] docker-compose.yml…
+//
+// Interpolation reads only the -env-file files unless -dotenv (the .env beside the file) or
+// -os-env (this process's environment) ask for what `docker compose` also reads, so CI's
+// answer does not depend on the machine.
 //
 // On success it prints "ok: <file>: N services" (or, with -json, the resolved project as JSON,
 // for further checks by scripts/validate-compose.ts) and exits 0; on any problem it prints the
@@ -34,19 +38,20 @@ func main() {
 	name := flag.String("project-name", "", "project name (default: the compose file's name: or its folder)")
 	asJSON := flag.Bool("json", false, "print the resolved project as JSON")
 	osEnv := flag.Bool("os-env", false, "also interpolate from this process's environment (as `docker compose` does)")
+	dotEnv := flag.Bool("dotenv", false, "also read the .env file beside the compose file (as `docker compose` does)")
 	flag.Parse()
 	files := flag.Args()
 	if len(files) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: compose-validate [-env-file FILE]… [-json] [-os-env] docker-compose.yml…")
+		fmt.Fprintln(os.Stderr, "usage: compose-validate [-env-file FILE]… [-dotenv] [-os-env] [-project-name NAME] [-json] docker-compose.yml…")
 		os.Exit(2)
 	}
-	if err := run(files, envFiles, *name, *asJSON, *osEnv); err != nil {
-		fmt.Fprintf(os.Stderr, "invalid: %s: %v\n", strings.Join(files, ", "), err)
+	if err := run(files, envFiles, *name, *asJSON, *osEnv, *dotEnv); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid: %s: %s\n", strings.Join(files, ", "), explain(err))
 		os.Exit(1)
 	}
 }
 
-func run(files, envFiles []string, name string, asJSON, osEnv bool) error {
+func run(files, envFiles []string, name string, asJSON, osEnv, dotEnv bool) error {
 	for _, f := range append(append([]string{}, files...), envFiles...) {
 		if _, err := os.Stat(f); err != nil {
 			return err
@@ -58,11 +63,18 @@ func run(files, envFiles []string, name string, asJSON, osEnv bool) error {
 	}
 	opts := []cli.ProjectOptionsFn{
 		cli.WithWorkingDirectory(workDir),
-		cli.WithEnvFiles(envFiles...),
-		cli.WithDotEnv,
 		cli.WithInterpolation(true),
 		cli.WithResolvedPaths(true),
 		cli.WithConsistency(true),
+	}
+	if dotEnv {
+		if _, err := os.Stat(filepath.Join(workDir, ".env")); err == nil {
+			envFiles = append(envFiles, filepath.Join(workDir, ".env"))
+		}
+	}
+	if len(envFiles) > 0 {
+		// WithDotEnv reads the files WithEnvFiles named; without them it would read .env.
+		opts = append(opts, cli.WithEnvFiles(envFiles...), cli.WithDotEnv)
 	}
 	if osEnv {
 		opts = append(opts, cli.WithOsEnv)
@@ -96,4 +108,16 @@ func run(files, envFiles []string, name string, asJSON, osEnv bool) error {
 	sort.Strings(names)
 	fmt.Printf("ok: %s: %d services (%s)\n", strings.Join(files, ", "), len(names), strings.Join(names, ", "))
 	return nil
+}
+
+// explain rewords the one schema message that names no cause: a key the Compose specification
+// does not define fails its "additionalProperties: false" rule, printed as "false schema".
+func explain(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	for i, line := range lines {
+		if strings.HasSuffix(line, " false schema") {
+			lines[i] = strings.TrimSuffix(line, " false schema") + ": unknown key (not in the Compose specification; extensions start with x-)"
+		}
+	}
+	return strings.Join(lines, "\n")
 }
