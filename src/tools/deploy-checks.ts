@@ -26,7 +26,9 @@ export interface DeployContext {
 /** Worker default health port and relay default health port (README "Environment"). */
 const DEFAULT_HEALTH_PORT: Record<string, number> = { worker: 9464, relay: 9465 };
 const LONG_RUNNING = new Set(['worker', 'relay']);
-const MIN_WORKER_GRACE_SECONDS = 60;
+/** The worker's drain on SIGTERM: REPORTS_SHUTDOWN_GRACE_SECONDS (default 30), then the SDK forces the rest within 30 s. */
+const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+const FORCED_SHUTDOWN_SECONDS = 30;
 
 export function cliCommandsFrom(cliSource: string): Set<string> {
   return new Set([...cliSource.matchAll(/\.command\(\s*['"`]([\w-]+)/g)].map((m) => m[1]!));
@@ -117,8 +119,9 @@ export function checkComposeProject(project: ComposeProject, ctx: DeployContext)
       workers.push(name);
       if ((s.deploy?.replicas ?? 1) < 2) at(name, `deploy.replicas is ${s.deploy?.replicas ?? 1}: run at least 2 workers`);
       if (s.container_name) at(name, 'container_name prevents more than one replica: remove it');
-      if (durationSeconds(s.stop_grace_period) < MIN_WORKER_GRACE_SECONDS) {
-        at(name, `stop_grace_period ${s.stop_grace_period ?? '10s (default)'} is shorter than the worker's ${MIN_WORKER_GRACE_SECONDS} s drain on SIGTERM`);
+      const drain = Number(env.REPORTS_SHUTDOWN_GRACE_SECONDS ?? DEFAULT_SHUTDOWN_GRACE_SECONDS) + FORCED_SHUTDOWN_SECONDS;
+      if (durationSeconds(s.stop_grace_period) < drain) {
+        at(name, `stop_grace_period ${s.stop_grace_period ?? '10s (default)'} is shorter than the worker's ${drain} s shutdown on SIGTERM (REPORTS_SHUTDOWN_GRACE_SECONDS + ${FORCED_SHUTDOWN_SECONDS} s forced): SIGKILL would cut in-flight activities`);
       }
       const archive = env.REPORTS_ARCHIVE_DIR;
       if (!archive) at(name, 'environment.REPORTS_ARCHIVE_DIR is not set');
@@ -136,6 +139,7 @@ export function checkComposeProject(project: ComposeProject, ctx: DeployContext)
       if (env.REPORTS_RELAY_HOST !== '0.0.0.0') at(name, 'set REPORTS_RELAY_HOST=0.0.0.0: the relay must listen beyond the container loopback');
       if (!(s.ports ?? []).some((p) => p.target === relayPort)) at(name, `publishes no port for the relay's REPORTS_RELAY_PORT ${relayPort}`);
       if (!('STRIPE_WEBHOOK_SECRETS' in env)) at(name, 'environment.STRIPE_WEBHOOK_SECRETS is not set');
+      if ('STRIPE_SECRET_KEY' in env) at(name, 'the relay only verifies and forwards events: leave STRIPE_SECRET_KEY out of its environment');
     }
   }
 

@@ -73,7 +73,7 @@ describe('docker-compose.yml through the Compose loader', () => {
   });
 
   it('fails on a key Compose does not know', () => {
-    const result = validateEdited('stop_grace_period: 75s', 'stop_grace_periods: 75s');
+    const result = validateEdited('stop_grace_period: 100s', 'stop_grace_periods: 100s');
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(/services.reports-worker.stop_grace_periods: unknown key/);
   });
@@ -99,24 +99,26 @@ describe('the deploy files against the project', () => {
     w.environment = { ...w.environment, REPORTS_WEBHOOKS: null };
     const problems = checkComposeProject(p, ctx).join('\n');
     expect(problems).toMatch(/reports-worker: deploy.replicas is 1: run at least 2 workers/);
-    expect(problems).toMatch(/reports-worker: stop_grace_period 10s is shorter than the worker's 60 s drain/);
+    expect(problems).toMatch(/reports-worker: stop_grace_period 10s is shorter than the worker's 90 s shutdown on SIGTERM/);
     expect(problems).toMatch(/reports-worker: no named volume is mounted at REPORTS_ARCHIVE_DIR \(\/archive\)/);
     expect(problems).toMatch(/reports-worker: set REPORTS_WEBHOOKS=true/);
   });
 
-  it('names an unpinned image, a service_started wait, a healthcheck on the wrong port and an unknown subcommand', () => {
+  it('names an unpinned image, a service_started wait, a healthcheck on the wrong port, an unknown subcommand and a relay holding the key', () => {
     const p = clone();
     p.services['temporal-ui']!.image = 'temporalio/ui';
     p.services['postgresql']!.image = 'postgres:latest';
     p.services['reports-sync']!.depends_on = { temporal: { condition: 'service_started' } };
     p.services['reports-relay']!.healthcheck = { test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:9464/healthz')"] };
     p.services['reports-sync']!.command = ['npx', 'reports', 'synch'];
+    p.services['reports-relay']!.environment = { ...p.services['reports-relay']!.environment, STRIPE_SECRET_KEY: 'sk_test_x' };
     const problems = checkComposeProject(p, ctx).join('\n');
     expect(problems).toMatch(/temporal-ui: image temporalio\/ui is not pinned/);
     expect(problems).toMatch(/postgresql: image postgres:latest is not pinned/);
     expect(problems).toMatch(/reports-sync: depends_on.temporal waits for service_started/);
     expect(problems).toMatch(/reports-relay: healthcheck .* does not call \/healthz on REPORTS_HEALTH_PORT 9465/);
     expect(problems).toMatch(/reports-sync: runs `reports synch`, which src\/cli.ts does not define/);
+    expect(problems).toMatch(/reports-relay: the relay only verifies and forwards events: leave STRIPE_SECRET_KEY out/);
   });
 
   it('names a Dockerfile that installs with npm install, runs as root and starts in shell form', () => {
