@@ -1,7 +1,8 @@
 /**
- * Validates docker-compose.yml with a real Compose loader (compose-go, built from
- * deploy/compose-validate on first use and cached in .tools/bin) and checks the deploy files
- * against the project (src/tools/deploy-checks.ts). Exits 1 with each problem on any.
+ * Validates docker-compose.yml with a real Compose loader (compose-go) and the Dockerfile with
+ * BuildKit's parser (both in deploy/compose-validate, built on first use and cached in
+ * .tools/bin), then checks the deploy files against the project (src/tools/deploy-checks.ts).
+ * Exits 1 with each problem on any.
  *
  *   npx tsx scripts/validate-compose.ts [--build-only] [compose-file] [--env-file FILE]
  *
@@ -9,7 +10,7 @@
  * --env-file names another; never this shell's environment nor a local .env.
  */
 import path from 'node:path';
-import { ensureComposeValidator, validateComposeFile } from '../src/tools/compose-validator.js';
+import { ensureComposeValidator, validateComposeFile, validateDockerfile } from '../src/tools/compose-validator.js';
 import { checkDeployFiles } from '../src/tools/deploy-checks.js';
 import { projectRoot } from '../src/tools/go-binary.js';
 
@@ -29,6 +30,12 @@ if (!result.ok) {
   process.exit(1);
 }
 console.log(result.message);
+const dockerfile = validateDockerfile(validator.path, path.join(projectRoot, 'Dockerfile'));
+if (!dockerfile.ok) {
+  console.error(dockerfile.message);
+  process.exit(1);
+}
+console.log(dockerfile.message);
 const problems = await checkDeployFiles(projectRoot, result.project!);
 for (const p of problems) console.error(p);
 if (problems.length > 0) {

@@ -2,9 +2,10 @@
 // (the library Docker Compose itself uses), so CI can check docker-compose.yml on a machine with
 // no Docker engine: full JSON-schema validation, variable interpolation (a `${VAR:?message}`
 // whose variable is unset fails), merge keys and anchors, and the model's consistency
-// (depends_on naming a missing service, a volume or network that is not declared…).
+// (depends_on naming a missing service, a volume or network that is not declared…). With
+// -dockerfile it also parses a Dockerfile with BuildKit's parser and build checks.
 //
-//	compose-validate [-env-file FILE]… [-dotenv] [-os-env] [-project-name NAME] [-json] docker-compose.yml…
+//	compose-validate [-env-file FILE]… [-dotenv] [-os-env] [-project-name NAME] [-json] [-dockerfile FILE] docker-compose.yml…
 //
 // Interpolation reads only the -env-file files unless -dotenv (the .env beside the file) or
 // -os-env (this process's environment) ask for what `docker compose` also reads, so CI's
@@ -39,10 +40,23 @@ func main() {
 	asJSON := flag.Bool("json", false, "print the resolved project as JSON")
 	osEnv := flag.Bool("os-env", false, "also interpolate from this process's environment (as `docker compose` does)")
 	dotEnv := flag.Bool("dotenv", false, "also read the .env file beside the compose file (as `docker compose` does)")
+	dockerfile := flag.String("dockerfile", "", "also parse and check this Dockerfile (BuildKit's parser and build checks)")
 	flag.Parse()
 	files := flag.Args()
+	if *dockerfile != "" {
+		msg, err := validateDockerfile(*dockerfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "invalid: %v\n", err)
+			os.Exit(1)
+		}
+		if len(files) == 0 {
+			fmt.Println(msg)
+			return
+		}
+		fmt.Fprintln(os.Stderr, msg)
+	}
 	if len(files) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: compose-validate [-env-file FILE]… [-dotenv] [-os-env] [-project-name NAME] [-json] docker-compose.yml…")
+		fmt.Fprintln(os.Stderr, "usage: compose-validate [-env-file FILE]… [-dotenv] [-os-env] [-project-name NAME] [-json] [-dockerfile FILE] docker-compose.yml…")
 		os.Exit(2)
 	}
 	if err := run(files, envFiles, *name, *asJSON, *osEnv, *dotEnv); err != nil {

@@ -4,6 +4,9 @@
  * Docker Compose itself is built on), so the checks are Compose's own: its JSON schema, variable
  * interpolation (`${VAR:?…}` unset fails), anchors and merge keys, and the model's consistency.
  *
+ * With -dockerfile it also parses the Dockerfile with BuildKit's parser and build checks (the
+ * code `docker build` runs).
+ *
  * Found or built like the project's other Go tools (src/tools/go-binary.ts): COMPOSE_VALIDATE_PATH,
  * PATH, then the cache `.tools/bin/compose-validate-<hash>` (the hash of its sources, so an edit
  * to main.go or go.mod builds a fresh binary), then `go build -o` from deploy/compose-validate.
@@ -15,7 +18,7 @@ import path from 'node:path';
 import { buildTool, cachedPath, findTool, projectRoot, type GoTool } from './go-binary.js';
 
 export const composeValidateDir = path.join(projectRoot, 'deploy', 'compose-validate');
-const SOURCES = ['go.mod', 'go.sum', 'main.go'];
+const SOURCES = ['go.mod', 'go.sum', 'main.go', 'dockerfile.go'];
 
 function sourceHash(): string {
   const hash = createHash('sha256');
@@ -23,23 +26,23 @@ function sourceHash(): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-function composeGoVersion(): string {
+function requiredVersion(module: string): string {
   const goMod = readFileSync(path.join(composeValidateDir, 'go.mod'), 'utf8');
-  return goMod.match(/github\.com\/compose-spec\/compose-go\/v2 (v\S+)/)?.[1] ?? '?';
+  return goMod.match(new RegExp(`${module.replace(/[./]/g, '\\$&')} (v\\S+)`))?.[1] ?? '?';
 }
 
 export function composeValidator(): GoTool {
   return {
     name: `compose-validate-${sourceHash()}`,
     module: 'github.com/compose-spec/compose-go/v2',
-    version: composeGoVersion(),
+    version: requiredVersion('github.com/compose-spec/compose-go/v2'),
     envVar: 'COMPOSE_VALIDATE_PATH',
-    description: 'the Compose validator (deploy/compose-validate, compose-go)',
+    description: `the Compose and Dockerfile validator deploy/compose-validate (BuildKit ${requiredVersion('github.com/moby/buildkit')}, compose-go)`,
     sourceDir: composeValidateDir,
   };
 }
 
-/** The validator's path, building it (about 20 s, a minute with module downloads) when needed. */
+/** The validator's path, building it when needed (about a minute, two with module downloads). */
 export async function ensureComposeValidator(log: (line: string) => void = () => {}): Promise<{ path: string; source: string }> {
   const tool = composeValidator();
   const found = findTool(tool);
@@ -104,4 +107,11 @@ export function validateComposeFile(binary: string, composeFile: string, options
   const project = JSON.parse(res.stdout) as ComposeProject;
   const names = Object.keys(project.services).sort();
   return { ok: true, message: `ok: ${path.relative(process.cwd(), composeFile) || composeFile}: ${names.length} services (${names.join(', ')})`, project };
+}
+
+/** Parses a Dockerfile with BuildKit's parser and build checks; the message names line and rule. */
+export function validateDockerfile(binary: string, dockerfile: string): { ok: boolean; message: string } {
+  const res = spawnSync(binary, ['-dockerfile', dockerfile], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+  if (res.error) throw res.error;
+  return { ok: res.status === 0, message: (res.status === 0 ? res.stdout : res.stderr || res.stdout).trim() };
 }

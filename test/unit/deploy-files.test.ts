@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureComposeValidator, validateComposeFile, type ComposeProject } from '../../src/tools/compose-validator.js';
+import { ensureComposeValidator, validateComposeFile, validateDockerfile, type ComposeProject } from '../../src/tools/compose-validator.js';
 import { checkComposeProject, checkDeployFiles, checkDockerfile, checkNamespaceScript, deployContext, durationSeconds, type DeployContext } from '../../src/tools/deploy-checks.js';
 import { projectRoot } from '../../src/tools/go-binary.js';
 
@@ -82,6 +82,21 @@ describe('docker-compose.yml through the Compose loader', () => {
     const result = validateEdited('- reports-archive:/archive', '- reports-archiv:/archive');
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(/reports-worker.*undefined volume "?reports-archiv"?/);
+  });
+});
+
+describe('the Dockerfile through BuildKit\'s parser', () => {
+  it('the real Dockerfile parses and passes the build checks', () => {
+    expect(validateDockerfile(validator, path.join(projectRoot, 'Dockerfile'))).toEqual({ ok: true, message: expect.stringMatching(/^ok: .*Dockerfile: 1 stage/) });
+  });
+
+  it('a broken copy fails, naming the line and the problem', () => {
+    const unknown = path.join(dir, 'Dockerfile.unknown');
+    writeFileSync(unknown, dockerfile.replace(/^WORKDIR /m, 'WORKDIRR '));
+    expect(validateDockerfile(validator, unknown)).toEqual({ ok: false, message: expect.stringMatching(/parse error on line \d+: unknown instruction: WORKDIRR/) });
+    const casing = path.join(dir, 'Dockerfile.casing');
+    writeFileSync(casing, `${dockerfile}\nfrom node:20-bookworm-slim AS extra\n`);
+    expect(validateDockerfile(validator, casing)).toEqual({ ok: false, message: expect.stringMatching(/Dockerfile\.casing:\d+: FromAsCasing/) });
   });
 });
 
