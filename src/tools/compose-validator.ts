@@ -48,7 +48,7 @@ export async function ensureComposeValidator(log: (line: string) => void = () =>
   const found = findTool(tool);
   if (found) return found;
   const built = await buildTool(tool, log);
-  if (!built) throw new Error('cannot build the Compose validator: Go is not installed (needs go ≥ 1.24 on PATH or in /usr/local/go/bin)');
+  if (!built) throw new Error('cannot build the Compose validator: Go is not installed (needs go ≥ 1.24.3 on PATH or in /usr/local/go/bin)');
   // Builds of earlier sources are of no further use.
   const dir = path.dirname(cachedPath(tool));
   for (const file of readdirSync(dir)) {
