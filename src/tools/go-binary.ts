@@ -3,7 +3,8 @@
  *   1. an environment variable naming the binary
  *   2. the binary on PATH
  *   3. a cached build inside the project (.tools/bin/<name>, git-ignored)
- *   4. `go install <module>@<version>` into that cache, when Go is present
+ *   4. `go install <module>@<version>` into that cache, when Go is present (or, for a program
+ *      kept in this repository, `go build -o` from its folder)
  * Only the Go module proxy is used: never a download of a prebuilt binary.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +24,8 @@ export interface GoTool {
   envVar: string;
   /** What it is, for progress lines. */
   description: string;
+  /** A Go module folder in this repository to `go build` instead of `go install module@version`. */
+  sourceDir?: string;
 }
 
 export type ToolSource = 'env' | 'PATH' | 'cache' | 'go install';
@@ -77,16 +80,25 @@ export async function buildTool(tool: GoTool, log: (line: string) => void): Prom
   const ticker = setInterval(() => log(`  still building ${tool.name} (${Math.round((Date.now() - started) / 1000)} s)…`), 30_000);
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, ['install', `${tool.module}@${tool.version}`], {
-        env: { ...process.env, GOBIN: path.dirname(target), GOFLAGS: '-mod=mod' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      // A local module builds from its own go.mod and go.sum (read-only); VCS stamping is off
+      // because a git worktree's .git is a file some Go versions cannot read.
+      const child = tool.sourceDir
+        ? spawn(go, ['build', '-o', target, '.'], {
+            cwd: tool.sourceDir,
+            env: { ...process.env, GOFLAGS: '-mod=readonly -buildvcs=false' },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          })
+        : spawn(go, ['install', `${tool.module}@${tool.version}`], {
+            env: { ...process.env, GOBIN: path.dirname(target), GOFLAGS: '-mod=mod' },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4000);
       });
       child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go install ${tool.module}@${tool.version} failed (exit ${code}):\n${stderr}`))));
+      const what = tool.sourceDir ? `go build -o ${target} (in ${tool.sourceDir})` : `go install ${tool.module}@${tool.version}`;
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}):\n${stderr}`))));
     });
   } finally {
     clearInterval(ticker);

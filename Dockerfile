@@ -1,0 +1,37 @@
+# The project image, used by every `reports` service in docker-compose.yml: `reports worker` by
+# default, `reports relay`, `reports sync`, … by command. TypeScript runs through tsx (a
+# dependency), so there is no build step: the image is the README's install (`npm ci`, here
+# without dev dependencies) plus the source. scripts/validate-compose.ts checks this file.
+ARG NODE_IMAGE=node:20-bookworm-slim
+FROM ${NODE_IMAGE}
+
+ENV NODE_ENV=production \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false \
+    REPORTS_SCHEDULES_DIR=/app/schedules \
+    REPORTS_ARCHIVE_DIR=/archive
+
+WORKDIR /app
+
+# Dependencies first, so a change to the source does not reinstall them.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+COPY tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+COPY schedules ./schedules
+
+# The archive (a volume shared by the workers: a new named volume takes this folder's owner) and
+# the local staging folder belong to the unprivileged user the processes run as.
+RUN mkdir -p /archive /app/.data/staging && chown -R node:node /archive /app/.data
+USER node
+
+# The webhook relay's port (`reports relay`); /healthz listens on loopback (9464 worker, 9465 relay).
+EXPOSE 8787
+
+# SIGTERM (docker stop) lets the worker drain: it stops polling and lets in-flight activities
+# finish or hand back. Run with an init (compose: `init: true`) so signals reach node through npx.
+STOPSIGNAL SIGTERM
+CMD ["npx", "reports", "worker"]
