@@ -8,7 +8,7 @@
  */
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,14 +52,14 @@ const fleetEnv = () => ({
   AWS_REGION: s3.region,
 });
 
-async function startWorker(w: (typeof workers)[number]): Promise<WorkerProcess> {
+async function startWorker(w: (typeof workers)[number], env: Record<string, string> = {}): Promise<WorkerProcess> {
   w.process = await startWorkerProcess({
     taskQueue: TASK_QUEUE,
     stripeBase: emulator.url,
     archiveDir,
     temporalAddress: temporal.address,
     // Its own local disk: nothing it leaves there is seen by another host.
-    env: { ...fleetEnv(), HOME: w.home, TMPDIR: path.join(w.home, 'tmp') },
+    env: { ...fleetEnv(), HOME: w.home, TMPDIR: path.join(w.home, 'tmp'), ...env },
   });
   return w.process;
 }
@@ -153,6 +153,22 @@ describe('a fleet on a Temporal server that has never seen the project', () => {
     }
   }, 300_000);
 
+  it('a configuration whose key_env the workers lack fails by name; the others keep archiving', async () => {
+    writeConfig('fleet-nokey', 'filesystem', 2, '');
+    const file = path.join(schedulesDir, 'fleet-nokey.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('key_env: FLEET_KEY', 'key_env: FLEET_MISSING_KEY'));
+    writeConfig('fleet-other', 'filesystem', 2);
+    const [missing, other] = await Promise.all([
+      reportsCommand(['run', 'fleet-nokey', '--period', '2025-10', '--wait'], fleetEnv()),
+      reportsCommand(['run', 'fleet-other', '--period', '2025-10', '--wait'], fleetEnv()),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(/failed .*FLEET_MISSING_KEY is not set/);
+    expect(other.code, other.stdout + other.stderr).toBe(0);
+    expect(other.stdout.match(/\barchived\b/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    rmSync(file);
+  }, 300_000);
+
   it.each(BACKENDS)(
     '%s archive: 200 targets under a cap of 20 with a worker SIGKILLed mid-fan-out, then a 1 GB transfer whose worker is SIGKILLed: all archived once',
     async (backend) => {
@@ -187,27 +203,7 @@ describe('a fleet on a Temporal server that has never seen the project', () => {
       try {
         const run = await reportsCommand(['run', large, '--period', '2025-10'], fleetEnv());
         expect(run.code, run.stderr).toBe(0);
-        const target = client.workflow.getHandle(`report/${large}/2025-10/acct_fleetlarge${backend}0`);
-        let identity = '';
-        await expect
-          .poll(
-            async () => {
-              const pending = (await target.describe()).raw.pendingActivities ?? [];
-              for (const p of pending) {
-                const bytes = heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data);
-                if (bytes > GB / 3) {
-                  identity = p.lastWorkerIdentity ?? '';
-                  return bytes;
-                }
-              }
-              return 0;
-            },
-            { timeout: 180_000, interval: 100 },
-          )
-          .toBeGreaterThan(GB / 3);
-        const pid = Number(identity.split('@')[0]);
-        const holder = workers.find((w) => w.process?.child.pid === pid);
-        expect(holder, `the transfer runs on one of the fleet's workers (${identity})`).toBeDefined();
+        const holder = await transferringWorker(`report/${large}/2025-10/acct_fleetlarge${backend}0`, GB / 3);
         holder!.process!.child.kill('SIGKILL');
         await new Promise((r) => holder!.process!.child.once('exit', r));
         await startWorker(holder!);
@@ -238,7 +234,64 @@ describe('a fleet on a Temporal server that has never seen the project', () => {
     },
     900_000,
   );
+
+  it('SIGTERM during a transfer: the worker hands the transfer back within its grace time and exits 0; another resumes it; archived once', async () => {
+    const id = 'fleet-sigterm';
+    writeConfig(id, 'filesystem', 1);
+    // One worker, with a grace time shorter than the transfer, so the transfer must hand back.
+    for (const w of workers.slice(1)) expect((await stopProcess(w.process!.child, 60_000)).code, 'an idle worker stops cleanly').toBe(0);
+    await stopProcess(workers[0]!.process!.child, 60_000);
+    await startWorker(workers[0]!, { REPORTS_SHUTDOWN_GRACE_SECONDS: '1' });
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    emulator.configure({ bytesPerRun: GB });
+    try {
+      expect((await reportsCommand(['run', id, '--period', '2025-10'], fleetEnv())).code).toBe(0);
+      const holder = await transferringWorker(`report/${id}/2025-10/acct_fleetsigterm0`, GB / 4);
+      const signalled = Date.now();
+      const ended = await stopProcess(holder.process!.child, 120_000);
+      const stoppedMs = Date.now() - signalled;
+      expect(ended.code, holder.process!.output().slice(-2000)).toBe(0);
+      expect(stoppedMs, 'within the grace time and the forced-shutdown bound').toBeLessThan(35_000);
+      expect(holder.process!.output()).toContain('SIGTERM: stopping');
+      await startWorker(workers[1]!);
+      const result = (await client.workflow.getHandle(`report/${id}/2025-10`).result()) as ReportWorkflowResult;
+      const outcome = result.outcomes[0]!;
+      expect(outcome.status).toBe('archived');
+      if (outcome.status === 'archived') expect(outcome.file.sha256).toBe(await emulator.fileSha256(outcome.runId));
+      expect(emulator.counters().rangeRequests, 'the next attempt resumed').toBeGreaterThan(0);
+      expect(emulator.counters().runsCreated).toBe(1);
+      const verify = await reportsCommand(['verify', '--config', id], fleetEnv());
+      expect(verify.stdout).toContain('1 match their manifests, 0 with problems');
+      expect(leftovers(root)).toEqual([]);
+    } finally {
+      emulator.configure({ bytesPerRun: undefined });
+    }
+  }, 600_000);
 });
+
+/** The fleet's worker whose transfer for this run has passed `bytes` (from the activity's heartbeat details and worker identity `pid@host`). */
+async function transferringWorker(workflowId: string, bytes: number): Promise<(typeof workers)[number]> {
+  let identity = '';
+  await expect
+    .poll(
+      async () => {
+        const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+        for (const p of pending) {
+          const sent = heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data);
+          if (sent > bytes) {
+            identity = p.lastWorkerIdentity ?? '';
+            return sent;
+          }
+        }
+        return 0;
+      },
+      { timeout: 180_000, interval: 100 },
+    )
+    .toBeGreaterThan(bytes);
+  const holder = workers.find((w) => w.process?.child.pid === Number(identity.split('@')[0]));
+  expect(holder, `the transfer runs on one of the fleet's workers (${identity})`).toBeDefined();
+  return holder!;
+}
 
 /** The byte offset a transfer reports in its heartbeat details. */
 function heartbeatBytes(data: Uint8Array | null | undefined): number {
