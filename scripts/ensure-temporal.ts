@@ -1,9 +1,10 @@
-/** Finds or builds the Temporal CLI ahead of time and says which one is used (CI, first setup). */
-import { ensureTemporalCli, findTemporalCli } from '../src/temporal/cli-binary.js';
+/** Finds, downloads or builds the Temporal CLI ahead of time and says which one is used (CI, first setup). */
+import { locateTemporalCli } from '../src/temporal/cli-binary.js';
 
-const found = findTemporalCli();
-if (found) console.log(`Temporal CLI: ${found.path} (from ${found.source})`);
-else {
-  const built = await ensureTemporalCli((line) => console.log(line));
-  console.log(built ? `Temporal CLI: ${built} (built)` : 'No Temporal CLI and no Go: the SDK will download the dev server on first use.');
-}
+const started = Date.now();
+const cli = await locateTemporalCli({ log: (line) => console.log(line) });
+console.log(
+  cli
+    ? `Temporal CLI: ${cli.path} (from ${cli.source}, ${((Date.now() - started) / 1000).toFixed(1)} s)`
+    : 'No Temporal CLI, no download and no Go: the SDK will download the dev server on first use.',
+);
