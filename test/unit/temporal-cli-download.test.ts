@@ -130,14 +130,14 @@ describe('the Temporal CLI lookup order', () => {
     expect(builds).toBe(0);
   });
 
-  it('an unreachable download URL falls through to the Go build within a second, with one line saying so', async () => {
+  it('an unreachable download URL falls through to the Go build at once (under 2 s even on a loaded machine), with one line saying so', async () => {
     const started = performance.now();
     const found = await locateTemporalCli({ env: { PATH: emptyPath, TEMPORAL_CLI_DOWNLOAD_URL: closedUrl }, toolsDir, log, build });
     const ms = performance.now() - started;
     process.stderr.write(`[cli download test] connection refused: fell through to the build in ${ms.toFixed(0)} ms\n`);
     expect(found).toEqual({ path: '/built/by/go/temporal', source: 'go install' });
     expect(builds).toBe(1);
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(2_000);
     expect(lines.filter((l) => l.startsWith('Could not download'))).toHaveLength(1);
     expect(lines.find((l) => l.startsWith('Could not download'))).toMatch(/ECONNREFUSED.*building it with Go instead/);
     expect(readdirSync(toolsDir)).toEqual([]);
