@@ -16,6 +16,7 @@ import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { startFreshTemporal, type FreshTemporal } from '../helpers/fresh-temporal.js';
+import { startTemporalOnPostgres } from '../helpers/temporal-postgres.js';
 import { reportsCommand, startRelayProcess, startWorkerProcess, stopProcess, type WorkerProcess } from '../helpers/processes.js';
 import { freePort, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
@@ -87,34 +88,42 @@ function leftovers(dir: string): string[] {
   return found;
 }
 
-beforeAll(async () => {
-  root = mkdtempSync(path.join(tmpdir(), 'fleet-'));
-  archiveDir = path.join(root, 'archive');
-  schedulesDir = path.join(root, 'schedules');
-  mkdirSync(schedulesDir);
-  temporal = await startFreshTemporal();
-  s3 = await startS3Server();
-  const relayPort = await freePort();
-  emulator = await startEmulator({ processingMs: 1000, webhookUrl: `http://127.0.0.1:${relayPort}/webhooks/stripe`, webhookSecret: SECRET });
-  connection = await Connection.connect({ address: temporal.address });
-  client = new Client({ connection });
-  for (const name of ['a', 'b', 'c']) {
-    const home = path.join(root, `host-${name}`);
-    mkdirSync(path.join(home, 'tmp'), { recursive: true });
-    workers.push({ name, home });
-  }
-  relay = await startRelayProcess({ temporalAddress: temporal.address, taskQueue: TASK_QUEUE, port: relayPort, secrets: [SECRET] });
-}, 300_000);
+/** The servers the fleet runs on, neither with the project's search attributes: the dev server, and the Temporal server on PostgreSQL. */
+const SERVERS: [string, () => Promise<FreshTemporal>][] = [
+  ['a fresh dev server (SQLite)', startFreshTemporal],
+  ['a fresh Temporal server on PostgreSQL', startTemporalOnPostgres],
+];
 
-afterAll(async () => {
-  await Promise.all([...workers.map((w) => (w.process ? stopProcess(w.process.child, 5_000) : undefined)), relay ? stopProcess(relay.child, 5_000) : undefined]);
-  await connection?.close();
-  await emulator?.close();
-  await s3?.stop();
-  await temporal?.stop();
-});
+describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server, startServer) => {
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'fleet-'));
+    archiveDir = path.join(root, 'archive');
+    schedulesDir = path.join(root, 'schedules');
+    mkdirSync(schedulesDir);
+    temporal = await startServer();
+    s3 = await startS3Server();
+    const relayPort = await freePort();
+    emulator = await startEmulator({ processingMs: 1000, webhookUrl: `http://127.0.0.1:${relayPort}/webhooks/stripe`, webhookSecret: SECRET });
+    connection = await Connection.connect({ address: temporal.address });
+    client = new Client({ connection });
+    workers.length = 0;
+    for (const name of ['a', 'b', 'c']) {
+      const home = path.join(root, `host-${name}`);
+      mkdirSync(path.join(home, 'tmp'), { recursive: true });
+      workers.push({ name, home });
+    }
+    relay = await startRelayProcess({ temporalAddress: temporal.address, taskQueue: TASK_QUEUE, port: relayPort, secrets: [SECRET] });
+  }, 300_000);
 
-describe('a fleet on a Temporal server that has never seen the project', () => {
+  afterAll(async () => {
+    await Promise.all([...workers.map((w) => (w.process ? stopProcess(w.process.child, 5_000) : undefined)), relay ? stopProcess(relay.child, 5_000) : undefined]);
+    await connection?.close();
+    await emulator?.close();
+    await s3?.stop();
+    await temporal?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it('`reports worker` adds the search attributes; `reports sync` and `reports run --wait` archive every target; a second worker changes nothing', async () => {
     const before = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
     expect(Object.keys(before.customAttributes ?? {}).filter((k) => k.startsWith('Report'))).toEqual([]);
@@ -285,7 +294,7 @@ async function transferringWorker(workflowId: string, bytes: number): Promise<(t
         }
         return 0;
       },
-      { timeout: 180_000, interval: 100 },
+      { timeout: 300_000, interval: 100 },
     )
     .toBeGreaterThan(bytes);
   const holder = workers.find((w) => w.process?.child.pid === Number(identity.split('@')[0]));
