@@ -1,20 +1,15 @@
 /**
- * Archives a verified staged file with its manifest. The staged file is hashed again first: what
- * goes into the archive is exactly what was downloaded and verified. With `result.extract`, the
- * CSV inside a ZIP is archived too, under `<target>.csv`, its manifest naming the ZIP.
+ * What the archive holds for a business key: targets already archived for a period (not run
+ * again), where new content goes (the key itself or its next version), the file a run already
+ * archived, and the manifest written beside every file.
  */
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { archiveKey, type ArchiveStore } from '../archive/store.js';
 import type { ArchiveFor } from '../archive/stores.js';
 import type { ArchiveSpec } from '../domain/report-job.js';
 import type { ArchiveManifest } from '../archive/manifest.js';
-import { sha256OfFile } from '../archive/hash.js';
-import { DownloadVerificationError } from '../stripe/errors.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
-import type { StagedFile } from './download.js';
-import { extractCsv } from './zip.js';
 
 const projectVersion = (() => {
   try {
@@ -24,21 +19,25 @@ const projectVersion = (() => {
   }
 })();
 
+/** `<config>/<period>/<target>` and its versions `<target>.vN`, with an extension. */
+export function versionKey(job: ReportJob, ext: string, version: number): string {
+  return archiveKey(job.configId, job.period.name, version === 1 ? job.target.id : `${job.target.id}.v${version}`, ext);
+}
+
 /**
  * Where new content goes: the business key itself, or, when that already holds different content
  * (a re-run with --force produced another file), the next free version `<target>.v2.<ext>`, …
  * Nothing is ever overwritten.
  */
-async function keyForContent(
+export async function keyForContent(
   store: ArchiveStore,
   job: ReportJob,
   ext: string,
   sha256: string,
 ): Promise<{ key: string; supersedes?: string; existing?: ArchiveManifest }> {
-  const base = archiveKey(job.configId, job.period.name, job.target.id, ext);
   let previous: string | undefined;
   for (let version = 1; ; version++) {
-    const key = version === 1 ? base : archiveKey(job.configId, job.period.name, `${job.target.id}.v${version}`, ext);
+    const key = versionKey(job, ext, version);
     const existing = await store.manifest(key);
     if (!existing) return { key, supersedes: previous };
     if (existing.sha256 === sha256) return { key, existing };
@@ -46,58 +45,51 @@ async function keyForContent(
   }
 }
 
-export function createArchiveActivities(archiveFor: ArchiveFor) {
-  return {
-    /** Which of these targets already have their file for the period: those are not run again. */
-    async findArchivedTargets(
-      configId: string,
-      period: string,
-      targets: { id: string; ext: string }[],
-      spec?: ArchiveSpec,
-    ): Promise<Record<string, ArchivedFile>> {
-      const store = archiveFor(spec);
-      const found: Record<string, ArchivedFile> = {};
-      for (const t of targets) {
-        const file = await store.find(archiveKey(configId, period, t.id, t.ext));
-        if (file) found[t.id] = file;
-      }
-      return found;
-    },
-
-    async archiveReportFile(job: ReportJob, runId: string, staged: StagedFile): Promise<ArchivedFile> {
-      const store = archiveFor(job.archive);
-      const { key, supersedes, existing } = await keyForContent(store, job, staged.contentType, staged.sha256);
-      if (!existing) {
-        const actual = await sha256OfFile(staged.path).catch(() => undefined);
-        if (actual !== undefined && actual !== staged.sha256) {
-          throw new DownloadVerificationError(`staged file for run ${runId} changed after download (sha256 ${actual} ≠ ${staged.sha256})`);
-        }
-      }
-      // The extracted CSV goes first: once the ZIP (the business key) is there, everything is.
-      let extracted: ArchivedFile | undefined;
-      // Extracted again on a repeat (e.g. a retried activity): the same CSV is a no-op to store.
-      if (job.extract && staged.contentType === 'zip') {
-        const csvPath = `${staged.path}.csv.part`;
-        try {
-          const csv = await extractCsv(staged.path, csvPath);
-          const place = await keyForContent(store, job, 'csv', csv.sha256);
-          const manifest = manifestFor(job, runId, staged, { size: csv.size, sha256: csv.sha256, contentType: 'csv' }, place.supersedes);
-          manifest.extracted_from = { key, sha256: staged.sha256, entry: csv.entry };
-          extracted = await store.put({ key: place.key, stagedPath: csvPath, manifest });
-        } finally {
-          await rm(csvPath, { force: true });
-        }
-      }
-      const file = await store.put({ key, stagedPath: staged.path, manifest: manifestFor(job, runId, staged, { size: staged.size, sha256: staged.sha256, contentType: staged.contentType }, supersedes) });
-      return extracted ? { ...file, extracted } : file;
-    },
-  };
+/** The first key (business key or version) with no manifest: where a transfer of unknown content writes. */
+export async function firstFreeKey(store: ArchiveStore, job: ReportJob, ext: string): Promise<string> {
+  for (let version = 1; ; version++) {
+    const key = versionKey(job, ext, version);
+    if (!(await store.manifest(key))) return key;
+  }
 }
 
-function manifestFor(
+/** The CSV archived from the ZIP under `zipKey` (`result.extract`), if any. */
+export async function extractedFrom(store: ArchiveStore, job: ReportJob, zipKey: string): Promise<ArchivedFile | undefined> {
+  for (let version = 1; ; version++) {
+    const key = versionKey(job, 'csv', version);
+    const manifest = await store.manifest(key);
+    if (!manifest) return undefined;
+    if (manifest.extracted_from?.key === zipKey) return store.find(key);
+  }
+}
+
+/** The file this run archived already (a retry after the attempt that did it), with its extracted CSV. */
+export async function archivedByRun(store: ArchiveStore, job: ReportJob, ext: 'csv' | 'zip', runId: string): Promise<ArchivedFile | undefined> {
+  for (let version = 1; ; version++) {
+    const key = versionKey(job, ext, version);
+    const manifest = await store.manifest(key);
+    if (!manifest) return undefined;
+    if (manifest.run_id !== runId) continue;
+    const file = await store.find(key);
+    if (!file) return undefined;
+    const extracted = job.extract && ext === 'zip' ? await extractedFrom(store, job, key) : undefined;
+    return extracted ? { ...file, extracted } : file;
+  }
+}
+
+/** What the manifest records about where the file came from. */
+export interface FileOrigin {
+  sourceHost: string;
+  livemode: boolean;
+  runCreatedAt?: string;
+  runSucceededAt?: string;
+  downloadedAt: string;
+}
+
+export function manifestFor(
   job: ReportJob,
   runId: string,
-  staged: StagedFile,
+  origin: FileOrigin,
   file: { size: number; sha256: string; contentType: 'csv' | 'zip' },
   supersedes: string | undefined,
 ): ArchiveManifest {
@@ -117,16 +109,36 @@ function manifestFor(
     report: job.report,
     parameters: { ...job.parameters, interval_start: period.start, interval_end: period.end },
     run_id: runId,
-    livemode: staged.livemode,
+    livemode: origin.livemode,
     size: file.size,
     sha256: file.sha256,
     content_type: file.contentType,
-    source_host: staged.sourceHost,
-    run_created_at: staged.runCreatedAt,
-    run_succeeded_at: staged.runSucceededAt,
-    downloaded_at: staged.downloadedAt,
+    source_host: origin.sourceHost,
+    run_created_at: origin.runCreatedAt,
+    run_succeeded_at: origin.runSucceededAt,
+    downloaded_at: origin.downloadedAt,
     archived_at: new Date().toISOString(),
     project_version: projectVersion,
     ...(supersedes ? { supersedes } : {}),
+  };
+}
+
+export function createArchiveActivities(archiveFor: ArchiveFor) {
+  return {
+    /** Which of these targets already have their file for the period: those are not run again. */
+    async findArchivedTargets(
+      configId: string,
+      period: string,
+      targets: { id: string; ext: string }[],
+      spec?: ArchiveSpec,
+    ): Promise<Record<string, ArchivedFile>> {
+      const store = archiveFor(spec);
+      const found: Record<string, ArchivedFile> = {};
+      for (const t of targets) {
+        const file = await store.find(archiveKey(configId, period, t.id, t.ext));
+        if (file) found[t.id] = file;
+      }
+      return found;
+    },
   };
 }

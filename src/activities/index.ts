@@ -6,8 +6,8 @@ import type { ArchiveStore } from '../archive/store.js';
 import { createArchiveFor, type ArchiveFor } from '../archive/stores.js';
 import { runningCapHitSignal } from '../workflows/messages.js';
 import { createArchiveActivities } from './archive.js';
-import { createDownloadActivities } from './download.js';
 import { classifyFailures } from './failures.js';
+import { createTransferActivities } from './transfer.js';
 import { createNotifyActivities } from './notify.js';
 import { createPermitActivities, type PermitDeps } from './permits.js';
 import { createReportRunActivities } from './report-runs.js';
@@ -19,8 +19,8 @@ export interface ActivityDeps extends PermitDeps {
   /** The filesystem archive; configurations with `archive: { backend: s3 }` use `archiveFor`. */
   archive: ArchiveStore;
   archiveFor?: ArchiveFor;
-  /** Local folder for downloads in progress. */
-  stagingDir: string;
+  /** Unused: transfers stream straight into the archive (no host-local staging). */
+  stagingDir?: string;
   /** Where `${ENV}` references (notification webhooks) are resolved; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** A webhook relay feeds this worker's runs: subscribe them to their Stripe events. */
@@ -32,7 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReportRunActivities(deps.clientFor, async ({ poolId, holderId }, retryAfterMs) => {
       await deps.temporal.workflow.getHandle(poolId).signal(runningCapHitSignal, { holderId, retryAfterMs });
     }),
-    ...createDownloadActivities(deps.clientFor, deps.stagingDir),
+    ...createTransferActivities(deps.clientFor, deps.archiveFor ?? createArchiveFor(deps.archive)),
     ...createArchiveActivities(deps.archiveFor ?? createArchiveFor(deps.archive)),
     ...createNotifyActivities(deps.env),
     ...createPermitActivities(deps),
@@ -42,4 +42,4 @@ export function createActivities(deps: ActivityDeps) {
 
 export type ReportActivities = ReturnType<typeof createActivities>;
 export type { RunStatus } from './report-runs.js';
-export type { StagedFile } from './download.js';
+export type { TransferCheckpoint } from './transfer.js';

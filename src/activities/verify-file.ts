@@ -1,7 +1,8 @@
 /**
- * Checks that a downloaded report is what it claims to be, beyond its size: a ZIP must be intact
+ * Checks that a transferred report is what it claims to be, beyond its size: a ZIP must be intact
  * (every entry's CRC-32 and size) and hold a CSV; a CSV's header must match the requested
- * columns. A UTF-8 BOM and CRLF line ends are fine (Stripe may send both).
+ * columns. A UTF-8 BOM and CRLF line ends are fine (Stripe may send both). The CSV header is
+ * checked on the stream as it arrives (HeaderCheck); a ZIP by random access to where it is stored.
  */
 import { parse } from 'csv-parse/sync';
 import { createReadStream } from 'node:fs';
@@ -11,7 +12,7 @@ import { crc32 } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { DownloadVerificationError } from '../stripe/errors.js';
 import type { ReportJob } from '../domain/report-job.js';
-import { entryStream, openZip } from './zip.js';
+import { entryStream, localZipSource, openZip, type ZipSource } from './zip.js';
 
 /** The first line of a stream, without reading the rest. */
 export async function firstLine(stream: Readable): Promise<string> {
@@ -43,10 +44,10 @@ export function checkCsvHeader(line: string, job: Pick<ReportJob, 'parameters' |
 }
 
 /** Every entry read in full, CRC-32 compared; returns the names of the CSV entries. */
-async function checkZip(file: string, job: ReportJob, what: string): Promise<string[]> {
+export async function checkZip(source: ZipSource, job: Pick<ReportJob, 'parameters' | 'report'>, what: string): Promise<string[]> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await openZip(file);
+    zip = await openZip(source);
   } catch (err) {
     throw new DownloadVerificationError(`${what}: not a readable ZIP (${(err as Error).message})`);
   }
@@ -92,8 +93,41 @@ async function checkZip(file: string, job: ReportJob, what: string): Promise<str
   return csvs;
 }
 
+/** A local file checked whole (tests, tools). */
 export async function verifyReportFile(file: string, contentType: 'csv' | 'zip', job: ReportJob): Promise<void> {
   const what = `file of ${job.businessKey}`;
-  if (contentType === 'zip') await checkZip(file, job, what);
+  if (contentType === 'zip') await checkZip(await localZipSource(file), job, what);
   else checkCsvHeader(await firstLine(createReadStream(file)), job, what);
+}
+
+/**
+ * The CSV header checked on the stream, from the first chunks: a wrong file fails after its
+ * first line, not after 5 GB.
+ */
+export class HeaderCheck {
+  private text = '';
+  private checked = false;
+
+  constructor(
+    private readonly job: Pick<ReportJob, 'parameters' | 'report'>,
+    private readonly what: string,
+  ) {}
+
+  /** Throws DownloadVerificationError once the first line is known and wrong. */
+  update(chunk: Buffer): void {
+    if (this.checked) return;
+    this.text += chunk.subarray(0, 1_000_000).toString('utf8');
+    const end = this.text.search(/\r?\n/);
+    if (end < 0 && this.text.length <= 1_000_000) return;
+    this.checked = true;
+    checkCsvHeader(end >= 0 ? this.text.slice(0, end) : this.text, this.job, this.what);
+    this.text = '';
+  }
+
+  /** At the end of the file: a file without a line end is its own header. */
+  finish(): void {
+    if (this.checked) return;
+    this.checked = true;
+    checkCsvHeader(this.text, this.job, this.what);
+  }
 }

@@ -1,16 +1,50 @@
 /**
- * Reading report ZIPs (`compress_file`) with yauzl: opening, streaming an entry, and extracting
- * the CSV to a file with its size and sha256. Streamed throughout: a ZIP holds up to 5 GB of CSV.
+ * Reading report ZIPs (`compress_file`) with yauzl by random access: from a local file or from an
+ * archived file (ranged reads, so an S3 object is never downloaded whole). Streamed throughout: a
+ * ZIP holds up to 5 GB of CSV.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import yauzl from 'yauzl';
 
-export function openZip(file: string): Promise<yauzl.ZipFile> {
+/** Where a ZIP's bytes come from: its size, and bytes [start, end] (inclusive) on demand. */
+export interface ZipSource {
+  size: number;
+  read(start: number, end: number): Promise<Readable>;
+}
+
+export async function localZipSource(file: string): Promise<ZipSource> {
+  const handle = await open(file, 'r');
+  const { size } = await handle.stat();
+  await handle.close();
+  return { size, read: async (start, end) => createReadStream(file, { start, end }) };
+}
+
+class SourceReader extends yauzl.RandomAccessReader {}
+
+export function openZip(source: ZipSource): Promise<yauzl.ZipFile> {
+  const reader = new SourceReader();
+  // yauzl wants a stream back at once: hand it a pass-through and fill it when the read opens.
+  reader._readStreamForRange = (start: number, end: number) => {
+    const out = new PassThrough();
+    if (end <= start) {
+      out.end();
+      return out;
+    }
+    source.read(start, end - 1).then(
+      (s) => {
+        s.on('error', (err) => out.destroy(err));
+        s.pipe(out);
+      },
+      (err: unknown) => out.destroy(err as Error),
+    );
+    return out;
+  };
   return new Promise((resolve, reject) =>
-    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => (err ? reject(err) : resolve(zip))),
+    yauzl.fromRandomAccessReader(reader, source.size, { lazyEntries: true, validateEntrySizes: true, strictFileNames: false, autoClose: true }, (err, zip) =>
+      err ? reject(err) : resolve(zip),
+    ),
   );
 }
 
@@ -18,36 +52,14 @@ export function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Rea
   return new Promise((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
 }
 
-export interface ExtractedFile {
-  /** The entry's name inside the ZIP. */
-  entry: string;
-  size: number;
-  sha256: string;
-}
-
-/** Writes the ZIP's first CSV entry to `dest`, hashing on the way. The ZIP was verified before. */
-export async function extractCsv(zipPath: string, dest: string): Promise<ExtractedFile> {
-  const zip = await openZip(zipPath);
-  try {
-    const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
-      zip.on('error', reject);
-      zip.on('end', () => resolve(undefined));
-      zip.on('entry', (e: yauzl.Entry) => (/\.csv$/i.test(e.fileName) ? resolve(e) : zip.readEntry()));
-      zip.readEntry();
-    });
-    if (!entry) throw new Error(`${zipPath} holds no CSV entry`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    await pipeline(await entryStream(zip, entry), meter, createWriteStream(dest));
-    return { entry: entry.fileName, size, sha256: hash.digest('hex') };
-  } finally {
-    zip.close();
-  }
+/** The ZIP's first CSV entry (the ZIP was verified before). */
+export async function firstCsvEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry> {
+  const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+    zip.on('error', reject);
+    zip.on('end', () => resolve(undefined));
+    zip.on('entry', (e: yauzl.Entry) => (/\.csv$/i.test(e.fileName) ? resolve(e) : zip.readEntry()));
+    zip.readEntry();
+  });
+  if (!entry) throw new Error('the ZIP holds no CSV entry');
+  return entry;
 }

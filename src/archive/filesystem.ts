@@ -1,18 +1,22 @@
 /**
  * Filesystem archive: `<root>/<config>/<period>/<target>.<ext>` with `<…>.manifest.json` beside it.
- * The file is moved in by rename (atomic on one filesystem, copy + fsync across filesystems) and
- * the manifest is written to a temporary name, fsynced, then renamed: a reader never sees a
- * manifest whose file is incomplete.
+ * The root may be a folder shared by every worker host (NFS and the like): nothing here depends
+ * on the host that began a write.
+ *
+ * A file is written to `.<name>.<transfer id>.partial` in its final folder (dot-prefixed, so it
+ * is never mistaken for an archived file; named from the business key and run, so the retry on
+ * any host finds it and resumes), fsynced, then hard-linked to its final name (atomic in one
+ * folder, and unlike rename it never replaces a file already there) and unlinked. The manifest
+ * goes the same way, last: a reader never sees a manifest whose file is incomplete.
  */
-import { constants, createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { link, mkdir, open, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ReportsError } from '../domain/errors.js';
-import { sha256OfFile } from './hash.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ArchiveManifest } from './manifest.js';
-import { archivedFile, manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
+import { archivedFile, manifestKey, type ArchiveStore, type ArchiveWrite, type WriteCheckpoint, type WriteTarget } from './store.js';
 
 export class ArchiveConflictError extends ReportsError {
   constructor(message: string) {
@@ -20,8 +24,10 @@ export class ArchiveConflictError extends ReportsError {
   }
 }
 
-async function fsyncPath(file: string): Promise<void> {
-  const handle = await open(file, 'r');
+const MiB = 1024 * 1024;
+
+async function fsync(file: string, flags = 'r'): Promise<void> {
+  const handle = await open(file, flags);
   try {
     await handle.sync();
   } finally {
@@ -29,29 +35,97 @@ async function fsyncPath(file: string): Promise<void> {
   }
 }
 
-async function moveInto(from: string, to: string): Promise<void> {
+/** Makes a link (or unlink) in a folder durable; some filesystems cannot fsync a folder: fine. */
+async function fsyncDir(dir: string): Promise<void> {
+  await fsync(dir).catch(() => undefined);
+}
+
+/** The temporary name of a write: beside the final file, hidden, and never a `*.manifest.json`. */
+export function partialName(key: string, transferId: string): string {
+  return `.${path.posix.basename(key)}.${transferId}.partial`;
+}
+
+/** Moves `from` to `to` unless `to` exists: true when moved, false when `to` was already there. */
+async function linkInto(from: string, to: string): Promise<boolean> {
   try {
-    await rename(from, to);
+    await link(from, to);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    const tmp = `${to}.partial`;
-    await copyFile(from, tmp, constants.COPYFILE_FICLONE);
-    await fsyncPath(tmp);
-    await rename(tmp, to);
-    await rm(from, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
+  await unlink(from);
+  await fsyncDir(path.dirname(to));
+  return true;
 }
 
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.partial`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
+class FilesystemWrite implements ArchiveWrite {
+  private readonly out: WriteStream;
+  private failure: Error | undefined;
+  private bytes: number;
+
+  constructor(
+    private readonly temp: string,
+    private readonly file: string,
+    readonly offset: number,
+    private readonly conflict: () => ArchiveConflictError,
+  ) {
+    this.bytes = offset;
+    // Several MiB buffered: Stripe's bytes keep arriving while the disk writes (writev batches them).
+    this.out = createWriteStream(temp, { flags: offset > 0 ? 'r+' : 'w', start: offset, highWaterMark: 8 * MiB });
+    this.out.on('error', (err) => (this.failure ??= err));
   }
-  await rename(tmp, file);
+
+  storedPrefix(): Readable {
+    return this.offset > 0 ? createReadStream(this.temp, { start: 0, end: this.offset - 1, highWaterMark: MiB }) : Readable.from([]);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.bytes += chunk.length;
+    if (this.out.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.out.off('drain', done);
+        this.out.off('error', done);
+        if (this.failure) reject(this.failure);
+        else resolve();
+      };
+      this.out.on('drain', done);
+      this.out.on('error', done);
+    });
+  }
+
+  checkpoint(): WriteCheckpoint {
+    return { backend: 'filesystem', temp: path.basename(this.temp), bytes: this.bytes };
+  }
+
+  private async close(): Promise<void> {
+    if (this.out.closed) {
+      if (this.failure) throw this.failure;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.out.once('close', () => (this.failure ? reject(this.failure) : resolve()));
+      this.out.end();
+    });
+  }
+
+  async place(): Promise<void> {
+    await this.close();
+    await fsync(this.temp, 'r+');
+    if (!(await linkInto(this.temp, this.file))) throw this.conflict();
+  }
+
+  async pause(): Promise<void> {
+    // What was written stays for the next attempt, which measures the file and resumes from its size.
+    await this.close().catch(() => undefined);
+  }
+
+  async discard(): Promise<void> {
+    this.out.destroy();
+    await new Promise<void>((resolve) => (this.out.closed ? resolve() : this.out.once('close', () => resolve())));
+    await rm(this.temp, { force: true });
+  }
 }
 
 export class FilesystemArchive implements ArchiveStore {
@@ -84,7 +158,7 @@ export class FilesystemArchive implements ArchiveStore {
       for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
         const full = path.join(dir, e.name);
         if (e.isDirectory() && !e.name.startsWith('.')) yield* walk(full);
-        else if (e.isFile() && e.name.endsWith('.manifest.json')) {
+        else if (e.isFile() && !e.name.startsWith('.') && e.name.endsWith('.manifest.json')) {
           const key = path.relative(root, full).slice(0, -'.manifest.json'.length).split(path.sep).join('/');
           // The walk may start above the prefix (a period, or a folder that does not exist yet).
           if (key.startsWith(prefix)) yield key;
@@ -96,7 +170,11 @@ export class FilesystemArchive implements ArchiveStore {
 
   async open(key: string): Promise<Readable | undefined> {
     const file = this.pathOf(key);
-    return (await stat(file).catch(() => undefined)) ? createReadStream(file) : undefined;
+    return (await stat(file).catch(() => undefined)) ? createReadStream(file, { highWaterMark: MiB }) : undefined;
+  }
+
+  async openRange(key: string, start: number, end: number): Promise<Readable> {
+    return createReadStream(this.pathOf(key), { start, end });
   }
 
   async find(key: string): Promise<ArchivedFile | undefined> {
@@ -106,34 +184,74 @@ export class FilesystemArchive implements ArchiveStore {
     return present?.size === manifest.size ? archivedFile(key, manifest, (k) => this.pathOf(k)) : undefined;
   }
 
-  async put(entry: ArchiveEntry): Promise<ArchivedFile> {
-    const file = this.pathOf(entry.key);
-    const manifestFile = this.pathOf(manifestKey(entry.key));
-    const { manifest } = entry;
-    const result = archivedFile(entry.key, manifest, (k) => this.pathOf(k));
-    const existing = await this.manifest(entry.key);
-    if (existing) {
-      const present = await stat(file).catch(() => undefined);
-      if (existing.sha256 === manifest.sha256 && present?.size === existing.size) {
-        // Same content already archived (a retried activity): keep the first, drop the copy.
-        await rm(entry.stagedPath, { force: true });
-        return result;
-      }
-      if (existing.sha256 !== manifest.sha256) {
+  private conflictOf(key: string): ArchiveConflictError {
+    return new ArchiveConflictError(`archive ${this.pathOf(key)} already holds a file; refusing to overwrite`);
+  }
+
+  async beginWrite(target: WriteTarget, resume?: WriteCheckpoint): Promise<ArchiveWrite> {
+    const file = this.pathOf(target.key);
+    const temp = path.join(path.dirname(file), partialName(target.key, target.transferId));
+    await mkdir(path.dirname(file), { recursive: true });
+    // The partial file itself is the truth (the heartbeat may lag behind it by a second).
+    let offset = (await stat(temp).catch(() => undefined))?.size ?? 0;
+    if (resume?.backend === 'filesystem' && resume.temp !== path.basename(temp)) offset = 0;
+    if (offset > target.size) {
+      await truncate(temp, 0);
+      offset = 0;
+    }
+    return new FilesystemWrite(temp, file, offset, () => this.conflictOf(target.key));
+  }
+
+  async placedWithoutManifest(key: string, transferId: string): Promise<number | undefined> {
+    if (await this.manifest(key)) return undefined;
+    const file = this.pathOf(key);
+    const temp = path.join(path.dirname(file), partialName(key, transferId));
+    // Our partial file is gone and a file stands at our key: we placed it and stopped before the manifest.
+    if (await stat(temp).catch(() => undefined)) return undefined;
+    return (await stat(file).catch(() => undefined))?.size;
+  }
+
+  async removeUnlisted(key: string): Promise<void> {
+    if (await this.manifest(key)) throw this.conflictOf(key);
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async discardWrites(keyBase: string, transferId: string): Promise<number> {
+    const base = this.pathOf(keyBase);
+    const dir = path.dirname(base);
+    const names = (await readdir(dir).catch(() => [] as string[])).filter(
+      (n) => n.startsWith(`.${path.basename(base)}.`) && n.endsWith(`.${transferId}.partial`),
+    );
+    await Promise.all(names.map((n) => rm(path.join(dir, n), { force: true })));
+    return names.length;
+  }
+
+  async writeManifest(key: string, manifest: ArchiveManifest): Promise<ArchivedFile> {
+    const file = this.pathOf(manifestKey(key));
+    const result = archivedFile(key, manifest, (k) => this.pathOf(k));
+    const check = async () => {
+      const existing = await this.manifest(key);
+      if (existing && existing.sha256 !== manifest.sha256) {
         throw new ArchiveConflictError(
-          `archive ${entry.key} already holds a different file (sha256 ${existing.sha256.slice(0, 12)}…, new ${manifest.sha256.slice(0, 12)}…); refusing to overwrite`,
+          `archive ${this.pathOf(key)} already holds a different file (sha256 ${existing.sha256.slice(0, 12)}…, new ${manifest.sha256.slice(0, 12)}…); refusing to overwrite`,
         );
       }
+      return existing;
+    };
+    // Same content already described (a retried activity): keep the first manifest.
+    if (await check()) return result;
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(manifest, null, 2) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    await mkdir(path.dirname(file), { recursive: true });
-    const staged = await stat(entry.stagedPath).catch(() => undefined);
-    if (staged) await moveInto(entry.stagedPath, file);
-    else if ((await sha256OfFile(file).catch(() => undefined)) !== manifest.sha256) {
-      // A crash between moving the file in and writing its manifest leaves the file in place;
-      // anything else means the staged file is gone and the download must run again.
-      throw new ReportsError(`staged file ${entry.stagedPath} is missing; download again`, true);
+    if (!(await linkInto(temp, file))) {
+      await rm(temp, { force: true });
+      await check();
     }
-    await writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     return result;
   }
 }

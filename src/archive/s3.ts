@@ -1,38 +1,42 @@
 /**
  * S3-compatible archive: `s3://<bucket>/<prefix>/<config>/<period>/<target>.<ext>` with
  * `<…>.manifest.json` beside it. Same semantics as the filesystem archive:
- *   - the file goes up first (multipart, streamed from disk, memory bounded by partSize × queueSize,
- *     a SHA-256 checksum per part checked by the server, and our own sha256 of the bytes sent
- *     compared with the manifest's before the manifest is written);
- *   - the manifest goes up last, so a reader never sees a manifest whose file is incomplete;
- *   - the same content under the same key again is a no-op (the staged copy is deleted);
- *   - different content under the same key is refused with ArchiveConflictError, never
- *     overwritten. Both writes use `If-None-Match: *`, so two writers racing on one key cannot
- *     overwrite each other either; the loser compares and either agrees or refuses.
- * The object carries its sha256 as user metadata (`x-amz-meta-sha256`): a multipart object's
- * ETag and S3 checksum are composites of the parts, not the file's hash.
+ *   - the file goes up first, as a multipart upload streamed from the caller (Stripe's body):
+ *     memory bounded by partSize × (queueSize + 1), a SHA-256 checksum per part checked by the
+ *     server; the upload id and the parts sent are the write's checkpoint, so an attempt on any
+ *     host resumes the upload. Completing it uses `If-None-Match: *`: nothing is overwritten;
+ *   - the manifest goes up last (`If-None-Match: *` too), so a reader never sees a manifest whose
+ *     file is incomplete or unverified;
+ *   - the same manifest again is a no-op; a different one under the same key is refused with
+ *     ArchiveConflictError.
+ * The object carries the transfer id as user metadata (`x-amz-meta-transfer-id`): a retry that
+ * finds its own object without a manifest (a crash between the two writes) finishes it. The
+ * file's sha256 is in the manifest (a multipart object's ETag and checksum are composites).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   type HeadObjectCommandOutput,
   type PutObjectCommandInput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { ReportsError } from '../domain/errors.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import { ArchiveConflictError } from './filesystem.js';
 import type { ArchiveManifest } from './manifest.js';
-import { archivedFile, manifestKey, type ArchiveEntry, type ArchiveStore } from './store.js';
+import { archivedFile, manifestKey, type ArchiveStore, type ArchiveWrite, type WriteCheckpoint, type WriteTarget } from './store.js';
 
 /** The archive refused our credentials, or the bucket is missing or not ours: fix the configuration. */
 export class ArchiveAccessError extends ReportsError {
@@ -57,7 +61,7 @@ export interface S3ArchiveOptions {
   kmsKeyId?: string;
   /** Use this client instead of building one (the options above that configure a client are ignored). */
   client?: S3Client;
-  /** Part size for multipart uploads; default max(8 MiB, size / 9,000). */
+  /** Part size for multipart uploads; default max(8 MiB, size / 9,000). S3 wants at least 5 MiB. */
   partSize?: number;
   /** Parts in flight at once; memory stays near partSize × queueSize. Default 4. */
   queueSize?: number;
@@ -69,7 +73,7 @@ const MiB = 1024 * 1024;
 const DEFAULT_PART_SIZE = 8 * MiB;
 /** S3 allows 10,000 parts; keep a margin. */
 const MAX_PARTS = 9_000;
-const SHA256_METADATA = 'sha256';
+const TRANSFER_METADATA = 'transfer-id';
 
 interface S3ErrorShape {
   name?: string;
@@ -257,129 +261,224 @@ export class S3Archive implements ArchiveStore {
     return present?.ContentLength === manifest.size ? archivedFile(key, manifest, (k) => this.location(k)) : undefined;
   }
 
-  /** Whether an object holds the manifest's content: same size and our recorded sha256. */
-  private holds(object: HeadObjectCommandOutput | undefined, manifest: ArchiveManifest): boolean {
-    return object?.ContentLength === manifest.size && object.Metadata?.[SHA256_METADATA] === manifest.sha256;
-  }
-
   private encryption(): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
     const { serverSideEncryption, kmsKeyId } = this.options;
     if (!serverSideEncryption) return {};
     return kmsKeyId ? { ServerSideEncryption: serverSideEncryption, SSEKMSKeyId: kmsKeyId } : { ServerSideEncryption: serverSideEncryption };
   }
 
-  private conflict(key: string, existing: string | undefined, incoming: string, what: string): ArchiveConflictError {
-    const held = existing ? `sha256 ${existing.slice(0, 12)}…` : 'unknown sha256';
-    return new ArchiveConflictError(
-      `archive ${this.location(key)} already holds a different ${what} (${held}, new ${incoming.slice(0, 12)}…); refusing to overwrite`,
-    );
+  private checksum(): { ChecksumAlgorithm?: 'SHA256' } {
+    return this.options.checksum === false ? {} : { ChecksumAlgorithm: 'SHA256' };
   }
 
-  async put(entry: ArchiveEntry): Promise<ArchivedFile> {
-    const { key, manifest } = entry;
+  conflict(key: string, existing: string | undefined, incoming: string | undefined, what: string): ArchiveConflictError {
+    const held = existing ? `sha256 ${existing.slice(0, 12)}…` : 'unknown content';
+    const offered = incoming ? `, new ${incoming.slice(0, 12)}…` : '';
+    return new ArchiveConflictError(`archive ${this.location(key)} already holds a different ${what} (${held}${offered}); refusing to overwrite`);
+  }
+
+  async openRange(key: string, start: number, end: number): Promise<Readable> {
     const objectKey = this.objectKey(key);
-    const result = archivedFile(key, manifest, (k) => this.location(k));
-
-    const existing = await this.manifest(key);
-    if (existing && existing.sha256 !== manifest.sha256) throw this.conflict(key, existing.sha256, manifest.sha256, 'file');
-    let object = await this.head(objectKey);
-    if (existing && object?.ContentLength === existing.size) {
-      // Same content already archived (a retried activity): keep the first, drop the copy.
-      await rm(entry.stagedPath, { force: true });
-      return result;
-    }
-
-    if (object && !this.holds(object, manifest)) {
-      // An object without a (matching) manifest is left by a put that stopped between the two
-      // writes, or one still running. Ours would replace bytes someone may be about to describe:
-      // refuse; an operator deletes the stray object if it is garbage.
-      throw this.conflict(key, object.Metadata?.[SHA256_METADATA], manifest.sha256, 'object (with no manifest for it)');
-    }
-    if (!object) {
-      const staged = await stat(entry.stagedPath).catch(() => undefined);
-      if (!staged) throw new ReportsError(`staged file ${entry.stagedPath} is missing; download again`, true);
-      if (staged.size !== manifest.size) {
-        throw new ReportsError(`staged file ${entry.stagedPath} has ${staged.size} bytes, the manifest says ${manifest.size}; download again`, true);
-      }
-      object = await this.upload(entry, objectKey);
-    }
-    // else: the object is there with this content (a put stopped before its manifest): finish it.
-
-    await this.writeManifest(key, manifest);
-    await rm(entry.stagedPath, { force: true });
-    return result;
-  }
-
-  /** Streams the staged file up and checks what was sent; returns the stored object's head. */
-  private async upload(entry: ArchiveEntry, objectKey: string): Promise<HeadObjectCommandOutput | undefined> {
-    const { manifest } = entry;
-    const partSize = this.options.partSize ?? Math.max(DEFAULT_PART_SIZE, Math.ceil(manifest.size / MAX_PARTS));
-    const hash = createHash('sha256');
-    let sent = 0;
-    const body = createReadStream(entry.stagedPath, { highWaterMark: 1 * MiB }).pipe(
-      new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          sent += chunk.length;
-          done(null, chunk);
-        },
-      }),
-    );
-    const upload = new Upload({
-      client: this.client,
-      partSize,
-      queueSize: this.options.queueSize ?? 4,
-      leavePartsOnError: false,
-      params: {
-        Bucket: this.bucket,
-        Key: objectKey,
-        Body: body,
-        ContentLength: manifest.size,
-        ContentType: manifest.content_type === 'zip' ? 'application/zip' : 'text/csv; charset=utf-8',
-        Metadata: { [SHA256_METADATA]: manifest.sha256 },
-        IfNoneMatch: '*',
-        ...(this.options.checksum === false ? {} : { ChecksumAlgorithm: 'SHA256' as const }),
-        ...this.encryption(),
-      },
-    });
     try {
-      await upload.done();
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey, Range: `bytes=${start}-${end}` }));
+      return res.Body as Readable;
     } catch (err) {
-      body.destroy();
-      if (isPreconditionFailed(err)) {
-        // Someone else stored this key between our check and our write: agree or refuse.
-        const now = await this.head(objectKey);
-        if (this.holds(now, manifest)) return now;
-        throw this.conflict(entry.key, now?.Metadata?.[SHA256_METADATA], manifest.sha256, 'object');
-      }
-      throw this.failure(err, `upload of ${objectKey}`);
+      throw this.failure(err, `GetObject ${objectKey} (bytes ${start}-${end})`);
     }
-    const digest = hash.digest('hex');
-    const stored = await this.head(objectKey);
-    if (digest !== manifest.sha256 || sent !== manifest.size || stored?.ContentLength !== manifest.size) {
-      // The staged file changed under us, or the server kept something else: remove our object
-      // (we created it: If-None-Match) so a retry starts clean.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey })).catch(() => undefined);
-      throw new ReportsError(
-        `upload of ${objectKey} does not match its manifest (sent ${sent} bytes sha256 ${digest.slice(0, 12)}…, stored ${stored?.ContentLength ?? 'nothing'}; manifest ${manifest.size} bytes sha256 ${manifest.sha256.slice(0, 12)}…); download again`,
-        true,
-      );
-    }
-    return stored;
   }
 
-  private async writeManifest(key: string, manifest: ArchiveManifest): Promise<void> {
+  /** The parts of an unfinished upload, or undefined when it is gone (completed or aborted). */
+  private async listParts(objectKey: string, uploadId: string): Promise<Map<number, { etag: string; sha256?: string; size: number }> | undefined> {
+    const parts = new Map<number, { etag: string; sha256?: string; size: number }>();
+    let marker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId, PartNumberMarker: marker }));
+      } catch (err) {
+        if (codeOf(err) === 'NoSuchUpload' || statusOf(err) === 404) return undefined;
+        throw this.failure(err, `ListParts ${objectKey}`);
+      }
+      for (const p of page.Parts ?? []) {
+        if (p.PartNumber && p.ETag) parts.set(p.PartNumber, { etag: p.ETag, sha256: p.ChecksumSHA256, size: p.Size ?? 0 });
+      }
+      if (!page.IsTruncated || !page.NextPartNumberMarker) return parts;
+      marker = page.NextPartNumberMarker;
+    }
+  }
+
+  /** Unfinished uploads whose object key starts with `prefix`, oldest first. */
+  private async uploadsUnder(prefix: string): Promise<Array<{ key: string; uploadId: string }>> {
+    const found: Array<{ key: string; uploadId: string; initiated: number }> = [];
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }));
+      } catch (err) {
+        throw this.failure(err, `ListMultipartUploads ${prefix}`);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (u.Key && u.UploadId) found.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated?.getTime() ?? 0 });
+      }
+      if (!page.IsTruncated) break;
+      keyMarker = page.NextKeyMarker;
+      idMarker = page.NextUploadIdMarker;
+    }
+    return found.sort((a, b) => a.initiated - b.initiated);
+  }
+
+  private async abortUpload(objectKey: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId }));
+    } catch (err) {
+      if (codeOf(err) === 'NoSuchUpload' || statusOf(err) === 404) return;
+      throw this.failure(err, `AbortMultipartUpload ${objectKey}`);
+    }
+  }
+
+  async beginWrite(target: WriteTarget, resume?: WriteCheckpoint): Promise<ArchiveWrite> {
+    const objectKey = this.objectKey(target.key);
+    let partSize = this.options.partSize ?? Math.max(DEFAULT_PART_SIZE, Math.ceil(target.size / MAX_PARTS));
+    // The upload to resume: the heartbeat's, else (a crash before the first heartbeat) the newest for this key.
+    const pending = (await this.uploadsUnder(objectKey)).filter((u) => u.key === objectKey);
+    let uploadId = resume?.backend === 's3' && pending.some((u) => u.uploadId === resume.uploadId) ? resume.uploadId : pending.at(-1)?.uploadId;
+    if (resume?.backend === 's3' && resume.uploadId === uploadId) partSize = resume.partSize;
+    let parts: S3Part[] = [];
+    if (uploadId) {
+      const listed = await this.listParts(objectKey, uploadId);
+      const recorded = new Map(resume?.backend === 's3' ? resume.parts.map(([n, , sha]) => [n, sha] as const) : []);
+      if (listed) {
+        // Only whole parts from part 1 on, each with its SHA-256: the resume re-checks them against the source.
+        for (let n = 1; ; n++) {
+          const p = listed.get(n);
+          const sha256 = p?.sha256 ?? recorded.get(n);
+          if (!p || p.size !== partSize || !sha256) break;
+          parts.push({ n, etag: p.etag, sha256, size: p.size });
+        }
+      } else uploadId = undefined;
+    }
+    if (parts.length * partSize >= target.size) parts = parts.slice(0, Math.max(0, Math.ceil(target.size / partSize) - 1));
+    // Anything else under this key is a stale attempt's: never more than one upload per key.
+    for (const u of pending) if (u.uploadId !== uploadId) await this.abortUpload(objectKey, u.uploadId);
+    if (!uploadId) {
+      try {
+        const created = await this.client.send(
+          new CreateMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: objectKey,
+            ContentType: target.contentType === 'zip' ? 'application/zip' : 'text/csv; charset=utf-8',
+            Metadata: { [TRANSFER_METADATA]: target.transferId },
+            ...this.checksum(),
+            ...this.encryption(),
+          }),
+        );
+        uploadId = created.UploadId!;
+      } catch (err) {
+        throw this.failure(err, `CreateMultipartUpload ${objectKey}`);
+      }
+      parts = [];
+    }
+    return new S3Write(this, objectKey, target, uploadId, partSize, parts, this.options.queueSize ?? 4);
+  }
+
+  /** Used by S3Write: one part up, with its SHA-256 for the server to check. */
+  async uploadPart(objectKey: string, uploadId: string, n: number, body: Buffer): Promise<S3Part> {
+    const sha256 = createHash('sha256').update(body).digest('base64');
+    try {
+      const res = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          UploadId: uploadId,
+          PartNumber: n,
+          Body: body,
+          ContentLength: body.length,
+          ...(this.options.checksum === false ? {} : { ChecksumAlgorithm: 'SHA256' as const, ChecksumSHA256: sha256 }),
+        }),
+      );
+      return { n, etag: res.ETag!, sha256, size: body.length };
+    } catch (err) {
+      throw this.failure(err, `UploadPart ${n} of ${objectKey}`);
+    }
+  }
+
+  /** Used by S3Write: the parts become the object, unless the key holds one already. */
+  async complete(target: WriteTarget, objectKey: string, uploadId: string, parts: S3Part[]): Promise<void> {
+    try {
+      await this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          UploadId: uploadId,
+          IfNoneMatch: '*',
+          MultipartUpload: {
+            Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag, ...(this.options.checksum === false ? {} : { ChecksumSHA256: p.sha256 }) })),
+          },
+        }),
+      );
+    } catch (err) {
+      if (isPreconditionFailed(err)) {
+        await this.abortUpload(objectKey, uploadId);
+        throw this.conflict(target.key, undefined, undefined, 'object');
+      }
+      throw this.failure(err, `CompleteMultipartUpload ${objectKey}`);
+    }
+    const stored = await this.head(objectKey);
+    if (stored?.ContentLength !== target.size) {
+      throw new ReportsError(`upload of ${objectKey} stored ${stored?.ContentLength ?? 'nothing'} bytes, expected ${target.size}`, true);
+    }
+  }
+
+  async abort(objectKey: string, uploadId: string): Promise<void> {
+    await this.abortUpload(objectKey, uploadId);
+  }
+
+  async placedWithoutManifest(key: string, transferId: string): Promise<number | undefined> {
+    if (await this.manifest(key)) return undefined;
+    const object = await this.head(this.objectKey(key));
+    return object?.Metadata?.[TRANSFER_METADATA] === transferId ? object.ContentLength : undefined;
+  }
+
+  async removeUnlisted(key: string): Promise<void> {
+    if (await this.manifest(key)) throw this.conflict(key, undefined, undefined, 'file with a manifest');
+    const objectKey = this.objectKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+    } catch (err) {
+      throw this.failure(err, `DeleteObject ${objectKey}`);
+    }
+  }
+
+  async discardWrites(keyBase: string, _transferId: string): Promise<number> {
+    // Multipart uploads carry no metadata in a listing: every unfinished upload of this business
+    // key's files goes (one workflow per business key runs at a time, and this one failed for good).
+    const base = this.objectKey(keyBase);
+    const name = /^\.(v\d+\.)?(csv|zip)$/;
+    const uploads = (await this.uploadsUnder(`${base}.`)).filter((u) => name.test(u.key.slice(base.length)));
+    for (const u of uploads) await this.abortUpload(u.key, u.uploadId);
+    return uploads.length;
+  }
+
+  async writeManifest(key: string, manifest: ArchiveManifest): Promise<ArchivedFile> {
+    const result = archivedFile(key, manifest, (k) => this.location(k));
+    const existing = await this.manifest(key);
+    if (existing) {
+      // Same content already described (a retried activity): keep the first manifest.
+      if (existing.sha256 === manifest.sha256) return result;
+      throw this.conflict(key, existing.sha256, manifest.sha256, 'file');
+    }
     const objectKey = this.objectKey(manifestKey(key));
-    const body = JSON.stringify(manifest, null, 2) + '\n';
     try {
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: objectKey,
-          Body: body,
+          Body: JSON.stringify(manifest, null, 2) + '\n',
           ContentType: 'application/json',
           IfNoneMatch: '*',
-          ...(this.options.checksum === false ? {} : { ChecksumAlgorithm: 'SHA256' as const }),
+          ...this.checksum(),
           ...this.encryption(),
         }),
       );
@@ -388,5 +487,146 @@ export class S3Archive implements ArchiveStore {
       const now = await this.manifest(key);
       if (now?.sha256 !== manifest.sha256) throw this.conflict(key, now?.sha256, manifest.sha256, 'manifest');
     }
+    return result;
+  }
+}
+
+interface S3Part {
+  n: number;
+  etag: string;
+  /** Base64, as S3 takes it. */
+  sha256: string;
+  size: number;
+}
+
+/** Part of a resumed upload whose bytes, read again from the source, are not what was sent before. */
+export class ResumedPartMismatchError extends ReportsError {
+  constructor(message: string) {
+    super(message, true);
+  }
+}
+
+/**
+ * One multipart upload fed chunk by chunk. A resumed upload cannot hand its bytes back (S3 has
+ * no read of unfinished uploads), so the caller sends the file from byte 0: the bytes of parts
+ * already uploaded are only hashed, and each such part's SHA-256 must equal what the server
+ * holds, else the upload is dropped and the next attempt starts over.
+ */
+class S3Write implements ArchiveWrite {
+  readonly offset: number;
+  private buffer: Buffer | undefined;
+  private fill = 0;
+  private received = 0;
+  private nextPart: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: Error | undefined;
+  private readonly done: S3Part[];
+  private checking: { hash: ReturnType<typeof createHash>; part: number; left: number } | undefined;
+
+  constructor(
+    private readonly store: S3Archive,
+    private readonly objectKey: string,
+    private readonly target: WriteTarget,
+    private readonly uploadId: string,
+    private readonly partSize: number,
+    parts: S3Part[],
+    private readonly queueSize: number,
+  ) {
+    this.done = [...parts];
+    this.offset = parts.length * partSize;
+    this.nextPart = parts.length + 1;
+  }
+
+  storedPrefix(): Readable | undefined {
+    return this.offset === 0 ? Readable.from([]) : undefined;
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.received < this.offset) {
+      const n = Math.min(chunk.length, this.offset - this.received);
+      await this.checkSent(chunk.subarray(0, n));
+      chunk = chunk.subarray(n);
+    }
+    while (chunk.length > 0) {
+      this.buffer ??= Buffer.allocUnsafe(this.partSize);
+      const n = chunk.copy(this.buffer, this.fill);
+      this.fill += n;
+      this.received += n;
+      chunk = chunk.subarray(n);
+      if (this.fill === this.partSize) await this.send();
+    }
+  }
+
+  /** Bytes of parts uploaded by an earlier attempt, read again from the source. */
+  private async checkSent(bytes: Buffer): Promise<void> {
+    while (bytes.length > 0) {
+      const part = Math.floor(this.received / this.partSize) + 1;
+      this.checking ??= { hash: createHash('sha256'), part, left: this.partSize };
+      const n = Math.min(bytes.length, this.checking.left);
+      this.checking.hash.update(bytes.subarray(0, n));
+      this.checking.left -= n;
+      this.received += n;
+      bytes = bytes.subarray(n);
+      if (this.checking.left === 0) {
+        const sha256 = this.checking.hash.digest('base64');
+        const sent = this.done.find((p) => p.n === this.checking!.part);
+        this.checking = undefined;
+        if (sent?.sha256 !== sha256) {
+          await this.discard();
+          throw new ResumedPartMismatchError(
+            `part ${part} of the unfinished upload of ${this.objectKey} does not hold the bytes the source sends now; starting the upload over`,
+          );
+        }
+      }
+    }
+  }
+
+  private async send(): Promise<void> {
+    const body = this.buffer!.subarray(0, this.fill);
+    this.buffer = undefined;
+    this.fill = 0;
+    const n = this.nextPart++;
+    const job = this.store.uploadPart(this.objectKey, this.uploadId, n, body).then(
+      (part) => {
+        this.done.push(part);
+      },
+      (err: unknown) => {
+        this.failure ??= err as Error;
+      },
+    );
+    const tracked = job.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    while (this.inFlight.size >= this.queueSize) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  checkpoint(): WriteCheckpoint {
+    // Only parts 1…k without a gap: a part still in flight may never arrive.
+    const byNumber = new Map(this.done.map((p) => [p.n, p]));
+    const parts: Array<[number, string, string, number]> = [];
+    for (let n = 1; byNumber.has(n); n++) {
+      const p = byNumber.get(n)!;
+      parts.push([p.n, p.etag, p.sha256, p.size]);
+    }
+    return { backend: 's3', uploadId: this.uploadId, partSize: this.partSize, parts };
+  }
+
+  async place(): Promise<void> {
+    if (this.fill > 0 || this.nextPart === 1) await this.send();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    const parts = [...this.done].sort((a, b) => a.n - b.n);
+    await this.store.complete(this.target, this.objectKey, this.uploadId, parts);
+  }
+
+  async pause(): Promise<void> {
+    // Parts in flight finish (or fail): the checkpoint then names every part that arrived.
+    await Promise.all(this.inFlight);
+  }
+
+  async discard(): Promise<void> {
+    await Promise.all(this.inFlight);
+    await this.store.abort(this.objectKey, this.uploadId);
   }
 }

@@ -35,13 +35,16 @@ const stripeCalls = proxyActivities<ReportActivities>(callOptions);
 
 /**
  * Status checks run as local activities: after an event wakes the workflow, the check, the
- * permit release and scheduling the download fit in one workflow task instead of a server round
+ * permit release and scheduling the transfer fit in one workflow task instead of a server round
  * trip each (with direct event delivery and two workflow threads, this took the webhook bench's
  * p95 from ~1.5 s to under 1 s).
  */
 const statusChecks = proxyLocalActivities<ReportActivities>(callOptions);
 
-/** Downloads heartbeat every second: a worker that died mid-file is noticed within 30 s and the next attempt resumes. */
+/**
+ * The transfer heartbeats every second: a worker that died mid-file is noticed within 30 s and the
+ * next attempt, on any host, resumes from the heartbeat details and the archive's partial write.
+ */
 function fileTransfer(t: PollTiming) {
   return proxyActivities<ReportActivities>({
     startToCloseTimeout: '2 hours',
@@ -89,7 +92,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
         status = await waitWhileRunning(runId);
       } finally {
         // The permit is held from creating the run until it stops running. Both signals go out
-        // now without waiting for each other or for the server, so the download is scheduled in
+        // now without waiting for each other or for the server, so the transfer is scheduled in
         // the same workflow task; they are awaited before this workflow ends.
         letGo = Promise.all([permit.release(), subscribed ? unsubscribe(runId) : undefined]);
       }
@@ -112,14 +115,13 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     progress.stage = 'downloading';
     const transfer = fileTransfer(t);
     try {
-      const [staged] = await Promise.all([transfer.downloadReportFile(job, runId), letGo]);
-      progress.stage = 'archiving';
-      const file = await transfer.archiveReportFile(job, runId, staged);
+      // One activity streams the file from Stripe into the archive, verified on the way.
+      const [file] = await Promise.all([transfer.transferReportFile(job, runId), letGo]);
       progress.stage = 'archived';
       return { runId, file };
     } catch (err) {
-      // Failed for good (or cancelled): no partial or staged file of this run stays behind.
-      await CancellationScope.nonCancellable(() => stripeCalls.discardStagedFiles(job, runId)).catch(() => undefined);
+      // Failed for good (or cancelled): no partial file or unfinished upload of this run stays behind.
+      await CancellationScope.nonCancellable(() => stripeCalls.discardTransfer(job, runId)).catch(() => undefined);
       throw err;
     }
   } catch (err) {

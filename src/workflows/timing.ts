@@ -10,7 +10,7 @@ export interface PollTiming {
   deadlineMs: number;
   /** First recheck of data availability; doubles up to the configuration's `wait_for_data.recheck`. */
   dataFirstRecheckMs: number;
-  /** First retry of a failed download or archive attempt (doubles up to a minute), and how many attempts in all. */
+  /** First retry of a failed transfer attempt (doubles up to a minute), and how many attempts in all. */
   transferRetryMs: number;
   transferAttempts: number;
 }
