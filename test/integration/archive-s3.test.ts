@@ -1,14 +1,12 @@
 /**
  * The S3 archive against a real S3-compatible server (versitygw, posix backend) on loopback:
- * put → find/manifest, same content again is a no-op, different content is refused and the first
- * stays, a 50 MB file goes up in parts with its sha256 intact, wrong credentials fail fast and
- * clearly. No mock and no skip: if the server cannot start, beforeAll throws and every test fails.
+ * write → place → manifest, find/manifest read back, the same manifest again is a no-op, different
+ * content is refused and the first stays, a 50 MB file goes up in parts with its sha256 intact, an
+ * interrupted upload resumes without sending its parts again (and refuses other bytes), cleanup
+ * aborts unfinished uploads, wrong credentials fail fast and clearly. No mock and no skip: if the
+ * server cannot start, beforeAll throws and every test fails.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { once } from 'node:events';
 import {
   GetObjectAttributesCommand,
   GetObjectCommand,
@@ -21,18 +19,16 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveConflictError } from '../../src/archive/filesystem.js';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
-import { ArchiveAccessError, S3Archive } from '../../src/archive/s3.js';
-import { archiveKey } from '../../src/archive/store.js';
+import { ArchiveAccessError, ResumedPartMismatchError, S3Archive } from '../../src/archive/s3.js';
+import { archiveKey, type WriteCheckpoint } from '../../src/archive/store.js';
 import { ReportsError } from '../../src/domain/errors.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
 let server: S3TestServer;
-let staging: string;
 let client: S3Client;
 let startError: unknown;
 
 beforeAll(async () => {
-  staging = mkdtempSync(path.join(tmpdir(), 'reports-s3-staging-'));
   try {
     server = await startS3Server();
     client = server.client();
@@ -49,7 +45,6 @@ beforeEach(() => {
 afterAll(async () => {
   client?.destroy();
   await server?.stop();
-  if (staging) rmSync(staging, { recursive: true, force: true });
 });
 
 function archive(prefix = 'reports', extra: Partial<ConstructorParameters<typeof S3Archive>[0]> = {}): S3Archive {
@@ -63,12 +58,26 @@ function archive(prefix = 'reports', extra: Partial<ConstructorParameters<typeof
   });
 }
 
-let counter = 0;
-function stage(content: Buffer | string): { stagedPath: string; size: number; sha256: string } {
-  const buffer = Buffer.isBuffer(content) ? content : Buffer.from(content);
-  const stagedPath = path.join(staging, `staged-${++counter}.csv`);
-  writeFileSync(stagedPath, buffer);
-  return { stagedPath, size: buffer.length, sha256: createHash('sha256').update(buffer).digest('hex') };
+function file(content: Buffer | string): { bytes: Buffer; size: number; sha256: string } {
+  const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
+  return { bytes, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Feeds bytes to a write in 1 MiB chunks. */
+async function feed(write: { write(c: Buffer): Promise<void> }, bytes: Buffer): Promise<void> {
+  for (let i = 0; i < bytes.length; i += 1024 * 1024) await write.write(bytes.subarray(i, i + 1024 * 1024));
+}
+
+/** What the transfer activity does: write, place, manifest last. */
+async function put(store: S3Archive, key: string, f: { bytes: Buffer }, manifest: ArchiveManifest, transferId = 'test-transfer') {
+  const write = await store.beginWrite({ key, transferId, size: f.bytes.length, contentType: 'csv' });
+  await feed(write, f.bytes);
+  await write.place();
+  return store.writeManifest(key, manifest);
+}
+
+async function uploadsUnder(prefix: string) {
+  return (await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: prefix }))).Uploads ?? [];
 }
 
 function manifestFor(file: { size: number; sha256: string }, config = 'monthly', period = '2025-10', target = 'acct_1'): ArchiveManifest {
@@ -103,24 +112,23 @@ describe('S3Archive on a real S3-compatible server', () => {
     expect(archive('').describe()).toBe(`s3://${server.bucket}`);
   });
 
-  it('puts a file and its manifest; find and manifest read them back', async () => {
+  it('writes a file, then its manifest; find and manifest read them back', async () => {
     const store = archive();
     const key = archiveKey('monthly', '2025-10', 'acct_1', 'csv');
     expect(await store.find(key)).toBeUndefined();
     expect(await store.manifest(key)).toBeUndefined();
 
-    const file = stage('a,b\n1,2\n');
-    const manifest = manifestFor(file);
-    const put = await store.put({ key, stagedPath: file.stagedPath, manifest });
-    expect(put).toEqual({
+    const f = file('a,b\n1,2\n');
+    const manifest = manifestFor(f);
+    const put1 = await put(store, key, f, manifest);
+    expect(put1).toEqual({
       location: `s3://${server.bucket}/reports/monthly/2025-10/acct_1.csv`,
       manifestLocation: `s3://${server.bucket}/reports/monthly/2025-10/acct_1.csv.manifest.json`,
-      size: file.size,
-      sha256: file.sha256,
+      size: f.size,
+      sha256: f.sha256,
       contentType: 'csv',
     });
-    expect(existsSync(file.stagedPath)).toBe(false);
-    expect(await store.find(key)).toEqual(put);
+    expect(await store.find(key)).toEqual(put1);
     expect(await store.manifest(key)).toEqual(manifest);
 
     const listed = await client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: 'reports/monthly/2025-10/' }));
@@ -129,60 +137,52 @@ describe('S3Archive on a real S3-compatible server', () => {
       'reports/monthly/2025-10/acct_1.csv.manifest.json',
     ]);
     expect((await objectBytes('reports/monthly/2025-10/acct_1.csv')).toString()).toBe('a,b\n1,2\n');
-    const head = await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: 'reports/monthly/2025-10/acct_1.csv', ChecksumMode: 'ENABLED' }));
-    expect(head.Metadata?.sha256).toBe(file.sha256);
-    expect(head.ChecksumSHA256).toBe(Buffer.from(file.sha256, 'hex').toString('base64'));
+    const head = await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: 'reports/monthly/2025-10/acct_1.csv' }));
+    expect(head.Metadata?.['transfer-id']).toBe('test-transfer');
+    expect(await uploadsUnder('reports/monthly/')).toEqual([]);
   });
 
-  it('storing the same content again is a no-op and drops the staged copy', async () => {
+  it('the same manifest again is a no-op; a second file at a placed key is refused and the first stays', async () => {
     const store = archive();
     const key = archiveKey('monthly', '2025-11', 'acct_1', 'csv');
-    const first = stage('same\n');
-    await store.put({ key, stagedPath: first.stagedPath, manifest: manifestFor(first, 'monthly', '2025-11') });
+    const first = file('same\n');
+    await put(store, key, first, manifestFor(first, 'monthly', '2025-11'));
     const before = await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: `reports/${key}.manifest.json` }));
-
-    const again = stage('same\n');
-    const second = await store.put({ key, stagedPath: again.stagedPath, manifest: { ...manifestFor(again, 'monthly', '2025-11'), archived_at: '2030-01-01T00:00:00Z' } });
-    expect(second.sha256).toBe(first.sha256);
-    expect(existsSync(again.stagedPath)).toBe(false);
+    await store.writeManifest(key, { ...manifestFor(first, 'monthly', '2025-11'), archived_at: '2030-01-01T00:00:00Z' });
     const after = await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: `reports/${key}.manifest.json` }));
     expect(after.ETag).toBe(before.ETag);
     expect((await store.manifest(key))?.archived_at).toBe('2025-11-02T06:00:01Z');
-  });
 
-  it('refuses different content under the same key and keeps the first', async () => {
-    const store = archive();
-    const key = archiveKey('monthly', '2025-12', 'acct_1', 'csv');
-    const first = stage('first\n');
-    await store.put({ key, stagedPath: first.stagedPath, manifest: manifestFor(first, 'monthly', '2025-12') });
-
-    const other = stage('second, different\n');
-    const attempt = store.put({ key, stagedPath: other.stagedPath, manifest: manifestFor(other, 'monthly', '2025-12') });
+    const other = file('second, different\n');
+    await expect(store.writeManifest(key, manifestFor(other, 'monthly', '2025-11'))).rejects.toBeInstanceOf(ArchiveConflictError);
+    const attempt = put(store, key, other, manifestFor(other, 'monthly', '2025-11'), 'other-transfer');
     await expect(attempt).rejects.toBeInstanceOf(ArchiveConflictError);
     await expect(attempt).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/refusing to overwrite/) });
-    expect((await objectBytes(`reports/${key}`)).toString()).toBe('first\n');
+    expect((await objectBytes(`reports/${key}`)).toString()).toBe('same\n');
     expect((await store.manifest(key))?.sha256).toBe(first.sha256);
-    expect(existsSync(other.stagedPath)).toBe(true);
+    // The refused upload is not left open.
+    expect(await uploadsUnder(`reports/${key}`)).toEqual([]);
   });
 
-  it('finishes a put that stopped between the file and its manifest, and refuses a stray object of other content', async () => {
+  it('finds its own file placed without a manifest (a crash between the two), and never takes over a stray object', async () => {
     const store = archive();
-    // The file went up, then the worker died before the manifest: the retry completes it.
     const key = archiveKey('monthly', '2026-01', 'acct_1', 'csv');
-    const file = stage('interrupted\n');
-    const manifest = manifestFor(file, 'monthly', '2026-01');
-    await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: `reports/${key}`, Body: 'interrupted\n', Metadata: { sha256: file.sha256 } }));
+    const f = file('interrupted\n');
+    const write = await store.beginWrite({ key, transferId: 'mine', size: f.size, contentType: 'csv' });
+    await feed(write, f.bytes);
+    await write.place();
     expect(await store.find(key)).toBeUndefined();
-    const done = await store.put({ key, stagedPath: file.stagedPath, manifest });
-    expect(await store.find(key)).toEqual(done);
+    expect(await store.placedWithoutManifest(key, 'mine')).toBe(f.size);
+    expect(await store.placedWithoutManifest(key, 'someone-else')).toBeUndefined();
+    await store.writeManifest(key, manifestFor(f, 'monthly', '2026-01'));
+    expect(await store.placedWithoutManifest(key, 'mine')).toBeUndefined();
+    expect((await store.find(key))?.sha256).toBe(f.sha256);
 
     // An object without a manifest holding other bytes is never overwritten.
     const strayKey = archiveKey('monthly', '2026-02', 'acct_1', 'csv');
     await client.send(new PutObjectCommand({ Bucket: server.bucket, Key: `reports/${strayKey}`, Body: 'stray\n' }));
-    const mine = stage('mine\n');
-    await expect(store.put({ key: strayKey, stagedPath: mine.stagedPath, manifest: manifestFor(mine, 'monthly', '2026-02') })).rejects.toBeInstanceOf(
-      ArchiveConflictError,
-    );
+    const mine = file('mine\n');
+    await expect(put(store, strayKey, mine, manifestFor(mine, 'monthly', '2026-02'))).rejects.toBeInstanceOf(ArchiveConflictError);
     expect((await objectBytes(`reports/${strayKey}`)).toString()).toBe('stray\n');
     expect(await store.manifest(strayKey)).toBeUndefined();
   });
@@ -190,20 +190,7 @@ describe('S3Archive on a real S3-compatible server', () => {
   it('uploads a 50 MB file in several parts, streamed, and its sha256 reads back intact', async () => {
     const store = archive('big', { partSize: 8 * 1024 * 1024 });
     const key = archiveKey('daily', '2025-10-14', 'acct_big', 'csv');
-    const stagedPath = path.join(staging, 'big.csv');
-    const hash = createHash('sha256');
-    const out = createWriteStream(stagedPath);
-    const size = 50 * 1024 * 1024;
-    for (let written = 0; written < size; ) {
-      const chunk = randomBytes(Math.min(1024 * 1024, size - written));
-      hash.update(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
-      written += chunk.length;
-    }
-    out.end();
-    await once(out, 'finish');
-    const sha256 = hash.digest('hex');
-
+    const f = file(randomBytes(50 * 1024 * 1024));
     const parts: number[] = [];
     store.client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -213,31 +200,73 @@ describe('S3Archive on a real S3-compatible server', () => {
       { step: 'initialize', name: 'countParts' },
     );
 
-    const put = await store.put({ key, stagedPath, manifest: manifestFor({ size, sha256 }, 'daily', '2025-10-14', 'acct_big') });
-    expect(put.size).toBe(size);
+    const stored = await put(store, key, f, manifestFor(f, 'daily', '2025-10-14', 'acct_big'));
+    expect(stored.size).toBe(f.size);
     expect(parts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
     const objectKey = `big/${key}`;
     const head = await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: objectKey }));
-    expect(head.ContentLength).toBe(size);
+    expect(head.ContentLength).toBe(f.size);
     expect(head.ETag).toMatch(/-7"?$/);
-    // The server's view: the multipart ETag carries the part count; the object's SHA-256 checksum
-    // is the composite of the part checksums the server verified. (versitygw keeps no per-part
-    // list after completion, and refuses several attributes in one GetObjectAttributes.)
+    // The server's view: the object's SHA-256 checksum is the composite of the part checksums the
+    // server verified. (versitygw refuses several attributes in one GetObjectAttributes.)
     const checksum = await client.send(new GetObjectAttributesCommand({ Bucket: server.bucket, Key: objectKey, ObjectAttributes: ['Checksum'] }));
     expect(checksum.Checksum?.ChecksumSHA256).toBeTruthy();
     expect(checksum.Checksum?.ChecksumType).toBe('COMPOSITE');
-    expect((await client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: objectKey, PartNumber: 1 }))).PartsCount).toBe(7);
 
     const readBack = createHash('sha256');
     const res = await client.send(new GetObjectCommand({ Bucket: server.bucket, Key: objectKey }));
     for await (const chunk of res.Body as AsyncIterable<Buffer>) readBack.update(chunk);
-    expect(readBack.digest('hex')).toBe(sha256);
-    expect((await store.find(key))?.sha256).toBe(sha256);
-    expect(existsSync(stagedPath)).toBe(false);
+    expect(readBack.digest('hex')).toBe(f.sha256);
+    expect((await store.find(key))?.sha256).toBe(f.sha256);
+    expect(await uploadsUnder('big/')).toEqual([]);
+  }, 180_000);
 
-    const pending = await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket }));
-    expect(pending.Uploads ?? []).toEqual([]);
+  it('resumes an interrupted upload from its checkpoint without sending its parts again, and refuses other bytes', async () => {
+    const partSize = 5 * 1024 * 1024;
+    const store = archive('resume', { partSize });
+    const sent: number[] = [];
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UploadPartCommand') sent.push((args.input as { PartNumber: number }).PartNumber);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countResumedParts' },
+    );
+    const key = archiveKey('monthly', '2025-10', 'acct_r', 'csv');
+    const f = file(randomBytes(3 * partSize + 1234));
+    const target = { key, transferId: 'resume', size: f.size, contentType: 'csv' as const };
+
+    const first = await store.beginWrite(target);
+    await feed(first, f.bytes.subarray(0, 2 * partSize + 777)); // two parts and a bit
+    await first.pause();
+    const checkpoint: WriteCheckpoint = first.checkpoint();
+    expect(checkpoint).toMatchObject({ backend: 's3', partSize, parts: [[1, expect.any(String), expect.any(String), partSize], [2, expect.any(String), expect.any(String), partSize]] });
+    expect(sent.sort()).toEqual([1, 2]);
+
+    // Another host: from the checkpoint. The bytes come from 0 again; only the rest goes up.
+    const second = await store.beginWrite(target, JSON.parse(JSON.stringify(checkpoint)) as WriteCheckpoint);
+    expect(second.offset).toBe(2 * partSize);
+    expect(second.storedPrefix()).toBeUndefined();
+    await feed(second, f.bytes);
+    await second.place();
+    expect(sent.sort()).toEqual([1, 2, 3, 4]);
+    expect(createHash('sha256').update(await objectBytes(`resume/${key}`)).digest('hex')).toBe(f.sha256);
+
+    // Resumed with other bytes than were sent: the upload is dropped, the next attempt starts over.
+    const key2 = archiveKey('monthly', '2025-11', 'acct_r', 'csv');
+    const t2 = { ...target, key: key2 };
+    const w1 = await store.beginWrite(t2);
+    await feed(w1, f.bytes.subarray(0, partSize + 1));
+    await w1.pause();
+    const w2 = await store.beginWrite(t2, w1.checkpoint());
+    expect(w2.offset).toBe(partSize);
+    await expect(feed(w2, randomBytes(f.size))).rejects.toBeInstanceOf(ResumedPartMismatchError);
+    expect(await uploadsUnder(`resume/${key2}`)).toEqual([]);
+    expect((await store.beginWrite(t2)).offset).toBe(0);
+    // Cleanup after a failure for good: every unfinished upload of the business key goes.
+    expect(await store.discardWrites(archiveKey('monthly', '2025-11', 'acct_r', '').slice(0, -1), 'resume')).toBe(1);
+    expect(await uploadsUnder('resume/')).toEqual([]);
   }, 180_000);
 
   it('wrong credentials fail fast with a clear, non-retryable error that never shows the secret', async () => {
@@ -249,9 +278,8 @@ describe('S3Archive on a real S3-compatible server', () => {
       region: server.region,
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: secret },
     });
-    const file = stage('x\n');
     const started = Date.now();
-    const error = await store.put({ key: archiveKey('monthly', '2025-10', 'acct_9', 'csv'), stagedPath: file.stagedPath, manifest: manifestFor(file) }).then(
+    const error = await store.beginWrite({ key: archiveKey('monthly', '2025-10', 'acct_9', 'csv'), transferId: 't', size: 2, contentType: 'csv' }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -286,7 +314,7 @@ describe('S3Archive on a real S3-compatible server', () => {
     store.client.middlewareStack.add(
       (next, context) => async (args) => {
         const headers = (args.request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-        if (context.commandName === 'PutObjectCommand') {
+        if (context.commandName === 'PutObjectCommand' || context.commandName === 'CreateMultipartUploadCommand') {
           seen.push({ command: context.commandName, sse: headers['x-amz-server-side-encryption'], kms: headers['x-amz-server-side-encryption-aws-kms-key-id'] });
           // The test server has no KMS: stop here, after the headers are built.
           throw Object.assign(new Error('stopped by the test'), { name: 'StoppedByTest', $metadata: { httpStatusCode: 400 } });
@@ -295,11 +323,14 @@ describe('S3Archive on a real S3-compatible server', () => {
       },
       { step: 'finalizeRequest', name: 'captureSse' },
     );
-    const file = stage('encrypted\n');
-    await expect(store.put({ key: archiveKey('monthly', '2025-10', 'acct_1', 'csv'), stagedPath: file.stagedPath, manifest: manifestFor(file) })).rejects.toThrow(
-      /stopped by the test/,
-    );
-    expect(seen).toEqual([{ command: 'PutObjectCommand', sse: 'aws:kms', kms: 'alias/reports' }]);
+    const f = file('encrypted\n');
+    const key = archiveKey('monthly', '2025-10', 'acct_1', 'csv');
+    await expect(store.beginWrite({ key, transferId: 't', size: f.size, contentType: 'csv' })).rejects.toThrow(/stopped by the test/);
+    await expect(store.writeManifest(key, manifestFor(f))).rejects.toThrow(/stopped by the test/);
+    expect(seen).toEqual([
+      { command: 'CreateMultipartUploadCommand', sse: 'aws:kms', kms: 'alias/reports' },
+      { command: 'PutObjectCommand', sse: 'aws:kms', kms: 'alias/reports' },
+    ]);
     expect(() => new S3Archive({ bucket: 'b', kmsKeyId: 'k' })).toThrow(/aws:kms/);
   });
 

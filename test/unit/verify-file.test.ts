@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { checkCsvHeader, verifyReportFile } from '../../src/activities/verify-file.js';
+import { checkCsvHeader, HeaderCheck, verifyReportFile } from '../../src/activities/verify-file.js';
 import { DownloadVerificationError } from '../../src/stripe/errors.js';
 import type { ReportJob } from '../../src/domain/report-job.js';
 
@@ -52,5 +52,26 @@ describe('ZIP integrity', () => {
     const junk = path.join(dir, 'junk.zip');
     writeFileSync(junk, 'this is not a zip');
     await expect(verifyReportFile(junk, 'zip', job())).rejects.toThrow(/not a readable ZIP/);
+  });
+});
+
+describe('CSV header on the stream', () => {
+  it('checks the first line as soon as it has arrived, across chunks, with a BOM and CRLF', () => {
+    const ok = new HeaderCheck(job(['gross', 'fee']), 'f');
+    ok.update(Buffer.from('\uFEFFgro'));
+    ok.update(Buffer.from('ss,fee\r\n1,2\r\n'));
+    ok.update(Buffer.from('not,a,header,any,more\n'));
+    expect(() => ok.finish()).not.toThrow();
+
+    const wrong = new HeaderCheck(job(['gross', 'fee']), 'f');
+    wrong.update(Buffer.from('gross,'));
+    expect(() => wrong.update(Buffer.from('net\n'))).toThrow(/header is "gross,net" but the run asked for columns gross,fee/);
+  });
+
+  it('a file without a line end is its own header; an empty file has none', () => {
+    const single = new HeaderCheck(job(['a', 'b']), 'f');
+    single.update(Buffer.from('a,b'));
+    expect(() => single.finish()).not.toThrow();
+    expect(() => new HeaderCheck(job(), 'f').finish()).toThrow(DownloadVerificationError);
   });
 });
