@@ -1,33 +1,47 @@
 /**
- * One download of a ReportRun's file through the real download activity, in a process of its
- * own so its peak RSS (VmHWM) is the download's alone. Environment: STRIPE_API_BASE, RUN_ID,
- * STAGING_DIR, KEY. Prints one JSON line: bytes, ms, sha256, peak RSS.
+ * One transfer of a ReportRun's file through the real transfer activity (Stripe → archive,
+ * verified on the way), in a process of its own so its peak RSS (VmHWM) is the transfer's alone.
+ * Environment: STRIPE_API_BASE, RUN_ID, KEY, CONFIG_ID, BACKEND (filesystem | s3), ARCHIVE_DIR,
+ * and for S3: S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.
+ * Prints one JSON line: bytes, ms, sha256, peak RSS.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { createDownloadActivities, type StagedFile } from '../src/activities/download.js';
+import { createTransferActivities } from '../src/activities/transfer.js';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
-import type { ReportJob } from '../src/domain/report-job.js';
+import { FilesystemArchive } from '../src/archive/filesystem.js';
+import { createArchiveFor } from '../src/archive/stores.js';
+import type { ArchivedFile } from '../src/domain/outcomes.js';
+import type { ArchiveSpec, ReportJob } from '../src/domain/report-job.js';
 
 const env = process.env as Record<string, string>;
 const stripe = createStripeClients({ baseUrl: env.STRIPE_API_BASE, env: { KEY: env.KEY } });
-const { downloadReportFile } = createDownloadActivities(stripe.clientFor, env.STAGING_DIR);
+const archiveFor = createArchiveFor(new FilesystemArchive(env.ARCHIVE_DIR), {
+  credentials: env.AWS_ACCESS_KEY_ID ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
+  region: env.AWS_REGION,
+});
+const archive: ArchiveSpec = env.BACKEND === 's3' ? { backend: 's3', bucket: env.S3_BUCKET, prefix: 'bench', endpoint: env.S3_ENDPOINT } : { backend: 'filesystem' };
+const { transferReportFile } = createTransferActivities(stripe.clientFor, archiveFor);
 const job = {
-  configId: 'bench',
+  configId: env.CONFIG_ID,
   api: 'v2',
   report: 'balance_change_from_activity.itemized.3',
   mode: 'sandbox',
   keyEnv: 'KEY',
+  period: { name: '2025-10', unit: 'month', timezone: 'UTC', start: '2025-10-01T00:00:00.000Z', end: '2025-11-01T00:00:00.000Z' },
   target: { id: 'self', kind: 'self' },
   parameters: {},
-  businessKey: 'report/bench/2025-10/self',
+  compress: false,
+  extract: false,
+  businessKey: `report/${env.CONFIG_ID}/2025-10/self`,
+  archive,
+  permits: {},
+  waitForData: { deadlineMs: 0, recheckMs: 0 },
 } as unknown as ReportJob;
 
 const t0 = Date.now();
-const staged = (await new MockActivityEnvironment().run(downloadReportFile, job, env.RUN_ID)) as StagedFile;
+const file = (await new MockActivityEnvironment().run(transferReportFile, job, env.RUN_ID)) as ArchivedFile;
 const ms = Date.now() - t0;
 const hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
-await rm(staged.path, { force: true });
-console.log(JSON.stringify({ bytes: staged.size, ms, sha256: staged.sha256, peakRssMb: Math.round(hwm / 1024) }));
+console.log(JSON.stringify({ bytes: file.size, ms, sha256: file.sha256, location: file.location, peakRssMb: Math.round(hwm / 1024) }));
 await stripe.close();

@@ -1,70 +1,122 @@
 /**
- * Download benchmark: one emulator-generated report file (5 GB by default) fetched by `curl` and
- * by the project's download activity (streaming, sha256, verification) from the same URL source
- * in the same run. Prints one JSON line with both throughputs, their ratio, and the activity's
- * peak RSS.
+ * Transfer benchmark: one emulator-generated report file (5 GB by default) fetched by `curl` (to
+ * /dev/null) and by the project's transfer activity (streaming from Stripe into the archive,
+ * sha256, checks) into each archive backend: the filesystem and S3 (a local versitygw). Each
+ * round prints one JSON line per measurement (throughput, ratio to that round's curl, the
+ * transferring process's peak RSS); the last line has the medians and the machine's load.
  *
- *   npx tsx bench/download.ts [bytes=5000000000]
+ *   npx tsx bench/download.ts [bytes=5000000000] [rounds=1]
  */
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startEmulator } from '../src/emulator/index.js';
 import { StripeClient } from '../src/stripe/client.js';
+import { startS3Server } from '../test/helpers/s3-server.js';
 
 const bytes = Number(process.argv[2] ?? 5_000_000_000);
+const rounds = Number(process.argv[3] ?? 1);
 const say = (line: string) => process.stderr.write(`[download] ${line}\n`);
 const KEY = 'sk_test_bench0download00';
 const here = path.dirname(fileURLToPath(import.meta.url));
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const emulator = await startEmulator({ processingMs: 100, bytesPerRun: bytes, log: () => {} });
-const stagingDir = mkdtempSync(path.join(tmpdir(), 'bench-download-'));
-try {
-  const stripe = new StripeClient({ apiKey: KEY, baseUrl: emulator.url });
-  const run = await stripe.createReportRun({
-    report: 'balance_change_from_activity.itemized.3',
-    report_parameters: { interval_start: '2025-10-01T00:00:00.000Z', interval_end: '2025-11-01T00:00:00.000Z' },
-  });
-  let url = '';
-  for (;;) {
-    const r = await stripe.getReportRun(run.id);
-    if (r.status === 'succeeded' && r.result) {
-      url = r.result.file.download_url.url;
-      break;
-    }
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  say(`run ${run.id}: ${bytes} bytes; curl first`);
-  const curl = await promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url], { maxBuffer: 1 << 20 });
-  const [curlBytes, curlSeconds] = curl.stdout.trim().split(' ').map(Number) as [number, number];
-  say(`curl: ${curlBytes} bytes in ${curlSeconds.toFixed(1)} s; now the download activity`);
+const s3 = await startS3Server({ log: say });
+const archiveDir = mkdtempSync(path.join(tmpdir(), 'bench-transfer-'));
+const stripe = new StripeClient({ apiKey: KEY, baseUrl: emulator.url });
+const figures: Record<string, { MBps: number[]; ratio: number[]; rss: number[] }> = {};
+const record = (target: string, line: Record<string, unknown>, MBps: number, ratio: number, rss = 0) => {
+  const f = (figures[target] ??= { MBps: [], ratio: [], rss: [] });
+  f.MBps.push(MBps);
+  f.ratio.push(ratio);
+  f.rss.push(rss);
+  console.log(JSON.stringify({ bench: 'download', target, bytes, ...line }));
+};
+
+async function transfer(backend: 'filesystem' | 's3', runId: string, configId: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'download-worker.ts')], {
-    env: { ...process.env, STRIPE_API_BASE: emulator.url, RUN_ID: run.id, STAGING_DIR: stagingDir, KEY },
+    env: {
+      ...process.env,
+      STRIPE_API_BASE: emulator.url,
+      RUN_ID: runId,
+      KEY,
+      CONFIG_ID: configId,
+      BACKEND: backend,
+      ARCHIVE_DIR: archiveDir,
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: s3.bucket,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_REGION: s3.region,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise((res) => child.once('exit', res));
-  const ours = JSON.parse(out.trim().split('\n').pop()!) as { bytes: number; ms: number; sha256: string; peakRssMb: number };
-  const expected = await emulator.fileSha256(run.id);
-  const curlMBps = curlBytes / 1e6 / curlSeconds;
-  const oursMBps = ours.bytes / 1e6 / (ours.ms / 1000);
-  console.log(
-    JSON.stringify({
-      bench: 'download',
-      bytes,
-      curlMBps: Math.round(curlMBps * 10) / 10,
-      activityMBps: Math.round(oursMBps * 10) / 10,
-      ratio: Math.round((oursMBps / curlMBps) * 1000) / 1000,
-      activityPeakRssMb: ours.peakRssMb,
-      sha256Matches: ours.sha256 === expected,
-    }),
-  );
-  await stripe.close();
+  const code = await new Promise((res) => child.once('exit', res));
+  if (code !== 0) throw new Error(`${backend} transfer exited with ${String(code)}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as { bytes: number; ms: number; sha256: string; peakRssMb: number };
+}
+
+/** The archived files go after each measurement: 5 GB each. */
+async function clean(): Promise<void> {
+  rmSync(archiveDir, { recursive: true, force: true });
+  const c = s3.client();
+  const listed = await c.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'bench/' }));
+  const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
+  if (keys.length) await c.send(new DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: keys } }));
+  c.destroy();
+}
+
+try {
+  for (let round = 1; round <= rounds; round++) {
+    const run = await stripe.createReportRun({
+      report: 'balance_change_from_activity.itemized.3',
+      report_parameters: { interval_start: '2025-10-01T00:00:00.000Z', interval_end: '2025-11-01T00:00:00.000Z' },
+    });
+    let url = '';
+    for (;;) {
+      const r = await stripe.getReportRun(run.id);
+      if (r.status === 'succeeded' && r.result) {
+        url = r.result.file.download_url.url;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const expected = await emulator.fileSha256(run.id);
+    say(`round ${round}/${rounds}, run ${run.id}: ${bytes} bytes; curl first`);
+    const curl = await promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url], { maxBuffer: 1 << 20 });
+    const [curlBytes, curlSeconds] = curl.stdout.trim().split(' ').map(Number) as [number, number];
+    const curlMBps = curlBytes / 1e6 / curlSeconds;
+    record('curl', { round, MBps: round1(curlMBps) }, curlMBps, 1);
+    for (const backend of ['filesystem', 's3'] as const) {
+      say(`round ${round}: transfer to ${backend}`);
+      const ours = await transfer(backend, run.id, `bench-${backend}-${round}`);
+      const MBps = ours.bytes / 1e6 / (ours.ms / 1000);
+      record(
+        backend,
+        { round, MBps: round1(MBps), ratioToCurl: Math.round((MBps / curlMBps) * 1000) / 1000, peakRssMb: ours.peakRssMb, sha256Matches: ours.sha256 === expected },
+        MBps,
+        MBps / curlMBps,
+        ours.peakRssMb,
+      );
+      await clean();
+    }
+  }
+  const summary: Record<string, unknown> = { bench: 'download-summary', bytes, rounds, loadavg: loadavg().map(round1) };
+  for (const [target, f] of Object.entries(figures)) {
+    summary[target] = { medianMBps: round1(median(f.MBps)), medianRatioToCurl: Math.round(median(f.ratio) * 1000) / 1000, maxPeakRssMb: Math.max(...f.rss) };
+  }
+  console.log(JSON.stringify(summary));
 } finally {
-  rmSync(stagingDir, { recursive: true, force: true });
+  await stripe.close();
+  await clean().catch(() => undefined);
+  await s3.stop();
   await emulator.close();
 }
