@@ -3,7 +3,7 @@
  * verified on the way), in a process of its own so its peak RSS (VmHWM) is the transfer's alone.
  * Environment: STRIPE_API_BASE, RUN_ID, KEY, CONFIG_ID, BACKEND (filesystem | s3), ARCHIVE_DIR,
  * and for S3: S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.
- * Prints one JSON line: bytes, ms, sha256, peak RSS.
+ * Prints one JSON line: bytes, ms, sha256, peak RSS and the RSS before the transfer began.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { readFileSync } from 'node:fs';
@@ -39,9 +39,11 @@ const job = {
   waitForData: { deadlineMs: 0, recheckMs: 0 },
 } as unknown as ReportJob;
 
+const rssMb = (field: string) => Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
+// What the process holds before the transfer (node, tsx, the Temporal and AWS SDKs): the peak minus this is the transfer's own.
+const baselineRssMb = rssMb('VmRSS');
 const t0 = Date.now();
 const file = (await new MockActivityEnvironment().run(transferReportFile, job, env.RUN_ID)) as ArchivedFile;
 const ms = Date.now() - t0;
-const hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
-console.log(JSON.stringify({ bytes: file.size, ms, sha256: file.sha256, location: file.location, peakRssMb: Math.round(hwm / 1024) }));
+console.log(JSON.stringify({ bytes: file.size, ms, sha256: file.sha256, location: file.location, peakRssMb: rssMb('VmHWM'), baselineRssMb }));
 await stripe.close();

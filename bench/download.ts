@@ -61,7 +61,7 @@ async function transfer(backend: 'filesystem' | 's3', runId: string, configId: s
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise((res) => child.once('exit', res));
   if (code !== 0) throw new Error(`${backend} transfer exited with ${String(code)}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as { bytes: number; ms: number; sha256: string; peakRssMb: number };
+  return JSON.parse(out.trim().split('\n').pop()!) as { bytes: number; ms: number; sha256: string; peakRssMb: number; baselineRssMb: number };
 }
 
 /** The archived files go after each measurement: 5 GB each. */
@@ -101,7 +101,7 @@ try {
       const MBps = ours.bytes / 1e6 / (ours.ms / 1000);
       record(
         backend,
-        { round, MBps: round1(MBps), ratioToCurl: Math.round((MBps / curlMBps) * 1000) / 1000, peakRssMb: ours.peakRssMb, sha256Matches: ours.sha256 === expected },
+        { round, MBps: round1(MBps), ratioToCurl: Math.round((MBps / curlMBps) * 1000) / 1000, peakRssMb: ours.peakRssMb, baselineRssMb: ours.baselineRssMb, sha256Matches: ours.sha256 === expected },
         MBps,
         MBps / curlMBps,
         ours.peakRssMb,

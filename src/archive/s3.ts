@@ -385,19 +385,29 @@ export class S3Archive implements ArchiveStore {
 
   /** Used by S3Write: one part up, with its SHA-256 for the server to check. */
   async uploadPart(objectKey: string, uploadId: string, n: number, body: Buffer): Promise<S3Part> {
-    const sha256 = createHash('sha256').update(body).digest('base64');
+    const digest = createHash('sha256').update(body).digest();
+    const sha256 = digest.toString('base64');
+    const command = new UploadPartCommand({
+      Bucket: this.bucket,
+      Key: objectKey,
+      UploadId: uploadId,
+      PartNumber: n,
+      Body: body,
+      ContentLength: body.length,
+      ...(this.options.checksum === false ? {} : { ChecksumAlgorithm: 'SHA256' as const, ChecksumSHA256: sha256 }),
+    });
+    // The request signature wants the payload's SHA-256 too (over plain HTTP the SDK hashes the
+    // body for it): it is the checksum just computed, so the signer need not hash the part again.
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers['x-amz-content-sha256'] = digest.toString('hex');
+        return next(args);
+      },
+      { step: 'build', name: 'partPayloadHash' },
+    );
     try {
-      const res = await this.client.send(
-        new UploadPartCommand({
-          Bucket: this.bucket,
-          Key: objectKey,
-          UploadId: uploadId,
-          PartNumber: n,
-          Body: body,
-          ContentLength: body.length,
-          ...(this.options.checksum === false ? {} : { ChecksumAlgorithm: 'SHA256' as const, ChecksumSHA256: sha256 }),
-        }),
-      );
+      const res = await this.client.send(command);
       return { n, etag: res.ETag!, sha256, size: body.length };
     } catch (err) {
       throw this.failure(err, `UploadPart ${n} of ${objectKey}`);
