@@ -142,9 +142,18 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     }
     const offset = bytes;
     beat(true);
-    if (offset === source.size) return { sha256: hash.digest('hex'), write }; // an earlier attempt got it all
+    if (offset === source.size) {
+      header?.finish();
+      return { sha256: hash.digest('hex'), write }; // an earlier attempt got it all
+    }
 
-    const res = await client.openFile(source.url, { withKey: source.withKey, offset: offset > 0 ? offset : undefined });
+    let res: Awaited<ReturnType<typeof client.openFile>>;
+    try {
+      res = await client.openFile(source.url, { withKey: source.withKey, offset: offset > 0 ? offset : undefined });
+    } catch (err) {
+      await write.pause();
+      throw err;
+    }
     if (res.status === 200 && offset > 0) {
       // The server ignored Range: start over rather than append the whole file again.
       await restart();
@@ -285,7 +294,15 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       else await store.removeUnlisted(key);
       throw new ReportsError(`archive key ${key} was taken while run ${runId} was transferring; transferring again`, true);
     }
-    if (write) await write.place();
+    if (write) {
+      try {
+        await write.place();
+      } catch (err) {
+        if (!isDiskFull(err)) throw err;
+        await write.discard();
+        throw new DiskFullError(`disk full in ${store.describe()} after ${file.size} of ${file.size} bytes of run ${runId} (flushing); free space and it retries`);
+      }
+    }
 
     let extracted: ArchivedFile | undefined;
     if (file.contentType === 'zip') {
