@@ -372,8 +372,10 @@ describe.each(ARCHIVE_BACKENDS)('a worker SIGKILLed a third of the way through a
           taskQueue,
           stripeBase: emulator.url,
           archiveDir,
-          // The S3 archive takes its credentials from the worker's standard AWS environment.
-          env: { KEY, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
+          // The S3 archive takes its credentials from the worker's standard AWS environment. A key
+          // of its own per backend: its permit pool (per key) then lives on this test's task queue,
+          // not on the one of a worker an earlier test stopped.
+          env: { KEY: `${KEY}${name === 's3' ? '0s3' : '0fs'}`, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
         })
       ).child;
     const GB = 1_000_000_000;
