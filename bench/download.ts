@@ -6,6 +6,7 @@
  * transferring process's peak RSS); the last line has the medians and the machine's load.
  *
  *   npx tsx bench/download.ts [bytes=5000000000] [rounds=1]
+ *   (BENCH_CPU_PROF=<dir>: a V8 CPU profile of each transfer process there)
  */
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile, spawn } from 'node:child_process';
@@ -40,7 +41,7 @@ const record = (target: string, line: Record<string, unknown>, MBps: number, rat
 };
 
 async function transfer(backend: 'filesystem' | 's3', runId: string, configId: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'download-worker.ts')], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', path.join(here, 'download-worker.ts')], {
     env: {
       ...process.env,
       STRIPE_API_BASE: emulator.url,
