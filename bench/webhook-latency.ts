@@ -4,7 +4,7 @@
  * TEMPORAL_ADDRESS is set), the emulator and the relay run in this process; the worker runs in a
  * process of its own, as in production (bench/worker-process.ts, the fan-out benchmark's worker).
  *
- * Per run, latency = when the workflow scheduled downloadReportFile (it saw "succeeded") minus
+ * Per run, latency = when the workflow scheduled transferReportFile (it saw "succeeded") minus
  * when the emulator settled the run (its log line, same clock). Prints one JSON line on stdout.
  *
  *   npx tsx bench/webhook-latency.ts [runs=50] [processing-seconds=10]
@@ -80,7 +80,7 @@ try {
   for (const o of result.outcomes) {
     if (o.status !== 'archived') throw new Error(`target ${o.target} ended ${o.status}`);
     const history = await client.workflow.getHandle(`report/${id}/2025-10/${o.target}`).fetchHistory();
-    const download = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'downloadReportFile');
+    const download = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'transferReportFile');
     const settled = settledAt.get(o.runId);
     if (!download?.eventTime || settled === undefined) throw new Error(`no timing for ${o.target}`);
     const sawAt = Number(download.eventTime.seconds) * 1000 + Math.floor((download.eventTime.nanos ?? 0) / 1e6);

@@ -42,7 +42,6 @@ export function readSettings() {
     permitCapacity: { live: int('REPORTS_PERMITS_LIVE', STRIPE_RUNNING_CAP.live), sandbox: int('REPORTS_PERMITS_SANDBOX', STRIPE_RUNNING_CAP.sandbox) },
     schedulesDir: path.resolve(projectRoot, process.env.REPORTS_SCHEDULES_DIR ?? 'schedules'),
     archiveDir: path.resolve(projectRoot, process.env.REPORTS_ARCHIVE_DIR ?? 'archive'),
-    stagingDir: path.resolve(projectRoot, process.env.REPORTS_STAGING_DIR ?? '.data/staging'),
     /** Threads running workflow tasks; 0 = the worker's default (2–4 by CPU count). */
     workflowThreads: int('REPORTS_WORKFLOW_THREADS', 0),
     /** A prebuilt workflow bundle (an image can build it once); unset = bundle at start (a few seconds). */

@@ -4,7 +4,6 @@
  * keys, test pool scopes) and gets the same Stripe clients, archives and permit settings.
  */
 import type { Client } from '@temporalio/client';
-import path from 'node:path';
 import type { ActivityDeps } from './activities/index.js';
 import { createStripeClients, type KeyScopeFor, type StripeClients } from './activities/stripe-clients.js';
 import { FilesystemArchive } from './archive/filesystem.js';
@@ -49,7 +48,6 @@ export function buildWorkerDeps(input: WorkerDepsInput): WorkerDeps {
       keyScopeFor: input.keyScopeFor ?? stripe.keyScopeFor,
       archive,
       archiveFor: createArchiveFor(archive, input.s3Defaults),
-      stagingDir: path.join(input.archiveDir, '.staging'),
       temporal: input.temporal,
       defaultCapacity: input.defaultCapacity,
       poolOptions: input.poolOptions,

@@ -19,11 +19,6 @@ export interface ActivityDeps extends PermitDeps {
   /** The filesystem archive; configurations with `archive: { backend: s3 }` use `archiveFor`. */
   archive: ArchiveStore;
   archiveFor?: ArchiveFor;
-  /**
-   * Unused: transfers stream straight into the archive (no host-local staging). Still required
-   * only because test/helpers/stack.ts reads it as a string; goes when the builder stops setting it.
-   */
-  stagingDir: string;
   /** Where `${ENV}` references (notification webhooks) are resolved; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** A webhook relay feeds this worker's runs: subscribe them to their Stripe events. */

@@ -24,7 +24,6 @@ export interface TestStack {
   temporal: TestTemporal;
   client: Client;
   archiveDir: string;
-  stagingDir: string;
   archiveFor: ArchiveFor;
   /** Only with `s3: true`. */
   s3?: S3TestServer;
@@ -51,7 +50,6 @@ export async function startStack(o: StackOptions): Promise<TestStack> {
   const archiveDir = mkdtempSync(path.join(tmpdir(), `${o.name}-`));
   const temporal = await startTestWorker({ stripe: { baseUrl: emulator.url, env: o.keys }, archiveDir, s3Defaults: s3 ? s3Credentials(s3) : {}, ...o.worker });
   const { stripe, deps } = temporal.built;
-  const stagingDir = deps.stagingDir;
   const archiveFor = deps.archiveFor!;
   return {
     emulator,
@@ -59,7 +57,6 @@ export async function startStack(o: StackOptions): Promise<TestStack> {
     temporal,
     client: temporal.client,
     archiveDir,
-    stagingDir,
     archiveFor,
     s3,
     archiveSpec(backend, prefix) {
