@@ -25,7 +25,8 @@ export interface TestTemporal {
 export type TestWorkerInput = Omit<WorkerDepsInput, 'temporal' | 'defaultCapacity' | 'webhooks'> & Partial<Pick<WorkerDepsInput, 'defaultCapacity' | 'webhooks'>>;
 
 export async function startTestWorker(input: TestWorkerInput, options: { taskQueue?: string } = {}): Promise<TestTemporal> {
-  installTemporalRuntime();
+  // Tests provoke activity failures on purpose: the SDK's WARN line for each would bury the results.
+  installTemporalRuntime({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR' });
   const address = inject('temporalAddress');
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
