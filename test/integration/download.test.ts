@@ -363,6 +363,26 @@ describe('wrong S3 credentials', () => {
   });
 });
 
+/** A watcher (Node, no other tool): SIGKILL process VICTIM once WORKFLOW_ID's transfer heartbeats more than BYTES. */
+const KILL_PAST_BYTES = `
+const { Client, Connection } = require('@temporalio/client');
+(async () => {
+  const client = new Client({ connection: await Connection.connect({ address: process.env.ADDRESS }) });
+  for (;;) {
+    const described = await client.workflow.getHandle(process.env.WORKFLOW_ID).describe().catch(() => undefined);
+    for (const p of described?.raw.pendingActivities ?? []) {
+      const data = p.heartbeatDetails?.payloads?.[0]?.data;
+      const bytes = data ? JSON.parse(Buffer.from(data).toString('utf8')).bytes ?? 0 : 0;
+      if (bytes > Number(process.env.BYTES)) {
+        process.kill(Number(process.env.VICTIM), 'SIGKILL');
+        process.exit(0);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+})();
+`;
+
 describe.each(ARCHIVE_BACKENDS)('a worker SIGKILLed a third of the way through a 1 GB transfer (%s backend)', (name) => {
   it('the retry resumes from the heartbeat details, not from byte 0, and archives a file whose sha256 matches the emulator', async () => {
     const taskQueue = `download-kill-${name}-${Date.now()}`;
@@ -387,10 +407,11 @@ describe.each(ARCHIVE_BACKENDS)('a worker SIGKILLed a third of the way through a
       const workflowId = `report/${cfg.id}/2025-10/self`;
       const handle = await startReport(client, cfg, '2025-10', { taskQueue, timing: fast });
       // The emulator runs in this process and keeps its event loop busy while it streams, so a
-      // separate shell watches the transfer's heartbeat (bytes) and kills the worker past a third.
-      const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
-      const bytesNow = `"${cli}" workflow describe --address ${inject('temporalAddress')} -w "${workflowId}" -o json 2>/dev/null | jq '[.. | objects | select(has("of") and has("write")) | .bytes] | max // 0'`;
-      const watcher = spawn('bash', ['-c', `while :; do b=$(${bytesNow}); [ "\${b:-0}" -gt ${Math.floor(GB / 3)} ] && kill -9 ${worker.pid} && exit 0; sleep 0.1; done`]);
+      // separate process watches the transfer's heartbeat (bytes) and kills the worker past a third.
+      const watcher = spawn(process.execPath, ['-e', KILL_PAST_BYTES], {
+        env: { ...process.env, ADDRESS: inject('temporalAddress'), WORKFLOW_ID: workflowId, BYTES: String(Math.floor(GB / 3)), VICTIM: String(worker.pid) },
+        stdio: 'ignore',
+      });
       const first = await Promise.race([
         new Promise<'killed'>((r) => worker.once('exit', () => r('killed'))),
         handle.result().then(() => 'finished' as const),
