@@ -36,6 +36,10 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: createActivities(options.deps),
     workflowThreadPoolSize: defaultWorkflowThreads(),
+    // A transfer's heartbeat is its checkpoint and its progress in the UI. The SDK would send it
+    // every 24 s (0.8 × the 30 s heartbeat timeout); every 2 s keeps both fresh for one small
+    // call per running transfer.
+    maxHeartbeatThrottleInterval: '2 seconds',
     ...options.tuning,
   });
 }

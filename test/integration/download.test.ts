@@ -372,8 +372,8 @@ const { Client, Connection } = require('@temporalio/client');
     const described = await client.workflow.getHandle(process.env.WORKFLOW_ID).describe().catch(() => undefined);
     for (const p of described?.raw.pendingActivities ?? []) {
       const data = p.heartbeatDetails?.payloads?.[0]?.data;
-      const bytes = data ? JSON.parse(Buffer.from(data).toString('utf8')).bytes ?? 0 : 0;
-      if (bytes > Number(process.env.BYTES)) {
+      const d = data ? JSON.parse(Buffer.from(data).toString('utf8')) : {};
+      if (d.bytes > Number(process.env.BYTES) && d.bytes < d.of) {
         process.kill(Number(process.env.VICTIM), 'SIGKILL');
         process.exit(0);
       }

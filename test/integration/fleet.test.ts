@@ -172,7 +172,8 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       reportsCommand(['run', 'fleet-other', '--period', '2025-10', '--wait'], fleetEnv()),
     ]);
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toMatch(/failed .*FLEET_MISSING_KEY is not set/);
+    // A configuration-wide problem fails the firing, naming the variable for every target.
+    expect(missing.stdout).toMatch(/failed: fleet-nokey 2025-10: .*FLEET_MISSING_KEY is not set/);
     expect(other.code, other.stdout + other.stderr).toBe(0);
     expect(other.stdout.match(/\barchived\b/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
     rmSync(file);
@@ -290,8 +291,9 @@ async function transferringWorker(workflowId: string, bytes: number): Promise<(t
       async () => {
         const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
         for (const p of pending) {
-          const sent = heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data);
-          if (sent > bytes) {
+          const { sent, of } = heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data);
+          // Past the mark and not yet complete: the kill lands in the middle of the transfer.
+          if (sent > bytes && sent < of) {
             identity = p.lastWorkerIdentity ?? '';
             return sent;
           }
@@ -307,13 +309,12 @@ async function transferringWorker(workflowId: string, bytes: number): Promise<(t
 }
 
 /** The byte offset a transfer reports in its heartbeat details. */
-function heartbeatBytes(data: Uint8Array | null | undefined): number {
-  if (!data) return 0;
+function heartbeatBytes(data: Uint8Array | null | undefined): { sent: number; of: number } {
+  if (!data) return { sent: 0, of: 0 };
   try {
-    const details = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
-    const bytes = details.bytes ?? details.offset;
-    return typeof bytes === 'number' ? bytes : 0;
+    const details = JSON.parse(Buffer.from(data).toString('utf8')) as { bytes?: unknown; of?: unknown };
+    return { sent: typeof details.bytes === 'number' ? details.bytes : 0, of: typeof details.of === 'number' ? details.of : 0 };
   } catch {
-    return 0;
+    return { sent: 0, of: 0 };
   }
 }
