@@ -76,13 +76,16 @@ function explainLoadError(err: NodeJS.ErrnoException, env: NodeJS.ProcessEnv): s
 /** Connection attempts give up after this: an unreachable server is reported within seconds. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-async function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
+/** The server did not answer in time (as opposed to answering with an error). */
+class NoAnswerError extends Error {}
+
+async function withTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new NoAnswerError(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
       }),
     ]);
   } finally {
@@ -115,7 +118,7 @@ function explainCallError(err: unknown, target: TemporalTarget): ConnectionSetti
 async function checked<C extends { close(): Promise<void> }>(target: TemporalTarget, connect: () => Promise<C>, describeNamespace: (c: C) => Promise<unknown>): Promise<C> {
   let connection: C;
   try {
-    connection = await withTimeout('connect', connect());
+    connection = await withTimeout(connect());
   } catch (err) {
     // The client's first call (GetSystemInfo) may already be refused: say which setting.
     const cause = (err as { cause?: { code?: number } }).cause;
@@ -125,10 +128,10 @@ async function checked<C extends { close(): Promise<void> }>(target: TemporalTar
     throw new ConnectionSettingError(`cannot reach Temporal at ${target.address} (TEMPORAL_ADDRESS): ${message}`);
   }
   try {
-    await withTimeout('describe namespace', describeNamespace(connection));
+    await withTimeout(describeNamespace(connection));
   } catch (err) {
     await connection.close().catch(() => undefined);
-    throw (err as Error).message?.startsWith('no answer within') ? new ConnectionSettingError(`cannot reach Temporal at ${target.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`) : explainCallError(err, target);
+    throw err instanceof NoAnswerError ? new ConnectionSettingError(`cannot reach Temporal at ${target.address} (TEMPORAL_ADDRESS): ${(err as Error).message}`) : explainCallError(err, target);
   }
   return connection;
 }
