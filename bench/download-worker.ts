@@ -19,6 +19,8 @@ const stripe = createStripeClients({ baseUrl: env.STRIPE_API_BASE, env: { KEY: e
 const archiveFor = createArchiveFor(new FilesystemArchive(env.ARCHIVE_DIR), {
   credentials: env.AWS_ACCESS_KEY_ID ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } : undefined,
   region: env.AWS_REGION,
+  ...(env.BENCH_PART_MB ? { partSize: Number(env.BENCH_PART_MB) * 1024 * 1024 } : {}),
+  ...(env.BENCH_QUEUE ? { queueSize: Number(env.BENCH_QUEUE) } : {}),
 });
 const archive: ArchiveSpec = env.BACKEND === 's3' ? { backend: 's3', bucket: env.S3_BUCKET, prefix: 'bench', endpoint: env.S3_ENDPOINT } : { backend: 'filesystem' };
 const { transferReportFile } = createTransferActivities(stripe.clientFor, archiveFor);
@@ -42,8 +44,17 @@ const job = {
 const rssMb = (field: string) => Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024);
 // What the process holds before the transfer (node, tsx, the Temporal and AWS SDKs): the peak minus this is the transfer's own.
 const baselineRssMb = rssMb('VmRSS');
+// Where the memory goes (V8 heap, Buffers outside it), sampled while the transfer runs.
+const peak = { heapTotalMb: 0, heapUsedMb: 0, arrayBuffersMb: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peak.heapTotalMb = Math.max(peak.heapTotalMb, Math.round(m.heapTotal / 2 ** 20));
+  peak.heapUsedMb = Math.max(peak.heapUsedMb, Math.round(m.heapUsed / 2 ** 20));
+  peak.arrayBuffersMb = Math.max(peak.arrayBuffersMb, Math.round(m.arrayBuffers / 2 ** 20));
+}, 200);
 const t0 = Date.now();
 const file = (await new MockActivityEnvironment().run(transferReportFile, job, env.RUN_ID)) as ArchivedFile;
 const ms = Date.now() - t0;
-console.log(JSON.stringify({ bytes: file.size, ms, sha256: file.sha256, location: file.location, peakRssMb: rssMb('VmHWM'), baselineRssMb }));
+clearInterval(sampler);
+console.log(JSON.stringify({ bytes: file.size, ms, sha256: file.sha256, location: file.location, peakRssMb: rssMb('VmHWM'), baselineRssMb, peak }));
 await stripe.close();
