@@ -108,23 +108,30 @@ async function clean(): Promise<void> {
   c.destroy();
 }
 
+// Ctrl-C / SIGTERM: the emulator and the S3 server are processes of their own; stop them too.
+const interrupt = () => void Promise.allSettled([emulator.close(), s3.stop()]).then(() => process.exit(130));
+process.once('SIGINT', interrupt);
+process.once('SIGTERM', interrupt);
 try {
-  for (let round = 1; round <= rounds; round++) {
-    const run = await stripe.createReportRun({
-      report: 'balance_change_from_activity.itemized.3',
-      report_parameters: { interval_start: '2025-10-01T00:00:00.000Z', interval_end: '2025-11-01T00:00:00.000Z' },
-    });
-    let url = '';
+  // One ReportRun for every round: its file is generated (and hashed) once; each round asks
+  // for a fresh download URL, as each transfer does.
+  const run = await stripe.createReportRun({
+    report: 'balance_change_from_activity.itemized.3',
+    report_parameters: { interval_start: '2025-10-01T00:00:00.000Z', interval_end: '2025-11-01T00:00:00.000Z' },
+  });
+  const downloadUrl = async (): Promise<string> => {
     for (;;) {
       const r = await stripe.getReportRun(run.id);
-      if (r.status === 'succeeded' && r.result) {
-        url = r.result.file.download_url.url;
-        break;
-      }
+      if (r.status === 'succeeded' && r.result) return r.result.file.download_url.url;
       await new Promise((res) => setTimeout(res, 200));
     }
-    const expected = await emulator.fileSha256(run.id);
-    say(`round ${round}/${rounds}, run ${run.id}: ${bytes} bytes; curl first`);
+  };
+  await downloadUrl();
+  say(`run ${run.id}: ${bytes} bytes; hashing it at the emulator`);
+  const expected = await emulator.fileSha256(run.id);
+  for (let round = 1; round <= rounds; round++) {
+    const url = await downloadUrl();
+    say(`round ${round}/${rounds}: curl first`);
     const curl = await promisify(execFile)('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', url], { maxBuffer: 1 << 20 });
     const [curlBytes, curlSeconds] = curl.stdout.trim().split(' ').map(Number) as [number, number];
     const curlMBps = curlBytes / 1e6 / curlSeconds;
