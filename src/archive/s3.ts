@@ -23,11 +23,11 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
+  paginateListObjectsV2,
   type HeadObjectCommandOutput,
   type PutObjectCommandInput,
   type S3ClientConfig,
@@ -229,19 +229,16 @@ export class S3Archive implements ArchiveStore {
 
   async *keys(prefix: string): AsyncIterable<string> {
     const root = this.prefix ? `${this.prefix}/` : '';
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${root}${prefix}`, ContinuationToken: token }));
-      } catch (err) {
-        throw this.failure(err, `ListObjectsV2 ${root}${prefix}`);
+    const pages = paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: `${root}${prefix}` });
+    try {
+      for await (const page of pages) {
+        for (const o of page.Contents ?? []) {
+          if (o.Key?.endsWith('.manifest.json')) yield o.Key.slice(root.length, -'.manifest.json'.length);
+        }
       }
-      for (const o of page.Contents ?? []) {
-        if (o.Key?.endsWith('.manifest.json')) yield o.Key.slice(root.length, -'.manifest.json'.length);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    } catch (err) {
+      throw this.failure(err, `ListObjectsV2 ${root}${prefix}`);
+    }
   }
 
   async open(key: string): Promise<Readable | undefined> {
@@ -287,7 +284,11 @@ export class S3Archive implements ArchiveStore {
     }
   }
 
-  /** The parts of an unfinished upload, or undefined when it is gone (completed or aborted). */
+  /**
+   * The parts of an unfinished upload, or undefined when it is gone (completed or aborted).
+   * By hand, not the SDK's paginateListParts: that one follows NextPartNumberMarker without
+   * looking at IsTruncated, and S3-compatible servers (versitygw) send the marker on the last page too.
+   */
   private async listParts(objectKey: string, uploadId: string): Promise<Map<number, { etag: string; sha256?: string; size: number }> | undefined> {
     const parts = new Map<number, { etag: string; sha256?: string; size: number }>();
     let marker: string | undefined;
@@ -307,7 +308,7 @@ export class S3Archive implements ArchiveStore {
     }
   }
 
-  /** Unfinished uploads whose object key starts with `prefix`, oldest first. */
+  /** Unfinished uploads whose object key starts with `prefix`, oldest first. (The SDK has no paginator for this listing.) */
   private async uploadsUnder(prefix: string): Promise<Array<{ key: string; uploadId: string }>> {
     const found: Array<{ key: string; uploadId: string; initiated: number }> = [];
     let keyMarker: string | undefined;
