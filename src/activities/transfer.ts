@@ -313,7 +313,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
         throw err;
       }
       // The extracted CSV goes first: once the ZIP (the business key) is there, everything is.
-      if (job.extract) extracted = await extractCsv(job, runId, store, key, file.sha256, origin, transferId);
+      if (job.extract) extracted = await extractCsv(job, runId, store, { key, size: file.size, sha256: file.sha256 }, origin, transferId);
     }
     const archived = await store.writeManifest(key, manifestFor(job, runId, origin, file, place.supersedes));
     await store.discardWrites(versionKey(job, '', 1).slice(0, -1), transferId);
@@ -321,8 +321,16 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
   }
 
   /** The CSV inside an archived ZIP, streamed from the archive (never from Stripe again) to `<target>.csv`. */
-  async function extractCsv(job: ReportJob, runId: string, store: ArchiveStore, zipKey: string, zipSha256: string, origin: FileOrigin, transferId: string): Promise<ArchivedFile> {
-    const zip = await openZip(zipSource(store, zipKey, (await store.find(zipKey))?.size ?? (await sizeOf(store, zipKey))));
+  async function extractCsv(
+    job: ReportJob,
+    runId: string,
+    store: ArchiveStore,
+    zipFile: { key: string; size: number; sha256: string },
+    origin: FileOrigin,
+    transferId: string,
+  ): Promise<ArchivedFile> {
+    const { key: zipKey, sha256: zipSha256 } = zipFile;
+    const zip = await openZip(zipSource(store, zipKey, zipFile.size));
     try {
       const entry = await firstCsvEntry(zip);
       const key = await firstFreeKey(store, job, 'csv');
@@ -344,12 +352,6 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     } finally {
       zip.close();
     }
-  }
-
-  async function sizeOf(store: ArchiveStore, key: string): Promise<number> {
-    let n = 0;
-    for await (const c of (await store.open(key)) as AsyncIterable<Buffer>) n += c.length;
-    return n;
   }
 
   return {
