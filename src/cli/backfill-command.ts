@@ -25,10 +25,12 @@ export async function backfillCommand(
   const periods = periodsBetween(opts.from, opts.to, config.schedule.timezone);
   out(`${config.id}: ${periods.length} periods from ${periods[0]!.name} to ${periods.at(-1)!.name} (${config.schedule.timezone})`);
   return withClient(settings, async (client) => {
-    // Period → its firing's targets in one line; kept only while the period runs.
+    // Period → its firing's targets in one line; kept only while the period runs. The period
+    // counts are on every change line already: the summary says what those lines cannot.
     const running = new Map<string, string>();
-    let totals = '';
-    const show = () => live.status([`[${totals}]`, ...[...running].map(([period, s]) => `${period}: ${s}`)].join('  '));
+    const show = () => {
+      if (running.size > 0) live.status(`running ${[...running].map(([period, s]) => `${period} (${s})`).join(', ')}`);
+    };
     let finished = false;
     let stop = () => {};
     const stopped = new Promise<void>((r) => (stop = r));
@@ -53,11 +55,9 @@ export async function backfillCommand(
         force: opts.force,
         concurrency: opts.concurrency,
         onProgress: (p) => {
-          totals = totalsText(p.totals);
           if (p.state === 'running') running.set(p.period, 'starting');
           else running.delete(p.period);
-          live.line(`${p.period.padEnd(10)} ${p.state.padEnd(8)} [${totals}]${p.error ? ` ${p.error}` : ''}`);
-          show();
+          live.line(`${p.period.padEnd(10)} ${p.state.padEnd(8)} [${totalsText(p.totals)}]${p.error ? ` ${p.error}` : ''}`);
         },
       });
     } finally {

@@ -124,3 +124,21 @@ describe('reports run --wait through a pipe', () => {
     for (const account of accounts) expect(r.stdout).toMatch(new RegExp(`${account}\\s+archived\\s+.*piped/2025-10/${account}\\.csv`));
   });
 });
+
+describe('reports backfill through a pipe', () => {
+  it('prints plain lines: a line per period change, and what each running period’s targets are doing now and then', async () => {
+    stack.emulator.configure({ processingMs: 1500 });
+    writeConfig('piped-backfill', 2);
+    const r = await reportsCommand(['backfill', 'piped-backfill', '--from', '2025-08', '--to', '2025-09'], env());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/\r|\x1b/);
+    const lines = r.stdout.split('\n');
+    for (const period of ['2025-08', '2025-09']) {
+      // The change lines (the summary table at the end starts with the period too).
+      expect(lines.filter((l) => l.startsWith(`${period} `) && l.includes('[running ')).map((l) => l.split(/\s+/)[1])).toEqual(['running', 'done']);
+    }
+    const summaries = lines.filter((l) => /^\d\d:\d\d:\d\d {2}running 2025-0[89] \(/.test(l));
+    expect(summaries.length, r.stdout).toBeGreaterThan(0);
+    expect(summaries.join('\n')).toMatch(/2025-0[89] \(2 targets: [a-z ,0-9]+\)/);
+  });
+});
