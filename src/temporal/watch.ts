@@ -8,7 +8,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../workflows/messages.js';
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
 import type { RunProgress, TargetInFlight } from '../domain/progress.js';
-import { askTargets, readFiringProgress, summariseFiring, type FiringView, type TargetStage } from './firing-status.js';
+import { askTargets, readFiringProgress, summariseFiring, type FiringView, type TargetAnswer, type TargetStage } from './firing-status.js';
 
 export interface TargetProgress {
   target: string;
@@ -54,17 +54,24 @@ export async function watchFiring(
   let inFlightBefore: TargetInFlight[] = [];
   let firingAnswers = true;
 
-  /** One query to the firing, then its targets in flight and those that just finished. */
+  /**
+   * The firing and the targets it had in flight, at once; then the targets new in flight, and
+   * those that left it before saying how they ended.
+   */
   const look = async () => {
-    const firing = await readFiringProgress(client, handle.workflowId);
-    const now = new Set(firing.inFlight.map((t) => t.target));
-    const left = inFlightBefore.filter((t) => !now.has(t.target));
+    const [firing, known] = await Promise.all([readFiringProgress(client, handle.workflowId), askTargets(client, inFlightBefore)]);
+    const inFlight = new Set(firing.inFlight.map((t) => t.target));
+    const before = new Set(inFlightBefore.map((t) => t.target));
     inFlightBefore = firing.inFlight;
-    const [answers, ended] = await Promise.all([askTargets(client, firing.inFlight), askTargets(client, left)]);
-    for (const a of [...answers, ...ended]) {
+    const unfinished = (a: TargetAnswer) => !inFlight.has(a.target.target) && a.progress?.stage !== 'archived' && a.progress?.stage !== 'failed';
+    const [fresh, ended] = await Promise.all([
+      askTargets(client, firing.inFlight.filter((t) => !before.has(t.target))),
+      askTargets(client, known.filter(unfinished).map((a) => a.target)),
+    ]);
+    for (const a of [...known, ...fresh, ...ended]) {
       if (a.progress) report({ target: a.target.target, stage: a.progress.stage, runId: a.progress.runId, detail: a.progress.detail });
     }
-    onView?.(summariseFiring(firing, answers));
+    onView?.(summariseFiring(firing, [...known.filter((a) => inFlight.has(a.target.target)), ...fresh]));
   };
 
   /** Before `firingProgress` existed: ask every target. */
@@ -78,13 +85,16 @@ export async function watchFiring(
     );
 
   while (!done) {
+    const lookedAt = Date.now();
     if (firingAnswers) {
       await look().catch((err: Error) => {
         // Not yet started on a worker answers later; an old worker never will.
         if (/did not register a handler/.test(err.message)) firingAnswers = false;
       });
     } else await lookAtEveryTarget();
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+    // A look that took long (a busy worker answers slowly) does not also wait the whole interval.
+    const wait = Math.max(0, intervalMs - (Date.now() - lookedAt));
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, wait))]);
   }
   return result;
 }
