@@ -9,9 +9,15 @@ import { withClient } from './connect.js';
 import { firingStatusLines } from './progress-format.js';
 import { table } from './table.js';
 
-export async function listFirings(client: Client, configId: string | undefined, limit: number) {
+export async function listFirings(client: Client, configId: string | undefined, limit: number, only: { running?: boolean } = {}) {
   // Firings only (report/<config>/<period>), not their per-target children.
-  const query = [`WorkflowType = 'reportWorkflow'`, configId ? `ReportConfig = '${configId.replaceAll("'", '')}'` : ''].filter(Boolean).join(' AND ');
+  const query = [
+    `WorkflowType = 'reportWorkflow'`,
+    configId ? `ReportConfig = '${configId.replaceAll("'", '')}'` : '',
+    only.running ? `ExecutionStatus = 'Running'` : '',
+  ]
+    .filter(Boolean)
+    .join(' AND ');
   const rows: { workflowId: string; config: string; period: string; status: string; started: string; closed: string }[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const attrs = wf.typedSearchAttributes;
@@ -61,6 +67,9 @@ export async function permitPools(client: Client, answerWithinMs = 3000): Promis
     ids.map((poolId) => queryWithin(client, poolId, poolStateQuery, answerWithinMs).catch(() => ({ poolId, unanswered: true as const }))),
   );
 }
+
+/** Running firings whose targets `reports status` shows, the most recent first. */
+const RUNNING_FIRINGS_SHOWN = 50;
 
 /** Targets' stages asked at most per `reports status`, over all running firings (each firing's own query is extra). */
 const TARGETS_ASKED = 1000;
@@ -112,7 +121,8 @@ export async function statusCommand(settings: Settings, configId: string | undef
       return 0;
     }
     out(table(['config', 'period', 'state', 'started (UTC)', 'closed (UTC)', 'workflow'], rows.map((r) => [r.config, r.period, r.status, r.started, r.closed, r.workflowId])));
-    const running = rows.filter((r) => r.status === 'RUNNING');
+    // Running ones older than the 50 most recent firings too.
+    const running = await listFirings(client, configId, RUNNING_FIRINGS_SHOWN, { running: true });
     if (running.length > 0) {
       out('');
       out('running firings, targets by stage:');
