@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { backfillCommand } from './cli/backfill-command.js';
+import { stdoutLive } from './cli/live-output.js';
 import { relayCommand } from './cli/relay-command.js';
 import { workerCommand } from './cli/worker-command.js';
 import { runCommand } from './cli/run-command.js';
@@ -58,7 +59,7 @@ program
   .option('--wait', 'follow it: progress per target, then a summary table')
   .option('--dry-run', 'print the plan (period, UTC interval, targets, parameters) and start nothing')
   .option('--force', 'run targets again even if their file is archived')
-  .action(action((name: string, opts: { period?: string; wait?: boolean; dryRun?: boolean; force?: boolean }) => runCommand(readSettings(), name, opts, out)));
+  .action(action((name: string, opts: { period?: string; wait?: boolean; dryRun?: boolean; force?: boolean }) => runCommand(readSettings(), name, opts, out, stdoutLive())));
 
 program
   .command('backfill <config>')
@@ -67,11 +68,11 @@ program
   .requiredOption('--to <P>', 'last period')
   .option('--force', 'run archived periods again')
   .option('--concurrency <n>', 'firings in flight at once', wholeNumber, 4)
-  .action(action((name: string, opts: { from: string; to: string; force?: boolean; concurrency: number }) => backfillCommand(readSettings(), name, opts, out)));
+  .action(action((name: string, opts: { from: string; to: string; force?: boolean; concurrency: number }) => backfillCommand(readSettings(), name, opts, out, stdoutLive())));
 
 program
   .command('status [config]')
-  .description('recent and running periods with their state, from Temporal')
+  .description('recent and running periods with their state, each running firing\'s targets by stage and its oldest waiting target, permit pools')
   .action(action((configId?: string) => statusCommand(readSettings(), configId, out)));
 
 program

@@ -13,6 +13,8 @@ import { watchFiring } from '../temporal/watch.js';
 import { businessKey } from '../domain/business-key.js';
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
 import { loadNamedConfig, withClient } from './connect.js';
+import { linesOnly, type LiveOutput } from './live-output.js';
+import { firingSummary, targetChangeLine } from './progress-format.js';
 import { table } from './table.js';
 
 export interface RunOptions {
@@ -40,7 +42,11 @@ export function outcomeTable(result: ReportWorkflowResult): string {
   );
 }
 
-export async function runCommand(settings: Settings, name: string, opts: RunOptions, out: (line: string) => void): Promise<number> {
+/**
+ * `live`: where `--wait` shows progress (a terminal redraws the summary in place; a pipe gets
+ * plain lines); by default plain lines through `out`.
+ */
+export async function runCommand(settings: Settings, name: string, opts: RunOptions, out: (line: string) => void, live: LiveOutput = linesOnly(out)): Promise<number> {
   const config = loadNamedConfig(settings, name);
   const period = opts.period ? parsePeriod(opts.period, config.schedule.timezone) : periodForConfig(config, new Date());
   out(plan(config, period));
@@ -62,14 +68,17 @@ export async function runCommand(settings: Settings, name: string, opts: RunOpti
     const targets = targetsOf(config).map((t) => ({ id: t.id, workflowId: businessKey(config.id, period.name, t.id) }));
     let result: ReportWorkflowResult;
     try {
-      result = await watchFiring(client, handle, targets, (p) =>
-        out(`${new Date().toISOString().slice(11, 19)}  ${p.target.padEnd(28)} ${p.stage.replaceAll('_', ' ')}${p.runId ? ` ${p.runId}` : ''}${p.detail ? ` — ${p.detail}` : ''}`),
-      );
+      result = await watchFiring(client, handle, targets, {
+        onChange: (p) => live.line(targetChangeLine(Date.now(), p)),
+        onView: (view) => live.status(firingSummary(view)),
+      });
     } catch (err) {
+      live.done();
       const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
       out(`failed: ${cause}`);
       return 1;
     }
+    live.done();
     out('');
     out(outcomeTable(result));
     return result.outcomes.some((o) => o.status === 'failed') ? 1 : 0;

@@ -3,12 +3,21 @@ import type { Client } from '@temporalio/client';
 import type { Settings } from '../settings.js';
 import { poolStateQuery, type PermitPoolState } from '../workflows/messages.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportRunSucceededAttribute } from '../workflows/search-attributes.js';
+import { readFiring } from '../temporal/firing-status.js';
+import { queryWithin } from '../temporal/query.js';
 import { withClient } from './connect.js';
+import { firingStatusLines } from './progress-format.js';
 import { table } from './table.js';
 
-export async function listFirings(client: Client, configId: string | undefined, limit: number) {
+export async function listFirings(client: Client, configId: string | undefined, limit: number, only: { running?: boolean } = {}) {
   // Firings only (report/<config>/<period>), not their per-target children.
-  const query = [`WorkflowType = 'reportWorkflow'`, configId ? `ReportConfig = '${configId.replaceAll("'", '')}'` : ''].filter(Boolean).join(' AND ');
+  const query = [
+    `WorkflowType = 'reportWorkflow'`,
+    configId ? `ReportConfig = '${configId.replaceAll("'", '')}'` : '',
+    only.running ? `ExecutionStatus = 'Running'` : '',
+  ]
+    .filter(Boolean)
+    .join(' AND ');
   const rows: { workflowId: string; config: string; period: string; status: string; started: string; closed: string }[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const attrs = wf.typedSearchAttributes;
@@ -55,19 +64,30 @@ export async function permitPools(client: Client, answerWithinMs = 3000): Promis
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'permitPoolWorkflow' AND ExecutionStatus = 'Running'` })) ids.push(wf.workflowId);
   // A query needs a worker on the pool's task queue: with none running, say so instead of waiting.
   return Promise.all(
-    ids.map(async (poolId) => {
-      // Aborted, not abandoned: the client would otherwise keep retrying it after we close.
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), answerWithinMs);
-      try {
-        return await client.connection.withAbortSignal(abort.signal, () => client.workflow.getHandle(poolId).query(poolStateQuery));
-      } catch {
-        return { poolId, unanswered: true as const };
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
+    ids.map((poolId) => queryWithin(client, poolId, poolStateQuery, answerWithinMs).catch(() => ({ poolId, unanswered: true as const }))),
   );
+}
+
+/** Running firings whose targets `reports status` shows, the most recent first. */
+const RUNNING_FIRINGS_SHOWN = 50;
+
+/** Targets' stages asked at most per `reports status`, over all running firings (each firing's own query is extra). */
+const TARGETS_ASKED = 1000;
+
+/** Each running firing's targets by stage and its oldest waiting target; firings one after another, their targets 16 at a time. */
+export async function runningFiringLines(client: Client, workflowIds: string[], budget = TARGETS_ASKED): Promise<string[]> {
+  const lines: string[] = [];
+  for (const workflowId of workflowIds) {
+    try {
+      const view = await readFiring(client, workflowId, { maxTargets: budget });
+      budget = Math.max(0, budget - view.answers.filter((a) => a.asked).length);
+      lines.push(...firingStatusLines(workflowId, view, Date.now()));
+    } catch (err) {
+      // No worker (or one older than the query) answers: say so, do not wait.
+      lines.push(`${workflowId}  (no progress: ${/did not register a handler/.test((err as Error).message) ? 'its worker is older than this command' : 'no worker answered'})`);
+    }
+  }
+  return lines;
 }
 
 export async function statusCommand(settings: Settings, configId: string | undefined, out: (line: string) => void): Promise<number> {
@@ -101,6 +121,13 @@ export async function statusCommand(settings: Settings, configId: string | undef
       return 0;
     }
     out(table(['config', 'period', 'state', 'started (UTC)', 'closed (UTC)', 'workflow'], rows.map((r) => [r.config, r.period, r.status, r.started, r.closed, r.workflowId])));
+    // Running ones older than the 50 most recent firings too.
+    const running = await listFirings(client, configId, RUNNING_FIRINGS_SHOWN, { running: true });
+    if (running.length > 0) {
+      out('');
+      out('running firings, targets by stage:');
+      for (const line of await runningFiringLines(client, running.map((r) => r.workflowId))) out(line);
+    }
     return 0;
   });
 }

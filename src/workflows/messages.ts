@@ -1,6 +1,6 @@
 /** Signal and query definitions shared by workflows, the worker, the relay and the CLI. */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunProgress } from '../domain/progress.js';
+import type { FiringProgress, RunProgress } from '../domain/progress.js';
 
 /**
  * A Stripe event about this workflow's ReportRun arrived. It only makes the workflow check the
@@ -9,6 +9,8 @@ import type { RunProgress } from '../domain/progress.js';
 export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string; receivedAt?: number }]>('reportRunEvent');
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+/** A firing's targets: pending, in flight (which, since when) and finished counts. */
+export const firingProgressQuery = defineQuery<FiringProgress>('firingProgress');
 
 // ---- permit pool ------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import { progressQuery, reportRunEventSignal, unsubscribeSignal } from './messag
 import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
-import type { RunProgress } from '../domain/progress.js';
+import { progressSince, type RunProgress } from '../domain/progress.js';
 
 /** Calls to Stripe (and small local chores): a minute each, retried with backoff for ~15 minutes. */
 const callOptions = {
@@ -60,7 +60,7 @@ export interface ReportRunResult {
 
 export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTiming> = {}): Promise<ReportRunResult> {
   const t = { ...defaultPollTiming, ...timing };
-  const progress: RunProgress = { stage: 'validating', polls: 0 };
+  const progress = progressSince('validating');
   let eventArrived = false;
   const seenEvents = new Set<string>();
   setHandler(progressQuery, () => progress);

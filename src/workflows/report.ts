@@ -9,6 +9,7 @@ import {
   executeChild,
   log,
   proxyActivities,
+  setHandler,
   upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
@@ -22,7 +23,10 @@ import type { ReportConfig } from '../config/schema.js';
 import { targetsOf } from '../config/targets.js';
 import type { ReportTarget } from '../domain/target.js';
 import { businessKey } from '../domain/business-key.js';
+import { FiringProgressTracker } from './firing-progress.js';
+import { inWindow } from './in-window.js';
 import { rootCauseMessage } from './failure-message.js';
+import { firingProgressQuery } from './messages.js';
 import { STRIPE_RUNNING_CAP } from './permit-state.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
@@ -82,6 +86,8 @@ function jobFor(config: ReportConfig, period: Period, target: ReportTarget): Rep
 
 export async function reportWorkflow(input: ReportWorkflowInput): Promise<ReportWorkflowResult> {
   const { config } = input;
+  const progress = new FiringProgressTracker();
+  setHandler(firingProgressQuery, () => progress.snapshot());
   const period = settlePeriod(input);
   // Scheduled firings learn their period only here: make it searchable (`reports status`, UI).
   upsertSearchAttributes([
@@ -89,6 +95,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
     { key: ReportPeriodAttribute, value: period.name },
   ]);
   const targets = targetsOf(config);
+  progress.plan(period.name, targets.length);
   const ext = config.result.compress ? 'zip' : 'csv';
   const archived = input.force
     ? {}
@@ -97,7 +104,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   const outcomes = await inWindow(
     targets,
     fanOutWindow(config),
-    async (target): Promise<TargetOutcome> => {
+    progress.follow((target) => businessKey(config.id, period.name, target.id), async (target): Promise<TargetOutcome> => {
       if (archived[target.id]) return { target: target.id, status: 'skipped', reason: `already archived at ${archived[target.id]!.location}` };
       const job = jobFor(config, period, target);
       try {
@@ -119,7 +126,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
         }
         return { target: target.id, status: 'failed', reason: rootCauseMessage(err) };
       }
-    },
+    }),
   );
 
   const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
@@ -158,18 +165,4 @@ function failureLimit(config: ReportConfig, ran: number): number {
 function fanOutWindow(config: ReportConfig): number {
   const capacity = config.permits.capacity ?? STRIPE_RUNNING_CAP[config.mode];
   return Math.max(2, 2 * capacity);
-}
-
-/** Maps items with at most `window` calls in flight; results keep the items' order. */
-async function inWindow<T, R>(items: T[], window: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(window, items.length) }, lane));
-  return results;
 }

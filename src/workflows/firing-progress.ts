@@ -1,0 +1,46 @@
+/**
+ * The firing's side of `reports status`: which targets are pending, in flight (and since when) or
+ * finished, answered by the `firingProgress` query without asking any child. Deterministic.
+ */
+import type { FiringProgress, TargetInFlight } from '../domain/progress.js';
+import type { TargetOutcome } from '../domain/outcomes.js';
+
+export class FiringProgressTracker {
+  private period?: string;
+  private targets = 0;
+  private started = 0;
+  private readonly inFlight = new Map<string, TargetInFlight>();
+  private readonly finished = { archived: 0, skipped: 0, failed: 0 };
+
+  constructor(private readonly now: () => number = () => Date.now()) {}
+
+  /** The period is settled and these many targets will run (or be skipped). */
+  plan(period: string, targets: number): void {
+    this.period = period;
+    this.targets = targets;
+  }
+
+  /** Wraps the per-target step: in flight from its start until its outcome. */
+  follow<T extends { id: string }>(workflowIdOf: (target: T) => string, step: (target: T) => Promise<TargetOutcome>): (target: T) => Promise<TargetOutcome> {
+    return async (target) => {
+      this.started++;
+      this.inFlight.set(target.id, { target: target.id, workflowId: workflowIdOf(target), startedAt: this.now() });
+      const outcome = await step(target);
+      this.inFlight.delete(target.id);
+      this.finished[outcome.status]++;
+      return outcome;
+    };
+  }
+
+  snapshot(): FiringProgress {
+    const done = this.finished.archived + this.finished.skipped + this.finished.failed;
+    return {
+      phase: this.period === undefined ? 'starting' : done === this.targets ? 'finishing' : 'running',
+      period: this.period,
+      targets: this.targets,
+      pending: this.targets - this.started,
+      inFlight: [...this.inFlight.values()],
+      ...this.finished,
+    };
+  }
+}
