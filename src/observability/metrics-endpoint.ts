@@ -28,11 +28,7 @@ export async function metricsExposition(temporalMetricsUrl?: string): Promise<st
   }
 }
 
-/**
- * A loopback address with a free port for core's exporter. Core binds it itself and cannot say
- * which port it got from 0, so the port is picked here (free a moment ago; another process
- * taking it in between makes the runtime fail to start, loudly).
- */
+/** A loopback address with a port free a moment ago, for core's exporter (see installTemporalRuntimeWithMetrics). */
 export async function freeLoopbackAddress(): Promise<string> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {

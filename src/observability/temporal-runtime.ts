@@ -4,6 +4,7 @@
  * errors unless LOG_LEVEL asks for more.
  */
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { freeLoopbackAddress } from './metrics-endpoint.js';
 
 const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']);
 let installed = false;
@@ -29,6 +30,22 @@ export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env, opt
   });
   if (address) metricsUrl = `http://${address}/metrics`;
   installed = true;
+}
+
+/**
+ * The runtime of a long-running process: core's exporter on a loopback port picked free now. Core
+ * cannot bind port 0 and say which it got, so a port another process took in between is simply
+ * replaced by another.
+ */
+export async function installTemporalRuntimeWithMetrics(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      installTemporalRuntime(env, { metricsBindAddress: await freeLoopbackAddress() });
+      return;
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 /** Where core serves the SDK's metrics, when the runtime was installed with an exporter. */
