@@ -13,7 +13,7 @@ import type { ReportConfig } from './config/schema.js';
 import { businessKey } from './domain/business-key.js';
 import type { ReportWorkflowResult } from './domain/outcomes.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
-import { installTemporalRuntime } from './observability/temporal-runtime.js';
+import { installTemporalRuntimeWithMetrics } from './observability/temporal-runtime.js';
 import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
 import { startReport } from './temporal/start-report.js';
@@ -28,7 +28,7 @@ const DEMO_KEYS = { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_dem
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  installTemporalRuntime();
+  await installTemporalRuntimeWithMetrics();
   const server = await startOrConnectTemporal({
     dbFile: settings.temporalDbFile,
     port: settings.temporalPort,

@@ -9,6 +9,7 @@ import { createStripeClients, type KeyScopeFor, type StripeClients } from './act
 import { FilesystemArchive } from './archive/filesystem.js';
 import type { S3ArchiveOptions } from './archive/s3.js';
 import { createArchiveFor } from './archive/stores.js';
+import { countStripeResponse } from './observability/metrics.js';
 import type { Settings } from './settings.js';
 import type { Mode } from './stripe/keys.js';
 import type { PermitPoolOptions } from './workflows/permit-state.js';
@@ -38,7 +39,8 @@ export interface WorkerDeps {
 }
 
 export function buildWorkerDeps(input: WorkerDepsInput): WorkerDeps {
-  const stripe = createStripeClients(input.stripe);
+  // Every answer of Stripe is counted by API and status class (reports_stripe_responses_total).
+  const stripe = createStripeClients({ ...input.stripe, observe: (answer) => countStripeResponse(answer.api, answer.status) });
   const archive = new FilesystemArchive(input.archiveDir);
   return {
     stripe,

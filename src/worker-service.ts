@@ -1,12 +1,14 @@
 /**
  * A worker as a long-running service: connected through Temporal's environment configuration,
  * with the namespace's search attributes in place, its dependencies built by worker-deps.ts,
- * `/healthz` on a port of its own, and a bounded graceful shutdown. `reports worker` is exactly
+ * `/healthz` and `/metrics` on a port of its own, and a bounded graceful shutdown. `reports worker` is exactly
  * this; `npm start` runs it beside the dev server, the emulator and the relay.
  */
 import type { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { startHealthServer, type HealthServer } from './observability/health.js';
+import { metricsExposition } from './observability/metrics-endpoint.js';
+import { temporalMetricsUrl } from './observability/temporal-runtime.js';
 import type { Settings } from './settings.js';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -63,6 +65,8 @@ export async function startWorkerService(o: WorkerServiceOptions): Promise<Worke
       port: settings.healthPort(DEFAULT_WORKER_HEALTH_PORT),
       process: 'worker',
       state: () => ({ ok: worker.getState() === 'RUNNING', worker: worker.getState(), taskQueue: settings.taskQueue, namespace: target.namespace }),
+      // The project's metrics and the SDK's (core's exporter, when the runtime has one).
+      metrics: () => metricsExposition(temporalMetricsUrl()),
     });
     const running = worker.run();
     let stopping = false;

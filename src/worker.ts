@@ -2,10 +2,20 @@
  * The worker process's core: one Temporal worker running the report workflows and the activities
  * built from real dependencies. `npm start` and the integration tests both build it here.
  */
-import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type InjectedSinks,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
+import type { ReportsSinks } from './domain/metrics-sink.js';
+import * as m from './observability/metrics.js';
 
 export const DEFAULT_TASK_QUEUE = 'stripe-reports';
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -35,6 +45,7 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: createActivities(options.deps),
+    sinks: metricsSinks(),
     workflowThreadPoolSize: defaultWorkflowThreads(),
     // A transfer's heartbeat is its checkpoint and its progress in the UI. The SDK would send it
     // every 24 s (0.8 × the 30 s heartbeat timeout); every 2 s keeps both fresh for one small
@@ -42,6 +53,27 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
     maxHeartbeatThrottleInterval: '2 seconds',
     ...options.tuning,
   });
+}
+
+/**
+ * What workflows report through their metrics sink (src/domain/metrics-sink.ts), into this
+ * process's registry. Not called while a workflow replays (`callDuringReplay` unset).
+ */
+export function metricsSinks(): InjectedSinks<ReportsSinks> {
+  return {
+    metrics: {
+      runFinished: { fn: (_info, run) => m.reportRunsFinished.inc(run) },
+      stageDone: { fn: (_info, stage, seconds) => m.stageDuration.observe({ stage }, seconds) },
+      dataDeadlinePassed: { fn: (_info, configuration) => m.dataDeadlinesPassed.inc({ configuration }) },
+      firingEnded: {
+        fn: (_info, { configuration, archived, skipped, failed }) => {
+          for (const [outcome, n] of Object.entries({ archived, skipped, failed })) m.targets.inc({ configuration, outcome }, n);
+          m.firings.inc({ configuration, result: failed > 0 ? 'with_failures' : 'complete' });
+        },
+      },
+      permitPool: { fn: (_info, report) => m.recordPermitPool(report) },
+    },
+  };
 }
 
 /** Bundles the workflow code once (webpack, a few seconds) for workers that share it. */

@@ -5,6 +5,7 @@
  */
 import { request } from 'undici';
 import { InvalidInputError } from '../domain/errors.js';
+import { notifications } from '../observability/metrics.js';
 import { StripeApiError } from '../stripe/errors.js';
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
 
@@ -19,17 +20,28 @@ export function summaryText(result: ReportWorkflowResult): string {
 
 export function createNotifyActivities(env: NodeJS.ProcessEnv = process.env) {
   return {
+    /** Counted per attempt by destination and result (reports_notifications_total). */
     async notifyOutcome(webhookRef: string, result: ReportWorkflowResult): Promise<void> {
-      const name = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(webhookRef)?.[1];
-      const url = name ? env[name] : undefined;
-      if (!url) throw new InvalidInputError(`notify.webhook_url: environment variable ${name ?? webhookRef} is not set`);
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: summaryText(result), result }),
-      });
-      await res.body.dump();
-      if (res.statusCode >= 300) throw new StripeApiError(`notification webhook answered ${res.statusCode}`);
+      try {
+        await post(webhookRef, result);
+        notifications.inc({ destination: 'webhook', result: 'sent' });
+      } catch (err) {
+        notifications.inc({ destination: 'webhook', result: 'failed' });
+        throw err;
+      }
     },
   };
+
+  async function post(webhookRef: string, result: ReportWorkflowResult): Promise<void> {
+    const name = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(webhookRef)?.[1];
+    const url = name ? env[name] : undefined;
+    if (!url) throw new InvalidInputError(`notify.webhook_url: environment variable ${name ?? webhookRef} is not set`);
+    const res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: summaryText(result), result }),
+    });
+    await res.body.dump();
+    if (res.statusCode >= 300) throw new StripeApiError(`notification webhook answered ${res.statusCode}`);
+  }
 }

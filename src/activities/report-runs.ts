@@ -3,6 +3,7 @@
  * status. Both APIs hide behind one shape so the workflow does not care which it is.
  */
 import { InvalidInputError } from '../domain/errors.js';
+import { reportRunsCreated } from '../observability/metrics.js';
 import { LivemodeMismatchError, ReportRunFailedError, StripeRateLimitError } from '../stripe/errors.js';
 import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
 import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
@@ -78,10 +79,13 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
       if (until && Date.parse(until) < Date.parse(job.period.end)) {
         throw new InvalidInputError(`Stripe has ${job.report} data only until ${until}, before the end of period ${job.period.name} (${job.period.end})`);
       }
-      const opts = { context: request.context, idempotencyKey };
+      let replayed = false;
+      const opts = { context: request.context, idempotencyKey, onAnswer: (a: { idempotentReplayed: boolean }) => (replayed = a.idempotentReplayed) };
       let run;
       try {
         run = request.api === 'v2' ? await client.createReportRun(request.body, opts) : await client.createReportRunV1(request.body, opts);
+        // A retried create that Stripe answered from its idempotency cache created nothing.
+        if (!replayed) reportRunsCreated.inc({ api: job.api, report: job.report });
       } catch (err) {
         // Someone else is using Stripe's running-report cap: keep the permit, tell the pool to hand out fewer.
         if (err instanceof StripeRateLimitError && err.isRunningCap && permit) await onRunningCapHit(permit, err.retryAfterMs).catch(() => undefined);

@@ -24,6 +24,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ReportsError } from '../domain/errors.js';
+import { transferBytes, transferThroughput } from '../observability/metrics.js';
 import { DownloadUrlExpiredError, DownloadVerificationError, ReportRunFailedError, StripeApiError, StripeAuthenticationError } from '../stripe/errors.js';
 import type { ArchiveFor } from '../archive/stores.js';
 import type { ArchiveStore, ArchiveWrite, WriteCheckpoint, WriteTarget } from '../archive/store.js';
@@ -111,7 +112,14 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
    * Streams the file from Stripe into `write` (resuming what it holds); returns its sha256 once
    * every byte is written and counted. A broken body keeps the write for the next attempt.
    */
-  async function stream(job: ReportJob, runId: string, source: FileSource, store: ArchiveStore, target: WriteTarget, write: ArchiveWrite): Promise<{ sha256: string; write: ArchiveWrite }> {
+  async function stream(
+    job: ReportJob,
+    runId: string,
+    source: FileSource,
+    store: ArchiveStore,
+    target: WriteTarget,
+    write: ArchiveWrite,
+  ): Promise<{ sha256: string; write: ArchiveWrite; received: number; seconds: number }> {
     const ctx = Context.current();
     const client = clientFor(job);
     const host = new URL(source.url).host;
@@ -144,8 +152,9 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     beat(true);
     if (offset === source.size) {
       header?.finish();
-      return { sha256: hash.digest('hex'), write }; // an earlier attempt got it all
+      return { sha256: hash.digest('hex'), write, received: 0, seconds: 0 }; // an earlier attempt got it all
     }
+    const requested = performance.now();
 
     let res: Awaited<ReturnType<typeof client.openFile>>;
     try {
@@ -181,6 +190,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     }
 
     const start = bytes;
+    let streamed = 0;
     const onCancel = () => res.body.destroy(new Error('activity cancelled'));
     ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
     try {
@@ -213,6 +223,9 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       throw new StripeApiError(`download of run ${runId} broke after ${bytes} of ${source.size} bytes (${(err as Error).message}); resuming`);
     } finally {
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
+      // What this attempt received, whether or not it completes (a resumed attempt counts only its part).
+      streamed = (performance.now() - requested) / 1000;
+      transferBytes.inc({ backend: job.archive.backend }, bytes - start);
     }
     const promised = start + Number(res.headers['content-length'] ?? Number.NaN);
     if (bytes < source.size && bytes !== promised) {
@@ -232,7 +245,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       await write.discard();
       throw err;
     }
-    return { sha256: hash.digest('hex'), write };
+    return { sha256: hash.digest('hex'), write, received: bytes - start, seconds: streamed };
   }
 
   /** Writes a whole stream (the CSV inside an archived ZIP) to its place and returns its sha256. */
@@ -399,8 +412,10 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
 
       const target: WriteTarget = { key, transferId, size: source.size, contentType: source.contentType };
       const begun = await store.beginWrite(target, details?.key === key ? details.write : undefined);
-      const { sha256, write } = await stream(job, runId, source, store, target, begun);
-      return archive(job, runId, store, key, { ...file, sha256 }, origin(new Date().toISOString()), write);
+      const { sha256, write, received, seconds } = await stream(job, runId, source, store, target, begun);
+      const archived = await archive(job, runId, store, key, { ...file, sha256 }, origin(new Date().toISOString()), write);
+      if (received > 0 && seconds > 0) transferThroughput.observe({ backend: job.archive.backend }, received / seconds);
+      return archived;
     },
 
     /**

@@ -1,10 +1,11 @@
 /**
  * `reports relay`: the webhook relay alone. Stripe's events (verified with STRIPE_WEBHOOK_SECRETS)
- * become signals to the waiting runs. `/healthz` on its own loopback port (default 9465), besides
+ * become signals to the waiting runs. `/healthz` and `/metrics` on its own loopback port (default 9465), besides
  * the one on the webhook port. SIGTERM closes the listener after the requests in flight.
  */
 import type { Settings } from '../settings.js';
 import { startHealthServer } from '../observability/health.js';
+import { metricsExposition } from '../observability/metrics-endpoint.js';
 import { connectClient, temporalTarget } from '../temporal/connection.js';
 import { relaySettingsFromEnv, startRelay } from '../webhook/index.js';
 
@@ -22,6 +23,8 @@ export async function relayCommand(settings: Settings, out: (line: string) => vo
       port: settings.healthPort(DEFAULT_RELAY_HEALTH_PORT),
       process: 'relay',
       state: () => ({ ok: !stopping, webhook: relay.url, ...relay.stats() }),
+      // The project's registry only: the relay has a Temporal Client but no SDK runtime of its own.
+      metrics: () => metricsExposition(),
     });
     out(`webhook relay listening at ${relay.url}, Temporal ${target.describe()}, health ${health.url}; the workers need REPORTS_WEBHOOKS=true`);
     await new Promise<void>((resolve) => {

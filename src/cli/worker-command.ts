@@ -4,12 +4,12 @@
  * activities finish or hand back within REPORTS_SHUTDOWN_GRACE_SECONDS; a second signal exits at once.
  */
 import type { Settings } from '../settings.js';
-import { installTemporalRuntime } from '../observability/temporal-runtime.js';
+import { installTemporalRuntimeWithMetrics } from '../observability/temporal-runtime.js';
 import { temporalTarget } from '../temporal/connection.js';
 import { startWorkerService } from '../worker-service.js';
 
 export async function workerCommand(settings: Settings, out: (line: string) => void): Promise<number> {
-  installTemporalRuntime();
+  await installTemporalRuntimeWithMetrics();
   const target = temporalTarget();
   if (!target.configured) out(`TEMPORAL_ADDRESS is not set: connecting to ${target.address}`);
   const service = await startWorkerService({ target, settings, log: out });

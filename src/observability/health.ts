@@ -1,10 +1,12 @@
 /**
  * Every long-running process answers `GET /healthz` on a port of its own (loopback by default):
  * 200 with a small JSON body while it does its job, 503 while it starts or stops. Orchestrators
- * (compose healthchecks, Kubernetes probes) and operators read it; `/metrics` joins it later.
+ * (compose healthchecks, Kubernetes probes) and operators read it. `GET /metrics` on the same
+ * port is Prometheus' text format (./metrics-endpoint.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { METRICS_CONTENT_TYPE } from './metrics-endpoint.js';
 
 export interface HealthState {
   ok: boolean;
@@ -17,12 +19,28 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(options: { host: string; port: number; process: string; state: () => HealthState }): Promise<HealthServer> {
+export interface HealthServerOptions {
+  host: string;
+  port: number;
+  process: string;
+  state: () => HealthState;
+  /** The `/metrics` body (Prometheus text format); without it `/metrics` is 404. */
+  metrics?: () => Promise<string>;
+}
+
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const started = Date.now();
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics' && options.metrics) {
+      options.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err.message}\n`),
+      );
+      return;
+    }
     if (req.method !== 'GET' || path !== '/healthz') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /healthz${options.metrics ? ' or /metrics' : ''}\n`);
       return;
     }
     let state: HealthState;

@@ -26,7 +26,7 @@ export const reportRunsCreated = new Counter({
 
 export const reportRunsFinished = new Counter({
   name: 'reports_report_runs_finished_total',
-  help: 'ReportRuns seen in a final state, by status (succeeded, failed, canceled).',
+  help: 'ReportRuns seen in a final state, by status: succeeded or failed at Stripe, or canceled (the firing was cancelled while the run ran).',
   labelNames: ['api', 'report', 'status'] as const,
   registers: [registry],
 });
@@ -54,7 +54,7 @@ export const dataDeadlinesPassed = new Counter({
 
 export const stageDuration = new Histogram({
   name: 'reports_stage_duration_seconds',
-  help: 'Time a target spent in a stage: waiting_for_data, waiting_for_permit, waiting_for_stripe (the ReportRun running), transfer.',
+  help: 'Time a target spent in a stage, in workflow time, observed when it leaves the stage with an answer: waiting_for_data (until Stripe has the period), waiting_for_permit (until granted), waiting_for_stripe (the ReportRun running, until succeeded or failed), transfer (until archived).',
   labelNames: ['stage'] as const,
   buckets: STAGE_BUCKETS,
   registers: [registry],
@@ -62,14 +62,14 @@ export const stageDuration = new Histogram({
 
 export const transferBytes = new Counter({
   name: 'reports_transfer_bytes_total',
-  help: 'Bytes of report files received from Stripe and written to the archive.',
+  help: 'Bytes of report files received from Stripe by transfer attempts (a resumed attempt counts only what it received).',
   labelNames: ['backend'] as const,
   registers: [registry],
 });
 
 export const transferThroughput = new Histogram({
   name: 'reports_transfer_throughput_bytes_per_second',
-  help: 'Throughput of each completed transfer attempt (bytes it moved over its duration).',
+  help: 'Throughput of each transfer attempt that archived its file (bytes it received over the time it streamed).',
   labelNames: ['backend'] as const,
   buckets: THROUGHPUT_BUCKETS,
   registers: [registry],
@@ -91,7 +91,7 @@ export const stripeRateLimited = new Counter({
 
 export const webhookEvents = new Counter({
   name: 'reports_webhook_events_total',
-  help: 'Webhook deliveries at the relay: routed to a run, ignored (not a report event, no run waits), rejected (bad signature, bad body), by reason.',
+  help: 'Webhook deliveries at the relay: routed to a run (reason: direct or mailbox), ignored (not about a run that stopped), rejected (bad signature, bad body), failed (Temporal did not take the signal), by reason.',
   labelNames: ['result', 'reason'] as const,
   registers: [registry],
 });
@@ -110,24 +110,70 @@ export const permitsGranted = new Counter({
   registers: [registry],
 });
 
-/** A permit pool's state as its workflow last reported it to this process. */
+/**
+ * A permit pool's state as its workflow last reported it to this process. The pool workflow may
+ * move to another worker host (cache eviction, a restart): a pool this process has not heard about
+ * for POOL_REPORT_TTL_MS is dropped from its output, so two hosts never both claim the pool's
+ * values for long. Each pool reports at least every REPORTS_PERMIT_RECLAIM_SECONDS (30 s).
+ */
+export const POOL_REPORT_TTL_MS = 5 * 60_000;
+
+/** What a pool reports (the sink's PermitPoolReport in src/domain/metrics-sink.ts; this room imports nothing of the project). */
+type PoolReport = { pool: string } & Record<'capacity' | 'effectiveCapacity' | 'held' | 'waiting' | 'oldestWaitSeconds' | 'granted', number>;
+const pools = new Map<string, { report: PoolReport; at: number }>();
+
+/** Drops pools not heard of lately; called when any pool gauge is collected (on each scrape). */
+function dropStalePools(now = Date.now()): void {
+  for (const [pool, { at }] of pools) {
+    if (now - at <= POOL_REPORT_TTL_MS) continue;
+    pools.delete(pool);
+    for (const gauge of Object.values(permitPool)) gauge.remove({ pool });
+  }
+}
+
+const poolGauge = (name: string, help: string, collect?: () => void) =>
+  new Gauge({
+    name,
+    help,
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      dropStalePools();
+      collect?.();
+    },
+  });
+
 export const permitPool = {
-  capacity: new Gauge({ name: 'reports_permit_pool_capacity', help: "A permit pool's configured capacity.", labelNames: ['pool'] as const, registers: [registry] }),
-  effective: new Gauge({
-    name: 'reports_permit_pool_effective_capacity',
-    help: "A permit pool's capacity after Stripe's 429s lowered it.",
-    labelNames: ['pool'] as const,
-    registers: [registry],
-  }),
-  held: new Gauge({ name: 'reports_permit_pool_held', help: 'Permits held (ReportRuns running at Stripe).', labelNames: ['pool'] as const, registers: [registry] }),
-  waiting: new Gauge({ name: 'reports_permit_pool_waiting', help: 'Targets waiting for a permit.', labelNames: ['pool'] as const, registers: [registry] }),
-  oldestWait: new Gauge({
-    name: 'reports_permit_pool_oldest_wait_seconds',
-    help: 'How long the longest-waiting target has waited for a permit (0 when none waits).',
-    labelNames: ['pool'] as const,
-    registers: [registry],
+  capacity: poolGauge('reports_permit_pool_capacity', "A permit pool's configured capacity."),
+  effective: poolGauge('reports_permit_pool_effective_capacity', "A permit pool's capacity after Stripe's 429s lowered it."),
+  held: poolGauge('reports_permit_pool_held', 'Permits held (ReportRuns running at Stripe).'),
+  waiting: poolGauge('reports_permit_pool_waiting', 'Targets waiting for a permit.'),
+  oldestWait: poolGauge('reports_permit_pool_oldest_wait_seconds', 'How long the longest-waiting target has waited for a permit (0 when none waits).', () => {
+    // Grows between reports: the waiter reported is still waiting unless a report said otherwise.
+    const now = Date.now();
+    for (const { report, at } of pools.values()) {
+      permitPool.oldestWait.set({ pool: report.pool }, report.waiting > 0 ? report.oldestWaitSeconds + Math.max(0, now - at) / 1000 : 0);
+    }
   }),
 };
+
+/** Records a pool's report (from the pool workflow, through the worker's metrics sink). */
+export function recordPermitPool(report: PoolReport, now = Date.now()): void {
+  pools.set(report.pool, { report, at: now });
+  const pool = { pool: report.pool };
+  permitPool.capacity.set(pool, report.capacity);
+  permitPool.effective.set(pool, report.effectiveCapacity);
+  permitPool.held.set(pool, report.held);
+  permitPool.waiting.set(pool, report.waiting);
+  permitPool.oldestWait.set(pool, report.oldestWaitSeconds);
+  if (report.granted > 0) permitsGranted.inc(pool, report.granted);
+}
+
+/** Counts one answer of Stripe (or a request that got none: `status` undefined). */
+export function countStripeResponse(api: string, status: number | undefined): void {
+  stripeResponses.inc({ api, status_class: statusClass(status) });
+  if (status === 429) stripeRateLimited.inc({ api });
+}
 
 /** Status code → the `status_class` label. */
 export function statusClass(status: number | undefined): string {

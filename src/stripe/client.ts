@@ -28,12 +28,26 @@ export interface StripeClientOptions {
   v1Version?: string;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /** Told of every answer (the worker counts them in its metrics; this room knows nothing of metrics). */
+  observe?: (answer: StripeAnswer) => void;
+}
+
+/** One request's answer, as `observe` and `onAnswer` see it. Never a key, a URL or a body. */
+export interface StripeAnswer {
+  /** `files` for result file downloads. */
+  api: 'v1' | 'v2' | 'files';
+  /** The HTTP status; undefined when Stripe could not be reached. */
+  status?: number;
+  /** Stripe answered from its idempotency cache (`Idempotent-Replayed: true`): nothing new was done. */
+  idempotentReplayed: boolean;
 }
 
 export interface CallOptions {
   /** `Stripe-Context`: the account an organization key acts on. */
   context?: string;
   idempotencyKey?: string;
+  /** Told of this call's answer (e.g. whether a create was an idempotent replay). */
+  onAnswer?: (answer: StripeAnswer) => void;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.stripe.com';
@@ -52,6 +66,7 @@ export class StripeClient {
   private readonly v1Version?: string;
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
+  private readonly observe?: (answer: StripeAnswer) => void;
 
   constructor(options: StripeClientOptions) {
     this.apiKey = options.apiKey;
@@ -62,6 +77,7 @@ export class StripeClient {
     this.v1Version = options.v1Version;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
+    this.observe = options.observe;
   }
 
   // ---- v2 -------------------------------------------------------------------------------
@@ -113,8 +129,10 @@ export class StripeClient {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
+      this.answered({ api: 'files', status: res.statusCode, idempotentReplayed: false });
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
+      this.answered({ api: 'files', idempotentReplayed: false });
       throw new StripeApiError(`download from ${new URL(url).host} failed: ${describe(err)}`);
     }
   }
@@ -124,6 +142,17 @@ export class StripeClient {
   }
 
   // ---- transport ------------------------------------------------------------------------
+
+  /** Tells the observers; an observer that throws must not fail the call. */
+  private answered(answer: StripeAnswer, opts?: CallOptions): void {
+    for (const tell of [this.observe, opts?.onAnswer]) {
+      try {
+        tell?.(answer);
+      } catch {
+        // a metric is not worth a failed Stripe call
+      }
+    }
+  }
 
   private async call<T>(method: 'GET' | 'POST', path: string, api: 'v1' | 'v2', body: Body | undefined, opts: CallOptions): Promise<T> {
     const what = `${method} ${path}`;
@@ -152,8 +181,10 @@ export class StripeClient {
         bodyTimeout: this.timeoutMs,
       });
     } catch (err) {
+      this.answered({ api, idempotentReplayed: false }, opts);
       throw new StripeApiError(`${what} could not reach Stripe: ${describe(err)}`);
     }
+    this.answered({ api, status: res.statusCode, idempotentReplayed: headerGetter(res.headers).get('idempotent-replayed') === 'true' }, opts);
     const text = await res.body.text();
     let parsed: unknown;
     try {

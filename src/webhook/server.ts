@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { webhookEvents } from '../observability/metrics.js';
 import { handleWebhook, type Handled } from './handle.js';
 import { DEFAULT_RELAY_PATH } from './settings.js';
 
@@ -119,7 +120,26 @@ function count(stats: RelayStats, h: Handled): void {
   if (h.outcome === 'routed') stats.routed++;
   if (h.outcome === 'ignored') stats.ignored++;
   if (h.outcome === 'signal_error') stats.signalErrors++;
+  webhookEvents.inc(metricLabels(h));
 }
+
+/**
+ * The request's `reports_webhook_events_total` labels. Reasons are the handler's fixed texts in
+ * snake case (bounded), except the content type, which the sender chooses.
+ */
+export function metricLabels(h: Handled): { result: string; reason: string } {
+  if (h.outcome === 'routed') return { result: 'routed', reason: h.via ?? 'direct' };
+  if (h.outcome === 'signal_error') return { result: 'failed', reason: 'signal_failed' };
+  if (h.status === 415) return { result: h.outcome, reason: 'content_type' };
+  return { result: h.outcome, reason: snake(h.reason ?? 'unknown') };
+}
+
+const snake = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '')
+    .slice(0, 60);
 
 /** One line per request: ids, outcome and timing; never the body, the header or a secret. */
 function logLine(h: Handled, totalMs: number): string {

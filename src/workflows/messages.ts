@@ -37,6 +37,8 @@ export interface PermitPoolState {
   holders: Record<string, number>;
   /** Holder workflow ids in arrival order. */
   waiters: string[];
+  /** Waiter → since when it waits (ms), for the oldest wait in the metrics (absent in pools started before 0.2.0). */
+  waitingSince?: Record<string, number>;
   /** Until when the lowered capacity holds (ms); 0 = not lowered. */
   congestedUntil: number;
   grants: number;

@@ -12,12 +12,14 @@
  *   back a step at a time once the 429s stop.
  * - History stays bounded: the pool continues as new, carrying its state, when Temporal
  *   suggests it or after `maxEvents` events.
+ * - Its state goes to the worker's metrics (a sink) whenever it changes and on every reclaim tick.
  */
 import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
   proxyActivities,
+  proxySinks,
   setHandler,
   workflowInfo,
   allHandlersFinished,
@@ -32,7 +34,10 @@ import {
   type PermitPoolState,
 } from './messages.js';
 import { defaultPoolOptions, type PermitPoolOptions } from './permit-state.js';
+import type { ReportsSinks } from '../domain/metrics-sink.js';
 
+/** The worker's metrics (not called on replay). */
+const { metrics } = proxySinks<ReportsSinks>();
 
 const { closedWorkflows } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '2 minutes',
@@ -41,6 +46,7 @@ const { closedWorkflows } = proxyActivities<ReportActivities>({
 
 export async function permitPoolWorkflow(state: PermitPoolState, options: Partial<PermitPoolOptions> = {}): Promise<never> {
   const o = { ...defaultPoolOptions, ...options };
+  const waitingSince = (state.waitingSince ??= {});
   let dirty = true;
   // Holders that asked again while holding (they restarted waiting): send their grant again.
   const regrant = new Set<string>();
@@ -52,12 +58,16 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       state.capacity = capacity;
     }
     if (holderId in state.holders) regrant.add(holderId); // the holder asked again: it may have restarted waiting
-    else if (!state.waiters.includes(holderId)) state.waiters.push(holderId);
+    else if (!state.waiters.includes(holderId)) {
+      state.waiters.push(holderId);
+      waitingSince[holderId] = Date.now();
+    }
     dirty = true;
   });
   setHandler(releasePermitSignal, ({ holderId }) => {
     delete state.holders[holderId];
     state.waiters = state.waiters.filter((w) => w !== holderId);
+    delete waitingSince[holderId];
     dirty = true;
   });
   setHandler(runningCapHitSignal, ({ retryAfterMs }) => {
@@ -74,6 +84,21 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     dirty = true;
   };
   let nextReclaim = Date.now() + o.reclaimEveryMs;
+  let reportedGrants = state.grants;
+  const report = () => {
+    const now = Date.now();
+    const oldest = state.waiters.reduce((min, w) => Math.min(min, waitingSince[w] ?? now), now);
+    metrics.permitPool({
+      pool: state.poolId,
+      capacity: state.capacity,
+      effectiveCapacity: state.effectiveCapacity,
+      held: Object.keys(state.holders).length,
+      waiting: state.waiters.length,
+      oldestWaitSeconds: (now - oldest) / 1000,
+      granted: state.grants - reportedGrants,
+    });
+    reportedGrants = state.grants;
+  };
   for (;;) {
     await condition(() => dirty, Math.max(1, Math.min(nextReclaim, congestionEnd()) - Date.now()));
     dirty = false;
@@ -90,9 +115,11 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     // Grants go out without waiting for each to be confirmed, so releases arriving meanwhile
     // are handled at once; all of them are settled before continuing as new.
     grant(state, regrant, inFlight, markDirty);
+    report();
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
       await condition(allHandlersFinished);
       grant(state, regrant, inFlight, markDirty);
+      report();
       await Promise.all(inFlight);
       await continueAsNew<typeof permitPoolWorkflow>(state, options);
     }
@@ -123,6 +150,7 @@ function grant(state: PermitPoolState, regrant: Set<string>, inFlight: Set<Promi
   regrant.clear();
   while (state.waiters.length > 0 && Object.keys(state.holders).length < state.effectiveCapacity) {
     const holderId = state.waiters.shift()!;
+    delete state.waitingSince?.[holderId];
     state.holders[holderId] = Date.now();
     state.grants++;
     send(holderId);

@@ -5,7 +5,7 @@ import type { PermitPoolState } from './messages.js';
 export const STRIPE_RUNNING_CAP: Readonly<Record<'live' | 'sandbox', number>> = { live: 500, sandbox: 100 };
 
 export function newPoolState(poolId: string, capacity: number): PermitPoolState {
-  return { poolId, capacity, effectiveCapacity: capacity, holders: {}, waiters: [], congestedUntil: 0, grants: 0, reclaimed: 0, capHits: 0 };
+  return { poolId, capacity, effectiveCapacity: capacity, holders: {}, waiters: [], waitingSince: {}, congestedUntil: 0, grants: 0, reclaimed: 0, capHits: 0 };
 }
 
 /** `permits/<mode>/<scope>`: one pool per key by default (scope = a hash of the key), or a named one. */

@@ -8,8 +8,10 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -25,6 +27,18 @@ import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
 import { progressSince, type RunProgress } from '../domain/progress.js';
+import type { MeasuredStage, ReportsSinks } from '../domain/metrics-sink.js';
+
+/** The worker's metrics (not called on replay): stage durations in workflow time, how runs ended. */
+const { metrics } = proxySinks<ReportsSinks>();
+
+/** Runs `stage` and reports how long it took, in workflow time, when it ends with an answer. */
+async function measured<T>(stage: MeasuredStage, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await fn();
+  metrics.stageDone(stage, (Date.now() - started) / 1000);
+  return result;
+}
 
 /** Calls to Stripe (and small local chores): a minute each, retried with backoff for ~15 minutes. */
 const callOptions = {
@@ -72,10 +86,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   });
 
   try {
-    await waitForData(job, t, progress);
+    await measured('waiting_for_data', () => waitForData(job, t, progress));
 
     progress.stage = 'waiting_for_permit';
-    const permit = await acquirePermit(job);
+    const permit = await measured('waiting_for_permit', () => acquirePermit(job));
 
     progress.stage = 'creating';
     // Derived from the business key and this execution: activity retries reuse the same key and
@@ -116,7 +130,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     const transfer = fileTransfer(t);
     try {
       // One activity streams the file from Stripe into the archive, verified on the way.
-      const [file] = await Promise.all([transfer.transferReportFile(job, runId), letGo]);
+      const [file] = await measured('transfer', () => Promise.all([transfer.transferReportFile(job, runId), letGo]));
       progress.stage = 'archived';
       return { runId, file };
     } catch (err) {
@@ -130,10 +144,27 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     throw err;
   }
 
-  /** Polls with backoff until the run stops running; an event from the relay cuts a wait short. */
+  /**
+   * Waits until the run stops running and tells the metrics how it ended and how long Stripe took
+   * (a firing cancelled meanwhile leaves the run `canceled` as far as this workflow knows).
+   */
   async function waitWhileRunning(runId: string): Promise<RunStatus> {
     progress.stage = 'running';
-    const deadline = Date.now() + t.deadlineMs;
+    const started = Date.now();
+    let status: RunStatus;
+    try {
+      status = await pollWhileRunning(runId, started + t.deadlineMs);
+    } catch (err) {
+      if (isCancellation(err)) metrics.runFinished({ api: job.api, report: job.report, status: 'canceled' });
+      throw err;
+    }
+    metrics.stageDone('waiting_for_stripe', (Date.now() - started) / 1000);
+    metrics.runFinished({ api: job.api, report: job.report, status: status.status as 'succeeded' | 'failed' });
+    return status;
+  }
+
+  /** Polls with backoff until the run stops running; an event from the relay cuts a wait short. */
+  async function pollWhileRunning(runId: string, deadline: number): Promise<RunStatus> {
     let wait = t.initialMs;
     for (;;) {
       eventArrived = false;
@@ -162,6 +193,7 @@ async function waitForData(job: ReportJob, t: PollTiming, progress: RunProgress)
     if (!dataAvailableUntil || Date.parse(dataAvailableUntil) >= Date.parse(job.period.end)) return;
     const now = Date.now();
     if (now >= deadline) {
+      metrics.dataDeadlinePassed(job.configId);
       throw ApplicationFailure.nonRetryable(
         `Stripe still has ${job.report} data only until ${dataAvailableUntil}, before the end of period ${job.period.name} ` +
           `(${job.period.end}), after waiting ${Math.round(job.waitForData.deadlineMs / 3_600_000)} h; run it again later`,

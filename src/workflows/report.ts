@@ -9,6 +9,7 @@ import {
   executeChild,
   log,
   proxyActivities,
+  proxySinks,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -33,6 +34,10 @@ import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } f
 import type { ReportJob } from '../domain/report-job.js';
 import type { ReportWorkflowInput } from './types.js';
 import type { ReportWorkflowResult, TargetOutcome } from '../domain/outcomes.js';
+import type { ReportsSinks } from '../domain/metrics-sink.js';
+
+/** The worker's metrics (not called on replay): targets by outcome and firings by result. */
+const { metrics } = proxySinks<ReportsSinks>();
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
@@ -131,12 +136,13 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
 
   const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
   const failed = outcomes.filter((o) => o.status === 'failed');
+  const ran = outcomes.filter((o) => o.status !== 'skipped');
+  metrics.firingEnded({ configuration: config.id, archived: ran.length - failed.length, skipped: outcomes.length - ran.length, failed: failed.length });
   if (config.notify) {
     const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
     // A notification that cannot be sent must not undo an archived close: log it and go on.
     if (wanted) await notifyOutcome(config.notify.webhook_url, result).catch((err) => log.warn(`notification failed: ${rootCauseMessage(err)}`));
   }
-  const ran = outcomes.filter((o) => o.status !== 'skipped');
   const limit = failureLimit(config, ran.length);
   if (ran.length > 0 && failed.length > limit) {
     const which = failed.length === ran.length ? 'every target failed' : `${failed.length} of ${ran.length} targets failed (more than ${limit} allowed)`;

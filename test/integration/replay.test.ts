@@ -13,10 +13,13 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
+import { metricsSinks } from '../../src/worker.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 
 const History = proto.api.history.v1.History;
 const fixturesDir = path.resolve('test/replay-histories');
+// The production worker's sinks (a replay worker calls none of them, but knows them).
+const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: metricsSinks() });
 let emulator: Emulator;
 let temporal: TestTemporal;
 
@@ -53,7 +56,7 @@ describe('replay', () => {
         writeFileSync(path.join(fixturesDir, `${workflowId.replaceAll('/', '_')}.binpb`), History.encode(history).finish());
       }
     }
-    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories);
+    const results = Worker.runReplayHistories(replayOptions(), histories);
     let replayed = 0;
     for await (const r of results) {
       expect(r.error, `${r.workflowId}: ${r.error?.message}`).toBeUndefined();
@@ -68,7 +71,7 @@ describe('replay', () => {
     for (const file of files) {
       const history = History.decode(readFileSync(path.join(fixturesDir, file)));
       await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file),
+        Worker.runReplayHistory(replayOptions(), history, file),
       ).resolves.toBeUndefined();
     }
   });
