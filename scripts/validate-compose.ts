@@ -42,4 +42,4 @@ if (problems.length > 0) {
   console.error(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the deploy files`);
   process.exit(1);
 }
-console.log('deploy files: docker-compose.yml, Dockerfile, .dockerignore and the namespace job agree with the project');
+console.log('deploy files: docker-compose.yml, Dockerfile, .dockerignore, the namespace job and the Prometheus and Grafana files agree with the project');

@@ -3,11 +3,14 @@
  * docker-compose.yml (see compose-validator.ts) and on the Dockerfile: that the images are
  * pinned, that every wait is a healthcheck or a finished job, that the project's services run
  * real `reports` subcommands and answer /healthz where their healthcheck asks, that the workers
- * share one archive volume and get time to drain, and that the image installs and starts the way
- * the README and package.json say. Each problem is one line naming the file, the place and the fix.
+ * share one archive volume and get time to drain, that the image installs and starts the way
+ * the README and package.json say, and that Prometheus scrapes every worker replica and the relay
+ * where they serve /metrics and Grafana gets its provisioning. Each problem is one line naming the
+ * file, the place and the fix.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { ComposeProject, ComposeService } from './compose-validator.js';
 
 export interface DeployContext {
@@ -304,6 +307,120 @@ export function checkNamespaceScript(script: string, ctx: DeployContext): string
   return problems;
 }
 
+/** The monitoring files docker-compose.yml mounts into prometheus and grafana. */
+export const MONITORING_FILES = [
+  'deploy/prometheus/prometheus.yml',
+  'deploy/prometheus/alerts.yml',
+  'deploy/grafana/provisioning/datasources/prometheus.yml',
+  'deploy/grafana/provisioning/dashboards/reports.yml',
+  'deploy/grafana/dashboards/reports.json',
+] as const;
+
+interface ScrapeConfig {
+  job_name?: string;
+  metrics_path?: string;
+  static_configs?: { targets?: string[] }[];
+  dns_sd_configs?: { names?: string[]; type?: string; port?: number }[];
+}
+
+function imageIs(service: ComposeService, repository: string): boolean {
+  const image = (service.image ?? '').split('@')[0]!.replace(/^docker\.io\//, '');
+  return image === repository || image.startsWith(`${repository}:`);
+}
+
+/** The bind mount of a repository folder (relative to root), if the service has one. */
+function bindOf(service: ComposeService, root: string, folder: string) {
+  return (service.volumes ?? []).find((v) => v.type === 'bind' && v.source && path.resolve(v.source) === path.resolve(root, folder));
+}
+
+function parsed<T>(text: string | undefined, where: string, problems: string[], parse: (t: string) => unknown): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return (parse(text) ?? {}) as T;
+  } catch (err) {
+    problems.push(`${where}: does not parse: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+/**
+ * Prometheus and Grafana in docker-compose.yml: the files exist and are mounted where the
+ * containers read them, a scrape job reaches every worker replica (DNS service discovery: a
+ * static `reports-worker:9464` would hit one replica at random per scrape) and the relay on
+ * their health ports, those listen beyond the container's loopback, the rule files exist, and
+ * Grafana's data source is the compose file's Prometheus. `read` gives a repository file's text,
+ * undefined when it does not exist.
+ */
+export function checkMonitoring(project: ComposeProject, ctx: DeployContext, read: (file: string) => string | undefined): string[] {
+  const problems: string[] = [];
+  const at = (name: string, what: string) => problems.push(`docker-compose.yml: services.${name}: ${what}`);
+  for (const file of MONITORING_FILES) if (read(file) === undefined) problems.push(`${file}: missing`);
+  const services = Object.entries(project.services);
+
+  const prometheus = services.find(([, s]) => imageIs(s, 'prom/prometheus'));
+  if (!prometheus) problems.push('docker-compose.yml: no prom/prometheus service: add one that scrapes the workers and the relay (deploy/prometheus)');
+  else {
+    const [name, s] = prometheus;
+    const configFile = (s.command ?? []).find((a) => a.startsWith('--config.file='))?.split('=')[1] ?? '/etc/prometheus/prometheus.yml';
+    const mount = bindOf(s, ctx.root, 'deploy/prometheus');
+    if (!mount) at(name, 'does not mount ./deploy/prometheus');
+    else if (path.posix.dirname(configFile) !== mount.target) at(name, `mounts ./deploy/prometheus at ${mount.target} but reads --config.file=${configFile}`);
+  }
+
+  const where = 'deploy/prometheus/prometheus.yml';
+  const config = parsed<{ rule_files?: string[]; scrape_configs?: ScrapeConfig[] }>(read(where), where, problems, parseYaml);
+  if (config) {
+    for (const rules of config.rule_files ?? []) {
+      if (!rules.includes('*') && read(path.posix.join('deploy/prometheus', rules)) === undefined) problems.push(`${where}: rule_files names ${rules}, which is not in deploy/prometheus`);
+    }
+    const jobs = config.scrape_configs ?? [];
+    for (const [name, s] of services) {
+      const sub = reportsSubcommand(s, ctx.bins);
+      if (!usesProjectImage(s) || !sub || !LONG_RUNNING.has(sub)) continue;
+      const env = s.environment ?? {};
+      const port = Number(env.REPORTS_HEALTH_PORT ?? DEFAULT_HEALTH_PORT[sub]);
+      const host = env.REPORTS_HEALTH_HOST ?? '127.0.0.1';
+      if (host !== '0.0.0.0' && host !== '::') at(name, `REPORTS_HEALTH_HOST=${host}: Prometheus cannot scrape /metrics over the compose network; set 0.0.0.0 (the port stays unpublished)`);
+      const replicas = s.deploy?.replicas ?? 1;
+      const byDns = jobs.find((j) => (j.dns_sd_configs ?? []).some((d) => d.names?.includes(name)));
+      const byStatic = jobs.find((j) => (j.static_configs ?? []).some((c) => c.targets?.includes(`${name}:${port}`)));
+      const job = byDns ?? byStatic;
+      if (!job) {
+        problems.push(`${where}: no scrape job reads ${name}'s /metrics: add dns_sd_configs { names: [${name}], type: A, port: ${port} }`);
+        continue;
+      }
+      if (job.metrics_path && job.metrics_path !== '/metrics') problems.push(`${where}: job ${job.job_name} scrapes ${job.metrics_path}; the processes serve /metrics`);
+      if (byDns) {
+        const sd = byDns.dns_sd_configs!.find((d) => d.names?.includes(name))!;
+        if ((sd.type ?? 'SRV') !== 'A') problems.push(`${where}: job ${byDns.job_name} looks ${name} up as ${sd.type ?? 'SRV (the default)'}: Docker's DNS answers A records, set type: A`);
+        if (sd.port !== port) problems.push(`${where}: job ${byDns.job_name} scrapes ${name} on port ${sd.port ?? '(none)'}, it serves /metrics on REPORTS_HEALTH_PORT ${port}`);
+      } else if (replicas > 1) {
+        problems.push(`${where}: job ${byStatic!.job_name} scrapes ${name}:${port}, which reaches one of its ${replicas} replicas at random: use dns_sd_configs { names: [${name}], type: A, port: ${port} }`);
+      }
+    }
+  }
+
+  const grafana = services.find(([, s]) => imageIs(s, 'grafana/grafana'));
+  if (!grafana) problems.push('docker-compose.yml: no grafana/grafana service: add one with deploy/grafana');
+  else {
+    const [name, s] = grafana;
+    const provisioning = bindOf(s, ctx.root, 'deploy/grafana/provisioning');
+    if (provisioning?.target !== '/etc/grafana/provisioning') at(name, 'mount ./deploy/grafana/provisioning at /etc/grafana/provisioning');
+    const providerFile = 'deploy/grafana/provisioning/dashboards/reports.yml';
+    const provider = parsed<{ providers?: { options?: { path?: string } }[] }>(read(providerFile), providerFile, problems, parseYaml);
+    const dashboardsPath = provider?.providers?.[0]?.options?.path;
+    if (provider && bindOf(s, ctx.root, 'deploy/grafana/dashboards')?.target !== dashboardsPath) {
+      at(name, `mount ./deploy/grafana/dashboards at ${dashboardsPath ?? '(no options.path)'}, where ${providerFile} reads dashboards`);
+    }
+    const sourceFile = 'deploy/grafana/provisioning/datasources/prometheus.yml';
+    const sources = parsed<{ datasources?: { type?: string; url?: string }[] }>(read(sourceFile), sourceFile, problems, parseYaml);
+    const url = sources?.datasources?.find((d) => d.type === 'prometheus')?.url;
+    if (sources && prometheus && url !== `http://${prometheus[0]}:9090`) problems.push(`${sourceFile}: the prometheus data source's url is ${url ?? '(none)'}, not http://${prometheus[0]}:9090`);
+  }
+  parsed(read('deploy/grafana/dashboards/reports.json'), 'deploy/grafana/dashboards/reports.json', problems, JSON.parse);
+  return problems;
+}
+
 /** Reads the project's own files for the checks' context. */
 export async function deployContext(root: string): Promise<DeployContext> {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string>; engines?: { node?: string } };
@@ -325,5 +442,6 @@ export async function checkDeployFiles(root: string, project: ComposeProject): P
     ...checkComposeProject(project, ctx),
     ...checkDockerfile(read('Dockerfile'), read('.dockerignore'), ctx),
     ...checkNamespaceScript(read('deploy/temporal/create-namespace.sh'), ctx),
+    ...checkMonitoring(project, ctx, (f) => (existsSync(path.join(root, f)) ? readFileSync(path.join(root, f), 'utf8') : undefined)),
   ];
 }

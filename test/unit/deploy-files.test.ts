@@ -3,12 +3,21 @@
  * (compose-go, built from deploy/compose-validate; the test fails if it cannot be built) on the
  * real file and on broken copies, then the project's own checks (src/tools/deploy-checks.ts).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureComposeValidator, validateComposeFile, validateDockerfile, type ComposeProject } from '../../src/tools/compose-validator.js';
-import { checkComposeProject, checkDeployFiles, checkDockerfile, checkNamespaceScript, deployContext, durationSeconds, type DeployContext } from '../../src/tools/deploy-checks.js';
+import {
+  checkComposeProject,
+  checkDeployFiles,
+  checkDockerfile,
+  checkMonitoring,
+  checkNamespaceScript,
+  deployContext,
+  durationSeconds,
+  type DeployContext,
+} from '../../src/tools/deploy-checks.js';
 import { projectRoot } from '../../src/tools/go-binary.js';
 
 const composeFile = path.join(projectRoot, 'docker-compose.yml');
@@ -44,13 +53,18 @@ const clone = (): ComposeProject => structuredClone(project);
 describe('docker-compose.yml through the Compose loader', () => {
   it('the real file loads: every service, the worker replicas, the shared archive volume', () => {
     expect(Object.keys(project.services).sort()).toEqual(
-      ['postgresql', 'reports-relay', 'reports-sync', 'reports-worker', 'temporal', 'temporal-admin-tools', 'temporal-create-namespace', 'temporal-ui'],
+      ['grafana', 'postgresql', 'prometheus', 'reports-relay', 'reports-sync', 'reports-worker', 'temporal', 'temporal-admin-tools', 'temporal-create-namespace', 'temporal-ui'],
     );
     const worker = project.services['reports-worker']!;
     expect(worker.deploy?.replicas).toBe(2);
     expect(worker.volumes).toContainEqual(expect.objectContaining({ type: 'volume', source: 'reports-archive', target: '/archive' }));
     expect(worker.environment?.STRIPE_SECRET_KEY).toBe('sk_test_replace_me');
     expect(project.services['reports-relay']!.ports).toContainEqual(expect.objectContaining({ target: 8787, published: '8787' }));
+    // Monitoring on localhost only; the health ports are reachable on the compose network, never published.
+    expect(project.services['prometheus']!.ports).toEqual([expect.objectContaining({ target: 9090, published: '9090', host_ip: '127.0.0.1' })]);
+    expect(project.services['grafana']!.ports).toEqual([expect.objectContaining({ target: 3000, published: '3000', host_ip: '127.0.0.1' })]);
+    expect(worker.environment?.REPORTS_HEALTH_HOST).toBe('0.0.0.0');
+    expect(worker.ports ?? []).toEqual([]);
   });
 
   it('fails without the required variables, naming them', () => {
@@ -148,6 +162,39 @@ describe('the deploy files against the project', () => {
     expect(problems).toMatch(/use the exec form \["npx", "reports", "worker"\]/);
     expect(problems).toMatch(/base image node:18-bookworm-slim is older than package.json's engines/);
     expect(checkDockerfile(dockerfile, 'node_modules\n', ctx).join('\n')).toMatch(/\.dockerignore: add \.git/);
+  });
+
+  it('names monitoring that cannot see the workers: loopback health host, one static target for two replicas, wrong port, missing files and mounts', () => {
+    const p = clone();
+    const relay = p.services['reports-relay']!;
+    relay.environment = { ...relay.environment, REPORTS_HEALTH_HOST: '127.0.0.1' };
+    p.services['grafana']!.volumes = p.services['grafana']!.volumes!.filter((v) => !v.source?.endsWith('provisioning'));
+    const files = (edit: (file: string, text: string) => string | undefined) => (file: string) => {
+      const full = path.join(projectRoot, file);
+      return existsSync(full) ? edit(file, readFileSync(full, 'utf8')) : undefined;
+    };
+    const staticWorkers = files((file, text) =>
+      file === 'deploy/prometheus/prometheus.yml'
+        ? text.replace(/dns_sd_configs:\n\s+- names: \[reports-worker\]\n\s+type: A\n\s+port: 9464\n\s+refresh_interval: 30s/, 'static_configs:\n      - targets: ["reports-worker:9464"]').replace('reports-relay:9465', 'reports-relay:9464')
+        : file === 'deploy/grafana/dashboards/reports.json'
+          ? undefined
+          : text,
+    );
+    const problems = checkMonitoring(p, ctx, staticWorkers).join('\n');
+    expect(problems).toMatch(/reports-relay: REPORTS_HEALTH_HOST=127.0.0.1: Prometheus cannot scrape \/metrics/);
+    expect(problems).toMatch(/job reports-worker scrapes reports-worker:9464, which reaches one of its 2 replicas at random: use dns_sd_configs/);
+    expect(problems).toMatch(/no scrape job reads reports-relay's \/metrics/);
+    expect(problems).toMatch(/deploy\/grafana\/dashboards\/reports.json: missing/);
+    expect(problems).toMatch(/services.grafana: mount .\/deploy\/grafana\/provisioning at \/etc\/grafana\/provisioning/);
+
+    const srv = checkMonitoring(clone(), ctx, files((file, text) => (file === 'deploy/prometheus/prometheus.yml' ? text.replace('type: A', 'type: SRV').replace('rule_files:\n  - alerts.yml', 'rule_files:\n  - alert.yml') : text)));
+    expect(srv).toEqual([
+      'deploy/prometheus/prometheus.yml: rule_files names alert.yml, which is not in deploy/prometheus',
+      "deploy/prometheus/prometheus.yml: job reports-worker looks reports-worker up as SRV: Docker's DNS answers A records, set type: A",
+    ]);
+    const noPrometheus = clone();
+    delete noPrometheus.services['prometheus'];
+    expect(checkMonitoring(noPrometheus, ctx, files((_, t) => t)).join('\n')).toMatch(/no prom\/prometheus service/);
   });
 
   it('names a search attribute the namespace job forgets', () => {
