@@ -6,7 +6,8 @@
  *      the lists are empty) and only /usr/bin/promtool extracted into the cache, so no Prometheus
  *      server gets installed or started on the machine
  *   3. without apt, a build of cmd/promtool from the Go module proxy: inside the downloaded
- *      module (its go.mod has replace and exclude directives, which `go install m@v` refuses)
+ *      module (its go.mod has replace and exclude directives, which `go install m@v` refuses);
+ *      slow, Prometheus pulls in every service discovery's SDK (25 minutes on two busy cores)
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -29,24 +30,25 @@ export function findPromtool(location: ToolLocation = {}) {
   return findTool(promtool, location);
 }
 
-function run(cmd: string, args: string[], cwd?: string): { ok: boolean; out: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): { ok: boolean; out: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
 }
 
 /** Debian's package, unpacked: only its promtool goes into the cache. Undefined without apt. */
 export function promtoolFromDebian(log: (line: string) => void, location: ToolLocation = {}): string | undefined {
-  if (!run('apt-get', ['--version']).ok || !run('dpkg-deb', ['--version']).ok) return undefined;
+  const env = location.env ?? process.env;
+  if (!run('apt-get', ['--version'], env).ok || !run('dpkg-deb', ['--version'], env).ok) return undefined;
   const target = cachedPath(promtool, location);
   mkdirSync(path.dirname(target), { recursive: true });
   const work = mkdtempSync(path.join(path.dirname(target), '.promtool-'));
   try {
     log("Fetching promtool from Debian's prometheus package (apt-get download)…");
-    let download = run('apt-get', ['download', 'prometheus'], work);
+    let download = run('apt-get', ['download', 'prometheus'], env, work);
     if (!download.ok && process.getuid?.() === 0) {
       log('  apt-get update first…');
-      run('apt-get', ['update', '-qq']);
-      download = run('apt-get', ['download', 'prometheus'], work);
+      run('apt-get', ['update', '-qq'], env);
+      download = run('apt-get', ['download', 'prometheus'], env, work);
     }
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!download.ok || !deb) {
@@ -54,7 +56,7 @@ export function promtoolFromDebian(log: (line: string) => void, location: ToolLo
       return undefined;
     }
     const unpacked = path.join(work, 'root');
-    const extract = run('dpkg-deb', ['-x', path.join(work, deb), unpacked]);
+    const extract = run('dpkg-deb', ['-x', path.join(work, deb), unpacked], env);
     const binary = path.join(unpacked, 'usr', 'bin', 'promtool');
     if (!extract.ok || !existsSync(binary)) {
       log(`  ${deb} has no usr/bin/promtool (${extract.out})`);
@@ -62,7 +64,7 @@ export function promtoolFromDebian(log: (line: string) => void, location: ToolLo
     }
     copyFileSync(binary, path.join(work, 'promtool'));
     chmodSync(path.join(work, 'promtool'), 0o755);
-    if (!run(path.join(work, 'promtool'), ['--version']).ok) {
+    if (!run(path.join(work, 'promtool'), ['--version'], env).ok) {
       log(`  the promtool in ${deb} does not run here`);
       return undefined;
     }
