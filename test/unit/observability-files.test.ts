@@ -97,6 +97,7 @@ describe('alert rules', () => {
       'ReportsDataDeadlinePassed',
       'ReportsPermitPoolStarved',
       'ReportsWebhookRejections',
+      'ReportsWebhookForwardingFailing',
       'ReportsWorkerDown',
       'ReportsWorkerNotPollingActivities',
       'ReportsStripeServerErrors',
