@@ -6,17 +6,19 @@
  * are in the same answer. The relay's `/metrics` counts a refused webhook.
  */
 import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { metricNames, parseExposition, sampleSum, type ParsedExposition } from '../../src/observability/metric-names.js';
 import { startReport } from '../../src/temporal/start-report.js';
+import { observabilityExpressions, referencedMetricNames } from '../../src/tools/dashboard-metrics.js';
 import { progressQuery } from '../../src/workflows/messages.js';
 import { startRelayProcess, startWorkerProcess, stopProcess, type WorkerProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/s3-server.js';
@@ -182,6 +184,10 @@ describe('/metrics of a reports worker process', () => {
       expect(sdk, name).toContain(name);
     }
     expect(text).not.toMatch(/Temporal SDK metrics unavailable/);
+    // The dashboard and the alert rules query only metrics this worker was just seen exposing.
+    const referenced = referencedMetricNames(observabilityExpressions((file) => readFileSync(path.resolve(file), 'utf8'), parseYaml), names);
+    expect(referenced.length).toBeGreaterThan(10);
+    expect(referenced.filter((n) => !names.has(n))).toEqual([]);
     // Nothing secret, and no per-account or per-run label.
     expect(text).not.toContain(KEY);
     expect(text).not.toMatch(/acct_|reprun_|frr_|2025-10/);
