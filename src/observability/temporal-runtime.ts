@@ -1,17 +1,60 @@
 /**
  * The Temporal SDK's runtime (its logger, later its metrics), installed once per process before
- * any worker or native connection. The SDK logs state changes at INFO; people need warnings and
- * errors unless LOG_LEVEL asks for more.
+ * any worker or native connection. Everything the SDK logs (the worker, workflows' `log`, activities'
+ * `Context.current().log`, and core, the native part, forwarded) becomes lines of the process's
+ * logger (./logger.ts), at LOG_LEVEL. Workflow lines carry workflowId and runId (Temporal's run,
+ * not the ReportRun), activity lines the activity and its workflow.
  */
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime, makeTelemetryFilterString, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
+import { getLogger, logLevelFromEnv, type Logger } from './logger.js';
 
-const LEVELS = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']);
+/** Fields of the SDK's metadata not worth a line's bytes (an activity's task token is long and opaque). */
+const DROPPED = new Set(['taskToken', 'spanContexts']);
+
+/** @temporalio/common's Logger over pino: the level becomes pino's, the metadata fields of the line. */
+export class TemporalPinoLogger implements TemporalLogger {
+  constructor(private readonly logger: Logger) {}
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+    if (!this.logger.isLevelEnabled(method)) return;
+    const fields: Record<string, unknown> = {};
+    // String keys only: the SDK's timestamp is a symbol (pino stamps its own time).
+    for (const [key, value] of Object.entries(meta ?? {})) {
+      if (value === undefined || DROPPED.has(key)) continue;
+      fields[key === 'error' ? 'err' : key] = value;
+    }
+    this.logger[method](fields, message);
+  }
+
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
 let installed = false;
 
-export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env): void {
+export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env, logger: Logger = getLogger()): void {
   if (installed) return;
-  const level = (env.LOG_LEVEL ?? 'WARN').toUpperCase();
-  if (!LEVELS.has(level)) throw new Error(`LOG_LEVEL=${env.LOG_LEVEL} is not one of ${[...LEVELS].join(', ')}`);
-  Runtime.install({ logger: new DefaultLogger(level as LogLevel) });
+  const level = logLevelFromEnv(env);
+  Runtime.install({
+    logger: new TemporalPinoLogger(logger.child({}, { level })),
+    telemetryOptions: {
+      // Core's own lines at LOG_LEVEL, its third-party crates' only from WARN.
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: level.toUpperCase() as LogLevel, other: 'WARN' }) },
+    },
+  });
   installed = true;
 }
