@@ -124,6 +124,8 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
 
   const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
   const failed = outcomes.filter((o) => o.status === 'failed');
+  const count = (status: TargetOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+  log.info('firing finished', { configuration: config.id, period: period.name, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
   if (config.notify) {
     const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
     // A notification that cannot be sent must not undo an archived close: log it and go on.
