@@ -19,10 +19,12 @@ export class TemporalPinoLogger implements TemporalLogger {
     const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
     if (!this.logger.isLevelEnabled(method)) return;
     const fields: Record<string, unknown> = {};
+    const core = meta?.sdkComponent === 'core';
     // String keys only: the SDK's timestamp is a symbol (pino stamps its own time).
     for (const [key, value] of Object.entries(meta ?? {})) {
       if (value === undefined || DROPPED.has(key)) continue;
-      fields[key === 'error' ? 'err' : key] = value;
+      // pino serializes `err`; core's `target` is a Rust module, not a report's target.
+      fields[key === 'error' ? 'err' : core && key === 'target' ? 'module' : key] = value;
     }
     this.logger[method](fields, message);
   }

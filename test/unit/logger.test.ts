@@ -76,10 +76,14 @@ describe('lines', () => {
     const sdk = new TemporalPinoLogger(logger);
     sdk.debug('Activity started', { activityType: 'x' }); // below the level
     sdk.warn('Activity failed', { activityType: 'transferReportFile', taskToken: 'AAAA', error: new Error('broke'), [Symbol('ts')]: 1n });
+    sdk.info('Worker state changed', { sdkComponent: 'core', target: 'temporal_sdk_core::worker' });
     const lines = parsed();
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 'warn', msg: 'Activity failed', activityType: 'transferReportFile', err: { message: 'broke' } });
     expect(lines[0]).not.toHaveProperty('taskToken');
+    // Core's `target` is a Rust module, not a report target.
+    expect(lines[1]).toMatchObject({ sdkComponent: 'core', module: 'temporal_sdk_core::worker' });
+    expect(lines[1]).not.toHaveProperty('target');
   });
 
   it('a line logger hands over lines without their newline', () => {
