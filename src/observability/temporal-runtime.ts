@@ -51,11 +51,14 @@ let installed = false;
 export function installTemporalRuntime(env: NodeJS.ProcessEnv = process.env, logger: Logger = getLogger()): void {
   if (installed) return;
   const level = logLevelFromEnv(env);
+  // Core's debug and trace lines are its state machines' internals (hundreds per firing, for SDK
+  // developers): core logs from info up, or from LOG_LEVEL when that is higher.
+  const coreLevel = (level === 'trace' || level === 'debug' ? 'INFO' : level.toUpperCase()) as LogLevel;
   Runtime.install({
     logger: new TemporalPinoLogger(logger.child({}, { level })),
     telemetryOptions: {
-      // Core's own lines at LOG_LEVEL, its third-party crates' only from WARN.
-      logging: { forward: {}, filter: makeTelemetryFilterString({ core: level.toUpperCase() as LogLevel, other: 'WARN' }) },
+      // Its third-party crates' lines only from WARN.
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: coreLevel, other: 'WARN' }) },
     },
   });
   installed = true;
