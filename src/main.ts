@@ -142,8 +142,8 @@ async function runDemo(client: Client, configs: ReportConfig[], taskQueue: strin
       }
       for (const o of result.outcomes) {
         if (o.status === 'archived') {
-          demo.info({ target: o.target, reportRunId: o.runId, location: o.file.location, size: o.file.size, sha256: o.file.sha256.slice(0, 16) }, `archived ${o.file.location}`);
-        } else demo.info({ target: o.target, outcome: o.status, reason: o.reason }, o.status);
+          demo.info({ target: o.target, reportRunId: o.runId, location: o.file.location, size: o.file.size, sha256: o.file.sha256.slice(0, 16) }, `demo: archived ${o.file.location}`);
+        } else demo.info({ target: o.target, outcome: o.status, reason: o.reason }, `demo: ${o.status}`);
       }
     }),
   );

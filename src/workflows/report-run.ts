@@ -73,6 +73,8 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   });
 
   // What every line of this workflow is about (the SDK adds workflowId and Temporal's runId).
+  // Stage changes are debug lines: the activities log the same facts at info (created, succeeded,
+  // archived); what only the workflow knows (waiting for data, the target failing) is info or warn.
   const about = (reportRunId?: string) => ({ configuration: job.configId, period: job.period.name, target: job.target.id, ...(reportRunId ? { reportRunId } : {}) });
   try {
     await waitForData(job, t, progress);
@@ -92,7 +94,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     try {
       ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
-      log.info('ReportRun created; waiting for it', about(runId));
+      log.debug('ReportRun created; waiting for it', about(runId));
       const subscribed = await stripeCalls.subscribeToRunEvents(runId);
       try {
         status = await waitWhileRunning(runId);
@@ -119,13 +121,13 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     // Stripe keeps the file 90 days from now: make that findable if archiving never finishes.
     upsertSearchAttributes([{ key: ReportRunSucceededAttribute, value: new Date() }]);
     progress.stage = 'downloading';
-    log.info('ReportRun succeeded; downloading', { ...about(runId), size: status.size });
+    log.debug('ReportRun succeeded; downloading', { ...about(runId), size: status.size });
     const transfer = fileTransfer(t);
     try {
       // One activity streams the file from Stripe into the archive, verified on the way.
       const [file] = await Promise.all([transfer.transferReportFile(job, runId), letGo]);
       progress.stage = 'archived';
-      log.info('archived', { ...about(runId), location: file.location, size: file.size });
+      log.debug('archived', { ...about(runId), location: file.location, size: file.size });
       return { runId, file };
     } catch (err) {
       // Failed for good (or cancelled): no partial file or unfinished upload of this run stays behind.
