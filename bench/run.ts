@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
 import { ReportConfigSchema } from '../src/config/schema.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
+import { createLineLogger } from '../src/observability/logger.js';
 import { startRelay } from '../src/webhook/index.js';
 import { StripeClient } from '../src/stripe/client.js';
 import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
@@ -166,7 +167,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
   const client = new Client({ connection, namespace: server.namespace });
   const stripe = createStripeClients({ baseUrl: emulator.url, env: { [KEY_ENV]: ORG_KEY } });
   const secret = 'whsec_bench0secret';
-  const relay = WEBHOOKS ? await startRelay({ client, taskQueue, port: 0, secrets: [secret] }) : undefined;
+  const relay = WEBHOOKS ? await startRelay({ client, taskQueue, port: 0, secrets: [secret], logger: createLineLogger('relay', (l) => process.stderr.write(`${l}\n`), 'warn') }) : undefined;
   if (relay) emulator.configure({ webhookUrl: relay.url, webhookSecret: secret });
   try {
     const configId = `bench-${Date.now().toString(36)}`;

@@ -27,6 +27,7 @@ import { ReportConfigSchema } from '../src/config/schema.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
+import { createLineLogger } from '../src/observability/logger.js';
 import { startRelay } from '../src/webhook/index.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 
@@ -52,16 +53,16 @@ const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
 const taskQueue = `bench-hooks-${randomBytes(4).toString('hex')}`;
 const { child: worker } = await startBenchWorker({ server, taskQueue, workDir: dir, stripeBase: emulator.url, keys: { KEY }, webhooks: true });
-// Receipt time per run, from the relay's one line per request (`… run=<id> signal_ms=<n>`).
+// Receipt time per run, from the relay's one JSON line per request (reportRunId, signalMs).
 const receivedAt = new Map<string, number>();
 const relay = await startRelay({
   client,
   taskQueue,
   secrets: [secret],
-  log: (line) => {
-    const m = / run=(\S+) signal_ms=(\d+)/.exec(line);
-    if (m) receivedAt.set(m[1], Date.now() - Number(m[2]));
-  },
+  logger: createLineLogger('relay', (line) => {
+    const { reportRunId, signalMs } = JSON.parse(line) as { reportRunId?: string; signalMs?: number };
+    if (reportRunId && signalMs !== undefined) receivedAt.set(reportRunId, Date.now() - signalMs);
+  }),
 });
 emulator.configure({ webhookUrl: relay.url, webhookSecret: secret });
 

@@ -12,6 +12,7 @@ import { validateConfigs } from './config/validate-command.js';
 import { verifyCommand } from './cli/verify-command.js';
 import { statusCommand } from './cli/status-command.js';
 import { syncCommand } from './cli/sync-command.js';
+import { createScrubber, secretValuesFromEnv } from './observability/logger.js';
 import { startEmulator } from './emulator/index.js';
 import { readSettings } from './settings.js';
 
@@ -32,7 +33,8 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number> | numbe
     try {
       process.exitCode = await fn(...args);
     } catch (err) {
-      console.error(`reports: ${(err as Error).message}`);
+      // Never a secret, whatever the error quotes (a key, a URL with a password or a signature).
+      console.error(`reports: ${createScrubber(secretValuesFromEnv(process.env))((err as Error).message)}`);
       process.exitCode = 1;
     }
     if (options.exit) process.exit();
@@ -78,12 +80,12 @@ program
 program
   .command('worker')
   .description('run a worker alone (for a fleet next to your Temporal cluster): report workflows and activities, /healthz')
-  .action(action(() => workerCommand(readSettings(), out), { exit: true }));
+  .action(action(() => workerCommand(readSettings()), { exit: true }));
 
 program
   .command('relay')
   .description('run the webhook relay alone: Stripe events (STRIPE_WEBHOOK_SECRETS) → signals to waiting runs')
-  .action(action(() => relayCommand(readSettings(), out), { exit: true }));
+  .action(action(() => relayCommand(readSettings()), { exit: true }));
 
 program
   .command('verify')

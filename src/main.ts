@@ -13,6 +13,7 @@ import type { ReportConfig } from './config/schema.js';
 import { businessKey } from './domain/business-key.js';
 import type { ReportWorkflowResult } from './domain/outcomes.js';
 import { startEmulator, type Emulator } from './emulator/index.js';
+import { createScrubber, initLogger, secretValuesFromEnv, type Logger } from './observability/logger.js';
 import { installTemporalRuntimeWithMetrics } from './observability/temporal-runtime.js';
 import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
@@ -21,21 +22,23 @@ import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
 import { workerDepsFromSettings } from './worker-deps.js';
 import { startWorkerService } from './worker-service.js';
 
-const log = (line: string) => console.log(`[reports] ${line}`);
+/** JSON lines on stdout, readable ones on a terminal (see observability/logger.ts). */
+let logger: Logger;
 
 /** Demo keys: well-formed, of each mode, and known only to the emulator. */
 const DEMO_KEYS = { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_demo0emulator0key0000' } as const;
 
 async function main(): Promise<void> {
+  logger = initLogger('start');
   const settings = readSettings();
-  await installTemporalRuntimeWithMetrics();
+  await installTemporalRuntimeWithMetrics(process.env, logger);
   const server = await startOrConnectTemporal({
     dbFile: settings.temporalDbFile,
     port: settings.temporalPort,
     uiPort: settings.temporalUiPort,
-    log,
+    log: (line) => logger.info(line),
   });
-  log(`Temporal at ${server.target.describe()}${server.uiUrl ? `, UI at ${server.uiUrl}` : ''}`);
+  logger.info({ temporal: server.target.describe(), ui: server.uiUrl }, server.uiUrl ? `Temporal UI at ${server.uiUrl}` : 'Temporal connected');
 
   const relaySettings = relaySettingsFromEnv();
   // Demo mode signs the emulator's events with a secret of its own; otherwise the relay runs only
@@ -46,19 +49,27 @@ async function main(): Promise<void> {
 
   let emulator: Emulator | undefined;
   if (settings.demo) {
-    emulator = await startEmulator({ port: settings.emulatorPort, processingMs: 3000, webhookUrl: relayUrl, webhookSecret: webhookSecrets[0] });
+    const emulatorLogger = logger.child({ component: 'emulator' });
+    emulator = await startEmulator({
+      port: settings.emulatorPort,
+      processingMs: 3000,
+      webhookUrl: relayUrl,
+      webhookSecret: webhookSecrets[0],
+      // The emulator (Stripe's stand-in) speaks in lines; the run they are about becomes a field.
+      log: (line) => emulatorLogger.debug({ reportRunId: /\b(?:reprun|frr)_[0-9a-f]+/.exec(line)?.[0] }, line),
+    });
     // The emulator's data normally lags a few days, like Stripe's; the demo wants yesterday too.
     emulator.advanceAvailability(new Date());
-    log(`DEMO MODE: STRIPE_SECRET_KEY is not set, so reports run against the built-in Stripe emulator at ${emulator.url}`);
+    logger.warn({ stripe: emulator.url }, 'DEMO MODE: STRIPE_SECRET_KEY is not set, so reports run against the built-in Stripe emulator');
   } else {
-    log(`Using Stripe at ${settings.stripeApiBase ?? 'https://api.stripe.com'}`);
+    logger.info({ stripe: settings.stripeApiBase ?? 'https://api.stripe.com' }, 'using Stripe');
   }
 
   // The same worker service as `reports worker`; only where Stripe is differs in demo mode.
   const service = await startWorkerService({
     target: server.target,
     settings,
-    log,
+    logger,
     depsInput: (client) => {
       const input = workerDepsFromSettings(settings, client);
       return {
@@ -69,29 +80,32 @@ async function main(): Promise<void> {
     },
   });
   const { client } = service;
-  log(`Worker polling task queue ${settings.taskQueue}; archive folder ${settings.archiveDir}; health ${service.health.url}`);
+  logger.info({ taskQueue: settings.taskQueue, archive: settings.archiveDir, health: service.health.url }, `worker polling; files go to ${settings.archiveDir}`);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    log('Stopping…');
+    logger.info('stopping…');
     service.stop();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
   const relay = webhooks
-    ? await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, secrets: webhookSecrets, log: (line) => log(line) })
+    ? await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, secrets: webhookSecrets, logger: logger.child({ component: 'relay' }) })
     : undefined;
-  log(relay ? `Webhook relay at ${relay.url}${settings.demo ? ' (the emulator posts its events here)' : ''}` : 'No STRIPE_WEBHOOK_SECRETS: no webhook relay; runs complete by polling');
+  if (relay) logger.info({ webhook: relay.url }, settings.demo ? 'webhook relay listening (the emulator posts its events here)' : 'webhook relay listening');
+  else logger.info('no STRIPE_WEBHOOK_SECRETS: no webhook relay; runs complete by polling');
 
-  log(`Syncing ${settings.schedulesDir} with Temporal Schedules:`);
-  await syncFromDir(client, settings, (line) => log(`  ${line.replaceAll('\n', '\n[reports]   ')}`)).catch((err) => log(`  sync failed: ${(err as Error).message}`));
+  const syncLogger = logger.child({ component: 'sync', schedules: settings.schedulesDir });
+  syncLogger.info('syncing schedules with Temporal Schedules');
+  const syncLine = (line: string) => (line.startsWith('problem ') ? syncLogger.warn(line) : line.trim() && syncLogger.info(line.trim()));
+  await syncFromDir(client, settings, (text) => text.split('\n').forEach(syncLine)).catch((err) => syncLogger.error({ err }, 'sync failed'));
   if (settings.demo) {
     const configs = loadConfigDir(settings.schedulesDir).flatMap((r) => (r.ok ? [r.config] : []));
     void runDemo(client, configs, settings.taskQueue);
-  } else log('Run one now with `npx reports run <config> --wait`, or Trigger its schedule in the Temporal UI.');
+  } else logger.info('run one now with `npx reports run <config> --wait`, or Trigger its schedule in the Temporal UI');
 
   try {
     await service.running;
@@ -100,7 +114,7 @@ async function main(): Promise<void> {
     await service.close();
     await emulator?.close();
     await server.stop();
-    log('Stopped.');
+    logger.info('stopped');
   }
 }
 
@@ -109,31 +123,36 @@ async function runDemo(client: Client, configs: ReportConfig[], taskQueue: strin
   await Promise.all(
     configs.map(async (config) => {
       const period = periodForConfig(config, new Date()).name;
+      const demo = logger.child({ configuration: config.id, period });
       let result: ReportWorkflowResult;
       try {
         try {
           const handle = await startReport(client, config, period, { taskQueue, timing: { initialMs: 1000, maxMs: 5000 } });
-          log(`${config.id} ${period}: started (workflow ${handle.workflowId})`);
+          demo.info({ workflowId: handle.workflowId }, 'demo firing started');
           result = await handle.result();
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          log(`${config.id} ${period}: already running; waiting for it`);
+          demo.info({ workflowId: businessKey(config.id, period) }, 'demo firing already running; waiting for it');
           result = await client.workflow.getHandle(businessKey(config.id, period)).result();
         }
       } catch (err) {
-        log(`${config.id} ${period}: FAILED: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+        const reason = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+        demo.error({ reason }, 'demo firing failed');
         return;
       }
       for (const o of result.outcomes) {
-        if (o.status === 'archived') log(`${config.id} ${period} ${o.target}: archived ${o.file.location} (${o.file.size} bytes, sha256 ${o.file.sha256.slice(0, 16)}…)`);
-        else log(`${config.id} ${period} ${o.target}: ${o.status}: ${o.reason}`);
+        if (o.status === 'archived') {
+          demo.info({ target: o.target, reportRunId: o.runId, location: o.file.location, size: o.file.size, sha256: o.file.sha256.slice(0, 16) }, `demo: archived ${o.file.location}`);
+        } else demo.info({ target: o.target, outcome: o.status, reason: o.reason }, `demo: ${o.status}`);
       }
     }),
   );
-  log('Demo runs finished. The worker keeps running; press Ctrl-C to stop.');
+  logger.info('demo runs finished; the worker keeps running; press Ctrl-C to stop');
 }
 
 main().catch((err) => {
-  console.error(`[reports] ${(err as Error).stack ?? err}`);
+  if (logger) logger.fatal({ err }, 'npm start stopped by an error');
+  // No logger (a bad LOG_LEVEL): one plain line, scrubbed all the same.
+  else console.error(`[reports] ${createScrubber(secretValuesFromEnv(process.env))(String((err as Error).stack ?? err))}`);
   process.exit(1);
 });

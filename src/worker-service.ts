@@ -9,6 +9,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { startHealthServer, type HealthServer } from './observability/health.js';
 import { metricsExposition } from './observability/metrics-endpoint.js';
 import { temporalMetricsUrl } from './observability/temporal-runtime.js';
+import type { Logger } from './observability/logger.js';
 import type { Settings } from './settings.js';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -34,16 +35,16 @@ export interface WorkerServiceOptions {
   settings: Settings;
   /** What differs from a production worker (npm start's demo mode points Stripe at the emulator). */
   depsInput?: (client: Client) => WorkerDepsInput;
-  log: (line: string) => void;
+  logger: Logger;
 }
 
 export async function startWorkerService(o: WorkerServiceOptions): Promise<WorkerService> {
-  const { target, settings, log } = o;
+  const { target, settings, logger } = o;
   const { client, connection } = await connectClient(target);
   let nativeConnection: NativeConnection | undefined;
   try {
     const attributes = await ensureSearchAttributes(client, target.namespace);
-    if (attributes.added.length > 0) log(`added search attributes ${attributes.added.join(', ')} to namespace ${target.namespace}`);
+    if (attributes.added.length > 0) logger.info({ namespace: target.namespace, searchAttributes: attributes.added }, 'added search attributes to the namespace');
     nativeConnection = await connectWorker(target);
     const built = buildWorkerDeps(o.depsInput?.(client) ?? workerDepsFromSettings(settings, client));
     const worker = await createReportsWorker({

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { ReportsSinks } from './domain/metrics-sink.js';
 import * as m from './observability/metrics.js';
+import { activityLogContext } from './activities/log-context.js';
 
 export const DEFAULT_TASK_QUEUE = 'stripe-reports';
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -46,6 +47,8 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: createActivities(options.deps),
     sinks: metricsSinks(),
+    // Every activity line carries configuration, period, target and the ReportRun id.
+    interceptors: { activity: [activityLogContext] },
     workflowThreadPoolSize: defaultWorkflowThreads(),
     // A transfer's heartbeat is its checkpoint and its progress in the UI. The SDK would send it
     // every 24 s (0.8 × the 30 s heartbeat timeout); every 2 s keeps both fresh for one small

@@ -10,6 +10,7 @@ import type { ArchiveSpec } from '../domain/report-job.js';
 import type { ArchiveManifest } from '../archive/manifest.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
+import { activityLog } from './log-context.js';
 
 const projectVersion = (() => {
   try {
@@ -136,7 +137,10 @@ export function createArchiveActivities(archiveFor: ArchiveFor) {
       const found: Record<string, ArchivedFile> = {};
       for (const t of targets) {
         const file = await store.find(archiveKey(configId, period, t.id, t.ext));
-        if (file) found[t.id] = file;
+        if (file) {
+          found[t.id] = file;
+          activityLog().info('already archived; skipped', { target: t.id, location: file.location });
+        }
       }
       return found;
     },

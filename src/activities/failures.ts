@@ -5,19 +5,19 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ReportsError } from '../domain/errors.js';
-import { redactSecrets } from '../stripe/keys.js';
+import { scrubText } from '../domain/redact.js';
 
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof ReportsError) {
     return ApplicationFailure.create({
-      message: redactSecrets(err.message),
+      message: scrubText(err.message),
       type: err.name,
       nonRetryable: !err.retryable,
       nextRetryDelay: err.retryAfterMs,
       details: [{ status: err.status, code: err.code, param: err.param }],
     });
   }
-  if (err instanceof Error) err.message = redactSecrets(err.message);
+  if (err instanceof Error) err.message = scrubText(err.message);
   return err;
 }
 

@@ -8,6 +8,7 @@ import { InvalidInputError } from '../domain/errors.js';
 import { notifications } from '../observability/metrics.js';
 import { StripeApiError } from '../stripe/errors.js';
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
+import { activityLog } from './log-context.js';
 
 export function summaryText(result: ReportWorkflowResult): string {
   const count = (s: string) => result.outcomes.filter((o) => o.status === s).length;
@@ -42,6 +43,11 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv = process.env) {
       body: JSON.stringify({ text: summaryText(result), result }),
     });
     await res.body.dump();
-    if (res.statusCode >= 300) throw new StripeApiError(`notification webhook answered ${res.statusCode}`);
+    // Never the URL: a webhook URL is a secret (Slack's carry their token in the path).
+    if (res.statusCode >= 300) {
+      activityLog().warn('notification failed', { variable: name, status: res.statusCode });
+      throw new StripeApiError(`notification webhook answered ${res.statusCode}`);
+    }
+    activityLog().info('notification sent', { variable: name, status: res.statusCode });
   }
 }

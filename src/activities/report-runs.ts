@@ -9,6 +9,7 @@ import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
 import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
 import type { ReportJob } from '../domain/report-job.js';
 import type { StripeClientFor } from './stripe-clients.js';
+import { activityLog } from './log-context.js';
 
 export interface RunStatus {
   status: 'running' | 'succeeded' | 'failed';
@@ -70,6 +71,7 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
     /** Validates parameters and mode against Stripe's template before anything is created. */
     async prepareReportRun(job: ReportJob): Promise<{ dataAvailableUntil?: string }> {
       const { dataAvailableUntil } = await requestFor(job);
+      activityLog().debug('request checked against the report', { report: job.report, dataAvailableUntil });
       return { dataAvailableUntil };
     },
 
@@ -92,6 +94,7 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
         throw err;
       }
       checkLivemode(job, run.livemode, `run ${run.id}`);
+      activityLog().info('ReportRun created', { reportRunId: run.id, api: job.api, report: job.report });
       return { runId: run.id };
     },
 
@@ -103,21 +106,29 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
         checkLivemode(job, run.livemode, `run ${run.id}`);
         if (run.status === 'succeeded') {
           if (!run.result) throw new ReportRunFailedError(`run ${runId} succeeded without a result file`);
+          activityLog().info('ReportRun succeeded', { reportRunId: runId, size: Number(run.result.file.size) });
           return { status: 'succeeded', size: Number(run.result.file.size), contentType: run.result.file.content_type };
         }
         if (run.status === 'failed') {
           const failed = 'failed' in run.status_details ? run.status_details.failed : undefined;
+          activityLog().warn('ReportRun failed at Stripe', { reportRunId: runId, errorCode: failed?.error_code, errorMessage: failed?.error_message });
           return { status: 'failed', errorCode: failed?.error_code ?? 'unknown', errorMessage: failed?.error_message ?? '' };
         }
+        activityLog().debug('ReportRun still running', { reportRunId: runId });
         return { status: 'running' };
       }
       const run = await client.getReportRunV1(runId, opts);
       checkLivemode(job, run.livemode, `run ${run.id}`);
       if (run.status === 'succeeded') {
         if (!run.result) throw new ReportRunFailedError(`run ${runId} succeeded without a result file`);
+        activityLog().info('ReportRun succeeded', { reportRunId: runId, size: run.result.size });
         return { status: 'succeeded', size: run.result.size, contentType: 'csv' };
       }
-      if (run.status === 'failed') return { status: 'failed', errorCode: 'failed', errorMessage: run.error ?? '' };
+      if (run.status === 'failed') {
+        activityLog().warn('ReportRun failed at Stripe', { reportRunId: runId, errorMessage: run.error });
+        return { status: 'failed', errorCode: 'failed', errorMessage: run.error ?? '' };
+      }
+      activityLog().debug('ReportRun still running', { reportRunId: runId });
       return { status: 'running' };
     },
   };

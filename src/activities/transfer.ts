@@ -34,6 +34,7 @@ import { archivedByRun, extractedFrom, firstFreeKey, keyForContent, manifestFor,
 import { checkZip, HeaderCheck } from './verify-file.js';
 import { entryStream, firstCsvEntry, openZip, type ZipSource } from './zip.js';
 import type { StripeClientFor } from './stripe-clients.js';
+import { activityLog } from './log-context.js';
 
 /** The activity's heartbeat details: enough for any host to resume. Never the URL. */
 export interface TransferCheckpoint {
@@ -150,6 +151,9 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     }
     const offset = bytes;
     beat(true);
+    // Never the URL: it grants access to the file for minutes.
+    if (offset > 0 || write.offset > 0) activityLog().info('transfer resumed', { reportRunId: runId, key: target.key, fromByte: offset, stored: write.offset, size: source.size, host });
+    else activityLog().info('transfer started', { reportRunId: runId, key: target.key, size: source.size, host });
     if (offset === source.size) {
       header?.finish();
       return { sha256: hash.digest('hex'), write, received: 0, seconds: 0 }; // an earlier attempt got it all
@@ -245,7 +249,9 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       await write.discard();
       throw err;
     }
-    return { sha256: hash.digest('hex'), write, received: bytes - start, seconds: streamed };
+    const sha256 = hash.digest('hex');
+    activityLog().info('transfer completed', { reportRunId: runId, bytes, downloaded: bytes - offset, sha256: sha256.slice(0, 16) });
+    return { sha256, write, received: bytes - start, seconds: streamed };
   }
 
   /** Writes a whole stream (the CSV inside an archived ZIP) to its place and returns its sha256. */
@@ -298,6 +304,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       else if (place.key !== key) await store.removeUnlisted(key);
       const found = await store.find(place.key);
       if (!found) throw new ReportsError(`archive ${place.key} has a manifest but its file is missing or of another size`, false);
+      activityLog().info('same content already archived', { reportRunId: runId, location: found.location });
       const extracted = job.extract && file.contentType === 'zip' ? await extractedFrom(store, job, place.key) : undefined;
       return extracted ? { ...found, extracted } : found;
     }
@@ -330,6 +337,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     }
     const archived = await store.writeManifest(key, manifestFor(job, runId, origin, file, place.supersedes));
     await store.discardWrites(versionKey(job, '', 1).slice(0, -1), transferId);
+    activityLog().info('archived', { reportRunId: runId, location: archived.location, size: archived.size, sha256: archived.sha256.slice(0, 16), extracted: extracted?.location });
     return extracted ? { ...archived, extracted } : archived;
   }
 
@@ -384,6 +392,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       // An earlier attempt finished (its result was lost): hand back what it archived.
       const done = await archivedByRun(store, job, source.contentType, runId);
       if (done) {
+        activityLog().info('archived by an earlier attempt', { reportRunId: runId, location: done.location });
         await store.discardWrites(versionKey(job, '', 1).slice(0, -1), transferId);
         return done;
       }
@@ -423,7 +432,9 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
      * multipart uploads under the business key are removed. Any host can run it.
      */
     async discardTransfer(job: ReportJob, runId: string): Promise<number> {
-      return archiveFor(job.archive).discardWrites(versionKey(job, '', 1).slice(0, -1), transferIdOf(job, runId));
+      const removed = await archiveFor(job.archive).discardWrites(versionKey(job, '', 1).slice(0, -1), transferIdOf(job, runId));
+      activityLog().info('unfinished transfer discarded', { reportRunId: runId, removed });
+      return removed;
     },
   };
 }

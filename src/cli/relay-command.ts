@@ -6,17 +6,19 @@
 import type { Settings } from '../settings.js';
 import { startHealthServer } from '../observability/health.js';
 import { metricsExposition } from '../observability/metrics-endpoint.js';
+import { initLogger } from '../observability/logger.js';
 import { connectClient, temporalTarget } from '../temporal/connection.js';
 import { relaySettingsFromEnv, startRelay } from '../webhook/index.js';
 
 export const DEFAULT_RELAY_HEALTH_PORT = 9465;
 
-export async function relayCommand(settings: Settings, out: (line: string) => void): Promise<number> {
+export async function relayCommand(settings: Settings): Promise<number> {
+  const logger = initLogger('relay');
   const relaySettings = relaySettingsFromEnv();
   const target = temporalTarget();
   const { client, connection } = await connectClient(target);
   try {
-    const relay = await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, log: out });
+    const relay = await startRelay({ client, taskQueue: settings.taskQueue, ...relaySettings, logger });
     let stopping = false;
     const health = await startHealthServer({
       host: settings.healthHost,
@@ -26,7 +28,7 @@ export async function relayCommand(settings: Settings, out: (line: string) => vo
       // The project's registry only: the relay has a Temporal Client but no SDK runtime of its own.
       metrics: () => metricsExposition(),
     });
-    out(`webhook relay listening at ${relay.url}, Temporal ${target.describe()}, health ${health.url}; the workers need REPORTS_WEBHOOKS=true`);
+    logger.info({ webhook: relay.url, temporal: target.describe(), namespace: target.namespace, health: health.url }, 'webhook relay listening; the workers need REPORTS_WEBHOOKS=true');
     await new Promise<void>((resolve) => {
       const stop = () => {
         stopping = true;
@@ -37,7 +39,7 @@ export async function relayCommand(settings: Settings, out: (line: string) => vo
     });
     await relay.close();
     await health.close();
-    out('relay stopped');
+    logger.info('relay stopped');
     return 0;
   } finally {
     await connection.close().catch(() => undefined);

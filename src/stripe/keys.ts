@@ -3,24 +3,14 @@
  * it safely. A key is shown only by its last four characters, everywhere.
  */
 import { InvalidInputError } from '../domain/errors.js';
+import { redactKey } from '../domain/redact.js';
+
+/** The redaction patterns live in src/domain/redact.ts (the logger uses them too); re-exported for the Stripe room. */
+export { redactKey, redactSecrets } from '../domain/redact.js';
 
 export type Mode = 'live' | 'sandbox';
 
 const KEY_PATTERN = /^(sk|rk)_(org_)?(live|test)?_?[A-Za-z0-9_]+$/;
-
-/** `sk_live_…wxyz`: enough to tell keys apart in a log, never enough to use one. */
-export function redactKey(key: string | undefined): string {
-  if (!key) return '(no key)';
-  const prefix = key.match(/^(sk|rk)_(org_)?(live_|test_)?/)?.[0] ?? '';
-  return `${prefix}…${key.slice(-4)}`;
-}
-
-/** Replaces every key-looking token in a text, for messages that may echo a request. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/\b(sk|rk)_(org_)?(live_|test_)?[A-Za-z0-9]{6,}\b/g, (k) => redactKey(k))
-    .replace(/\bwhsec_[A-Za-z0-9]+/g, (s) => `whsec_…${s.slice(-4)}`);
-}
 
 export function keyMode(key: string): Mode {
   if (!KEY_PATTERN.test(key)) {

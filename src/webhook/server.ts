@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webhookEvents } from '../observability/metrics.js';
+import { getLogger, type Logger } from '../observability/logger.js';
 import { handleWebhook, type Handled } from './handle.js';
 import { DEFAULT_RELAY_PATH } from './settings.js';
 
@@ -20,7 +21,8 @@ export interface RelayOptions {
   secrets: string[];
   toleranceSeconds?: number;
   maxBodyBytes?: number;
-  log?: (line: string) => void;
+  /** Where its lines go: one per webhook request; default the process's logger. */
+  logger?: Logger;
 }
 
 export interface RelayStats {
@@ -45,7 +47,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   if (secrets.length === 0) throw new Error('the webhook relay needs at least one endpoint secret (STRIPE_WEBHOOK_SECRETS=whsec_…)');
   const path = options.path ?? DEFAULT_RELAY_PATH;
   const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = options.logger ?? getLogger();
   // Stripe's thin-event parser treats 0 as "default", its snapshot parser as "no check": refuse both.
   const toleranceSeconds = options.toleranceSeconds ?? 300;
   if (!(toleranceSeconds > 0)) throw new Error(`toleranceSeconds must be positive, not ${toleranceSeconds}`);
@@ -62,11 +64,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     const url = new URL(req.url ?? '/', 'http://relay');
     if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return reply(res, 200, { ok: true });
     if (url.pathname !== path) {
-      log(`relay 404 ${req.method} ${url.pathname}`);
+      logger.info({ method: req.method, path: url.pathname, status: 404 }, 'not the webhook path');
       return reply(res, 404, { error: 'not found' });
     }
     if (req.method !== 'POST') {
-      log(`relay 405 ${req.method} ${url.pathname}`);
+      logger.info({ method: req.method, path: url.pathname, status: 405 }, 'webhooks are POSTed');
       res.setHeader('Allow', 'POST');
       return reply(res, 405, { error: 'method not allowed' });
     }
@@ -76,7 +78,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       .catch((err: unknown): Handled => ({ status: 500, outcome: 'signal_error', reason: `relay error: ${(err as Error)?.message ?? err}` }))
       .then((h) => {
         count(stats, h);
-        log(logLine(h, Date.now() - receivedAt));
+        logRequest(logger, h, Date.now() - receivedAt);
         // A body we stopped reading (too large) is not drained: close the connection instead.
         if (h.status === 413) res.setHeader('Connection', 'close');
         // Refusals say why (fixed texts); a delivery error does not expose Temporal's message.
@@ -142,12 +144,21 @@ const snake = (text: string) =>
     .slice(0, 60);
 
 /** One line per request: ids, outcome and timing; never the body, the header or a secret. */
-function logLine(h: Handled, totalMs: number): string {
-  const parts = [`relay ${h.status} ${h.outcome}`, `event=${h.eventId ?? '-'}`, `type=${h.type ?? '-'}`, `run=${h.runId ?? '-'}`];
-  parts.push(h.deliverMs !== undefined ? `signal_ms=${h.deliverMs}` : `ms=${totalMs}`);
-  if (h.via) parts.push(`via=${h.via}`);
-  if (h.reason) parts.push(`reason="${h.reason}"`);
-  return parts.join(' ');
+function logRequest(logger: Logger, h: Handled, totalMs: number): void {
+  const fields = {
+    status: h.status,
+    outcome: h.outcome,
+    eventId: h.eventId,
+    eventType: h.type,
+    reportRunId: h.runId,
+    ...(h.deliverMs !== undefined ? { signalMs: h.deliverMs } : { ms: totalMs }),
+    via: h.via,
+    reason: h.reason,
+  };
+  // A refusal is worth a look (a wrong or rotated secret shows here); a delivery error more so.
+  if (h.status >= 500) logger.error(fields, `webhook ${h.outcome}`);
+  else if (h.outcome === 'rejected') logger.warn(fields, `webhook ${h.outcome}`);
+  else logger.info(fields, `webhook ${h.outcome}`);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

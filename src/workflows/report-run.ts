@@ -9,6 +9,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
@@ -85,13 +86,19 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     eventArrived = true;
   });
 
+  // What every line of this workflow is about (the SDK adds workflowId and Temporal's runId).
+  // Stage changes are debug lines: the activities log the same facts at info (created, succeeded,
+  // archived); what only the workflow knows (waiting for data, the target failing) is info or warn.
+  const about = (reportRunId?: string) => ({ configuration: job.configId, period: job.period.name, target: job.target.id, ...(reportRunId ? { reportRunId } : {}) });
   try {
     await measured('waiting_for_data', () => waitForData(job, t, progress));
 
     progress.stage = 'waiting_for_permit';
+    log.debug('waiting for a permit', about());
     const permit = await measured('waiting_for_permit', () => acquirePermit(job));
 
     progress.stage = 'creating';
+    log.debug('permit granted; creating the ReportRun', { ...about(), pool: permit.poolId });
     // Derived from the business key and this execution: activity retries reuse the same key and
     // get the same ReportRun back; a deliberate re-run of a failed period gets a new one.
     const idempotencyKey = `${job.businessKey}/${workflowInfo().firstExecutionRunId}`;
@@ -101,6 +108,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     try {
       ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
+      log.debug('ReportRun created; waiting for it', about(runId));
       const subscribed = await stripeCalls.subscribeToRunEvents(runId);
       try {
         status = await waitWhileRunning(runId);
@@ -127,11 +135,13 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     // Stripe keeps the file 90 days from now: make that findable if archiving never finishes.
     upsertSearchAttributes([{ key: ReportRunSucceededAttribute, value: new Date() }]);
     progress.stage = 'downloading';
+    log.debug('ReportRun succeeded; downloading', { ...about(runId), size: status.size });
     const transfer = fileTransfer(t);
     try {
       // One activity streams the file from Stripe into the archive, verified on the way.
       const [file] = await measured('transfer', () => Promise.all([transfer.transferReportFile(job, runId), letGo]));
       progress.stage = 'archived';
+      log.debug('archived', { ...about(runId), location: file.location, size: file.size });
       return { runId, file };
     } catch (err) {
       // Failed for good (or cancelled): no partial file or unfinished upload of this run stays behind.
@@ -141,6 +151,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   } catch (err) {
     progress.stage = 'failed';
     progress.detail = rootCauseMessage(err);
+    log.warn('target failed', { ...about(progress.runId), reason: progress.detail });
     throw err;
   }
 
@@ -202,6 +213,7 @@ async function waitForData(job: ReportJob, t: PollTiming, progress: RunProgress)
     }
     progress.stage = 'waiting_for_data';
     progress.detail = `Stripe has data until ${dataAvailableUntil}; period ends ${job.period.end}`;
+    log.info('waiting for Stripe to have the data', { configuration: job.configId, period: job.period.name, target: job.target.id, dataAvailableUntil, periodEnd: job.period.end });
     await sleep(Math.min(wait, deadline - now));
     wait = Math.min(wait * 2, job.waitForData.recheckMs);
   }

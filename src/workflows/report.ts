@@ -137,7 +137,9 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
   const failed = outcomes.filter((o) => o.status === 'failed');
   const ran = outcomes.filter((o) => o.status !== 'skipped');
-  metrics.firingEnded({ configuration: config.id, archived: ran.length - failed.length, skipped: outcomes.length - ran.length, failed: failed.length });
+  const count = (status: TargetOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+  metrics.firingEnded({ configuration: config.id, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
+  log.info('firing finished', { configuration: config.id, period: period.name, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
   if (config.notify) {
     const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
     // A notification that cannot be sent must not undo an archived close: log it and go on.

@@ -25,8 +25,10 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** Its /healthz (on a free loopback port). */
   healthUrl: string;
-  /** Everything it printed, for assertions (never a secret). */
+  /** Everything it printed, stdout and stderr, for assertions (never a secret). */
   output(): string;
+  /** What it printed on stdout alone: its log, one JSON object per line. */
+  stdout(): string;
 }
 
 /**
@@ -43,6 +45,8 @@ export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<Wor
     REPORTS_ARCHIVE_DIR: setup.archiveDir,
     REPORTS_HEALTH_PORT: '0',
     REPORTS_PERMIT_RECLAIM_SECONDS: '1',
+    // Its start line (with /healthz) is at info.
+    LOG_LEVEL: 'info',
     ...setup.env,
   };
   return startLongRunning('worker', env);
@@ -57,6 +61,7 @@ export async function startRelayProcess(setup: { temporalAddress: string; taskQu
     REPORTS_RELAY_PORT: String(setup.port),
     STRIPE_WEBHOOK_SECRETS: setup.secrets.join(','),
     REPORTS_HEALTH_PORT: '0',
+    LOG_LEVEL: 'info',
     ...setup.env,
   });
 }
@@ -64,17 +69,20 @@ export async function startRelayProcess(setup: { temporalAddress: string; taskQu
 async function startLongRunning(command: 'worker' | 'relay', env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [path.resolve('bin/reports.js'), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let stdout = '';
   const collect = (d: Buffer) => (output += d.toString());
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const healthUrl = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', () => {
-      const m = output.match(/health (http:\/\/\S+\/healthz)/);
+      // Its start line (JSON): {"msg":"worker polling", …, "health":"http://…/healthz"}.
+      const m = output.match(/"health":"(http:\/\/[^"]+\/healthz)"/);
       if (m) resolve(m[1]!);
     });
     child.once('exit', (code) => reject(new Error(`reports ${command} exited with ${code} before it was ready:\n${output}`)));
   });
-  return { child, healthUrl, output: () => output };
+  return { child, healthUrl, output: () => output, stdout: () => stdout };
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */

@@ -129,7 +129,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
     expect(Object.keys(before.customAttributes ?? {}).filter((k) => k.startsWith('Report'))).toEqual([]);
 
     const a = await startWorker(workers[0]!);
-    expect(a.output()).toContain('added search attributes ReportConfig, ReportPeriod, ReportTarget, ReportRunSucceededAt');
+    expect(a.output()).toContain('"searchAttributes":["ReportConfig","ReportPeriod","ReportTarget","ReportRunSucceededAt"]');
     const after = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
     for (const attribute of projectSearchAttributes) expect(Object.keys(after.customAttributes ?? {})).toContain(attribute.name);
 
@@ -198,7 +198,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       await new Promise((r) => victim.process!.child.once('exit', r));
       await startWorker(victim);
       const result = (await firing.result()) as ReportWorkflowResult;
-      const events = relay.output().match(/ routed /g)?.length ?? 0;
+      const events = relay.output().match(/"outcome":"routed"/g)?.length ?? 0;
       expect(events, 'the relay routed Stripe events to the runs').toBeGreaterThan(0);
       const failed = result.outcomes.filter((o) => o.status !== 'archived');
       expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);

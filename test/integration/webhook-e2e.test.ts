@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
+import { createLineLogger } from '../../src/observability/logger.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/domain/business-key.js';
@@ -37,7 +38,7 @@ let archiveDir: string;
 beforeAll(async () => {
   stack = await startStack({ name: 'hooks', emulator: { processingMs: 500 }, keys: { KEY, ORG_KEY }, worker: { webhooks: true } });
   ({ emulator, temporal, client, archiveDir } = stack);
-  relay = await startRelay({ client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET], log: (l) => relayLines.push(l) });
+  relay = await startRelay({ client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET], logger: createLineLogger('relay', (l) => relayLines.push(l)) });
   emulator.configure({ webhookUrl: relay.url, webhookSecret: SECRET });
 });
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLineLogger } from '../../src/observability/logger.js';
 import { subscribeToRun } from '../../src/temporal/run-mailbox.js';
 import { relaySettingsFromEnv, startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/domain/business-key.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'relay-'));
   // The worker runs the mailbox workflows; nothing here talks to Stripe.
   temporal = await startTestWorker({ stripe: { baseUrl: 'http://127.0.0.1:9', env: {} }, archiveDir: dir, webhooks: true });
-  relay = await startRelay({ client: temporal.client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET, NEXT_SECRET], log: (l) => lines.push(l) });
+  relay = await startRelay({ client: temporal.client, taskQueue: temporal.taskQueue, port: 0, secrets: [SECRET, NEXT_SECRET], logger: createLineLogger('relay', (l) => lines.push(l)) });
 });
 
 afterAll(async () => {
@@ -204,8 +205,8 @@ describe('routed: 200 and the event is in the run’s mailbox', () => {
     const [signal] = signalsIn(await mailboxHistory(run), 'stripeEvent');
     const notice = temporal.client.options.loadedDataConverter.payloadConverter.fromPayload(signal!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!);
     expect(notice).toMatchObject({ eventId: id, type, receivedAt: expect.any(Number) });
-    const line = lines.find((l) => l.includes(id))!;
-    expect(line).toMatch(new RegExp(`^relay 200 routed event=${id} type=${type.replace(/\./g, '\\.')} run=${run} signal_ms=\\d+ via=mailbox$`));
+    const line = JSON.parse(lines.find((l) => l.includes(id))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'info', msg: 'webhook routed', status: 200, outcome: 'routed', eventId: id, eventType: type, reportRunId: run, signalMs: expect.any(Number), via: 'mailbox' });
   });
 
   it('rotation: an event signed with the second secret verifies', async () => {
@@ -265,7 +266,7 @@ describe('once a workflow subscribed: straight to it', () => {
     const { id } = JSON.parse(body) as { id: string };
     expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
     expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
-    expect(lines.filter((l) => l.includes(id))).toEqual([expect.stringMatching(/ via=direct$/), expect.stringMatching(/ via=direct$/)]);
+    expect(lines.filter((l) => l.includes(id)).map((l) => (JSON.parse(l) as { via: string }).via)).toEqual(['direct', 'direct']);
     // A signal that arrives while a workflow task runs shows in history once the task completes.
     await waitFor(async () => signalsIn(await mailboxHistory(standIn), 'reportRunEvent').length >= 2);
     const received = signalsIn(await mailboxHistory(standIn), 'reportRunEvent');
@@ -275,7 +276,7 @@ describe('once a workflow subscribed: straight to it', () => {
     await temporal.client.workflow.getHandle(standInId).terminate('the subscriber is gone');
     const later = thin(run);
     expect(await post(later, { 'stripe-signature': sign(later) })).toBe(200);
-    expect(lines.find((l) => l.includes(JSON.parse(later).id))).toMatch(/ via=mailbox$/);
+    expect(JSON.parse(lines.find((l) => l.includes(JSON.parse(later).id))!)).toMatchObject({ via: 'mailbox' });
     await waitFor(async () => signalsIn(await mailboxHistory(run), 'stripeEvent').length >= 1);
     expect(signalsIn(await mailboxHistory(run), 'stripeEvent')).toHaveLength(1);
   });
@@ -288,7 +289,7 @@ describe('the relay itself', () => {
       client: new Client({ connection, namespace: `no-such-namespace-${randomBytes(4).toString('hex')}` }),
       taskQueue: temporal.taskQueue,
       secrets: [SECRET],
-      log: () => undefined,
+      logger: createLineLogger('relay', () => undefined),
     });
     try {
       const body = thin(runId());
