@@ -6,6 +6,7 @@
  * Prints one JSON line: bytes, ms, sha256, peak RSS and the RSS before the transfer began.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { createTransferActivities } from '../src/activities/transfer.js';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
@@ -53,7 +54,8 @@ const sampler = setInterval(() => {
   peak.arrayBuffersMb = Math.max(peak.arrayBuffersMb, Math.round(m.arrayBuffers / 2 ** 20));
 }, 200);
 const t0 = Date.now();
-const file = (await new MockActivityEnvironment().run(transferReportFile, job, env.RUN_ID)) as ArchivedFile;
+// The activity's own log lines at warn and above only: stdout carries the result line.
+const file = (await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') }).run(transferReportFile, job, env.RUN_ID)) as ArchivedFile;
 const ms = Date.now() - t0;
 clearInterval(sampler);
 console.log(JSON.stringify({ bytes: file.size, ms, sha256: file.sha256, location: file.location, peakRssMb: rssMb('VmHWM'), baselineRssMb, peak }));

@@ -38,11 +38,17 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startS3Server(
-  options: { bucket?: string; log?: (line: string) => void; readyTimeoutMs?: number } = {},
+  options: {
+    bucket?: string;
+    log?: (line: string) => void;
+    readyTimeoutMs?: number;
+    /** Where the server keeps its objects (default the system's temporary folder). */
+    dataRoot?: string;
+  } = {},
 ): Promise<S3TestServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`[s3 server] ${line}\n`));
   const binary = await ensureVersitygw(log);
-  const root = mkdtempSync(path.join(tmpdir(), 'reports-s3-'));
+  const root = mkdtempSync(path.join(options.dataRoot ?? tmpdir(), 'reports-s3-'));
   const dataDir = path.join(root, 'data');
   const sidecar = path.join(root, 'meta');
   mkdirSync(dataDir);
