@@ -11,6 +11,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -33,6 +34,9 @@ import type { S3TestServer } from '../helpers/s3-server.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/processes.js';
 import { ARCHIVE_BACKENDS, s3Credentials, startStack, type ArchiveBackend, type TestStack } from '../helpers/stack.js';
+
+/** The activity's own log lines at warn and above: the test's output stays readable. */
+const quiet = { logger: new DefaultLogger('WARN') };
 
 const KEY = 'sk_test_download0key0000';
 
@@ -262,7 +266,7 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
       parts?.clear();
       const { transferReportFile } = createTransferActivities(stripe.clientFor, archiveFor);
 
-      const first = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 });
+      const first = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 }, quiet);
       let last: TransferCheckpoint | undefined;
       first.on('heartbeat', (d: TransferCheckpoint) => {
         last = d;
@@ -280,7 +284,7 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
       expect(await leftovers(againCfg as ReportConfig)).toHaveLength(1);
 
       const rangesBefore = emulator.counters().rangeRequests;
-      const second = new MockActivityEnvironment({ heartbeatDetails: last, attempt: 2 });
+      const second = new MockActivityEnvironment({ heartbeatDetails: last, attempt: 2 }, quiet);
       let resumedAt: number | undefined;
       second.on('heartbeat', (d: TransferCheckpoint) => (resumedAt ??= d.bytes));
       const file = (await second.run(transferReportFile, again, runId)) as ArchivedFile;
@@ -301,7 +305,7 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
       // Once archived, another attempt returns the archived file without transferring again.
       const downloads = emulator.counters().downloads;
       // (Retried once like Temporal would: a kept-alive connection to the busy emulator may be reset.)
-      const third = () => new MockActivityEnvironment({ attempt: 3 }).run(transferReportFile, again, runId);
+      const third = () => new MockActivityEnvironment({ attempt: 3 }, quiet).run(transferReportFile, again, runId);
       expect(await third().catch(third)).toEqual(file);
       expect(emulator.counters().downloads).toBe(downloads);
     } finally {
