@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, parseJsonBody, readBody, sendJson } from './http.js';
 import type { Configurable, Emulator, EmulatorFaults } from './types.js';
 
-const bad = (msg: string) => new ApiError(400, 'invalid_request_error', 'invalid_control', msg);
+const bad = (msg: string, param?: string) => new ApiError(400, 'invalid_request_error', 'invalid_control', msg, param);
 
 const RATES = [
   'serverErrorRate',
@@ -16,21 +16,26 @@ const RATES = [
   'truncateDownloadRate',
   'resetDownloadRate',
   'corruptDownloadRate',
+  'delayWebhookRate',
+  'extraRateLimitRate',
+  'expireDownloadUrlRate',
 ] as const;
 const LISTS = ['failReports', 'inaccessibleAccounts'] as const;
 
 export function checkFaults(f: Record<string, unknown>): EmulatorFaults {
   for (const [k, v] of Object.entries(f)) {
     if ((RATES as readonly string[]).includes(k)) {
-      if (typeof v !== 'number' || v < 0 || v > 1) throw bad(`${k} must be a number in [0, 1]`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw bad(`${k} must be a number in [0, 1]`, k);
     } else if ((LISTS as readonly string[]).includes(k)) {
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${k} must be an array of strings`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${k} must be an array of strings`, k);
     } else if (k === 'sizeSkewBytes') {
-      if (!Number.isInteger(v)) throw bad('sizeSkewBytes must be an integer');
+      if (!Number.isInteger(v)) throw bad('sizeSkewBytes must be an integer', k);
     } else if (k === 'webhookDelayMs') {
-      if (typeof v !== 'number' || v < 0) throw bad('webhookDelayMs must be a number >= 0');
-    } else throw bad(`unknown fault ${k}`);
+      if (typeof v !== 'number' || !(v >= 0)) throw bad('webhookDelayMs must be a number >= 0', k);
+    } else throw bad(`unknown fault ${k}`, k);
   }
+  // A share of events delayed by nothing would be a silent no-op: most likely a mistake.
+  if (f.delayWebhookRate !== undefined && f.webhookDelayMs === undefined) throw bad('delayWebhookRate needs webhookDelayMs', 'webhookDelayMs');
   return f as EmulatorFaults;
 }
 
@@ -54,6 +59,7 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, p
   const body = method === 'POST' ? parseJsonBody(await readBody(req)) : {};
   const sha = /^\/_emulator\/runs\/([^/]+)\/sha256$/.exec(path);
   if (method === 'GET' && path === '/_emulator/counters') return sendJson(res, 200, emu.counters());
+  if (method === 'GET' && path === '/_emulator/runs') return sendJson(res, 200, { runs: emu.listRuns() });
   if (method === 'GET' && path === '/_emulator/health') return sendJson(res, 200, { ok: true, url: emu.url });
   if (method === 'POST' && path === '/_emulator/faults') {
     emu.setFaults(checkFaults(body));

@@ -55,13 +55,14 @@ export interface FileBody {
  * Writes the file honouring `Range: bytes=N-` / `bytes=N-M`. Content-Length is always the full
  * length of what is promised. Faults: `cut` ends the body after about half of it, by closing the
  * connection ('close', a truncated body) or with a TCP reset ('reset'); `corruptAt` flips the
- * byte at that file offset (a damaged file whose length is right).
+ * byte at that file offset (a damaged file whose length is right). `onFault` says when one really
+ * happened: a body of one byte cannot be cut, and a Range may not reach the corrupt byte.
  */
 export async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
   file: FileBody,
-  opts: { cut?: 'close' | 'reset'; corruptAt?: number; onRange: () => void },
+  opts: { cut?: 'close' | 'reset'; corruptAt?: number; onRange: () => void; onFault?: (kind: 'close' | 'reset' | 'corrupt') => void },
 ): Promise<void> {
   let start = 0;
   let end = file.size - 1;
@@ -94,7 +95,8 @@ export async function sendFile(
     res.end();
     return;
   }
-  const limit = opts.cut ? Math.max(1, Math.floor(length / 2)) : length;
+  const cut = length > 1 ? opts.cut : undefined;
+  const limit = cut ? Math.floor(length / 2) : length;
   const source = file.open(start, end);
   let sent = 0;
   let closed = false;
@@ -107,11 +109,14 @@ export async function sendFile(
       if (closed) return;
       const piece = sent + chunk.length > limit ? chunk.subarray(0, limit - sent) : chunk;
       const at = opts.corruptAt === undefined ? -1 : opts.corruptAt - (start + sent);
-      if (at >= 0 && at < piece.length) piece[at] ^= 0xff;
+      if (at >= 0 && at < piece.length) {
+        piece[at] ^= 0xff;
+        opts.onFault?.('corrupt');
+      }
       sent += piece.length;
-      if (sent >= limit && opts.cut) {
+      if (sent >= limit && cut) {
         // Cut the connection short of Content-Length once these bytes are on the wire.
-        const cut = opts.cut;
+        opts.onFault?.(cut);
         res.write(piece, () => (cut === 'reset' ? res.socket?.resetAndDestroy() : res.destroy()));
         source.destroy();
         return;

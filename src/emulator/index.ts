@@ -43,6 +43,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     random: () => state.random(),
     onSent: () => void state.counters.webhooksSent++,
     onDropped: () => void state.counters.webhooksDropped++,
+    onDuplicated: () => void state.counters.webhooksDuplicated++,
+    onDelayed: () => void state.counters.webhooksDelayed++,
     log,
   });
   let baseUrl = '';
@@ -68,6 +70,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (!run) throw new ApiError(404, 'invalid_request_error', 'not_found', `No such report run: ${runId}`);
       return { id: run.id, status: run.status, createdMs: run.createdMs, finishedMs: run.finishedMs ?? null };
     },
+    listRuns: () => state.listRuns(),
     resetCounters: () => state.resetCounters(),
     close: async () => {
       webhooks.close();

@@ -12,7 +12,18 @@ import type { Emulator } from './types.js';
 import * as v1 from './v1.js';
 import * as v2 from './v2.js';
 
-type Handler = (ctx: Ctx, key: ApiKey, req: IncomingMessage, m: string[], body: Record<string, unknown>, q: URLSearchParams) => unknown;
+/** One API request as a handler sees it. */
+interface Call {
+  req: IncomingMessage;
+  /** The route pattern's captures, decoded. */
+  params: string[];
+  body: Record<string, unknown>;
+  query: URLSearchParams;
+  /** The Idempotency-Key header, recorded on the runs a request creates. */
+  idempotencyKey: string | null;
+}
+
+type Handler = (ctx: Ctx, key: ApiKey, call: Call) => unknown;
 
 interface Route {
   method: 'GET' | 'POST';
@@ -22,16 +33,16 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-  { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/reports\/([^/]+)$/, handler: (c, k, _r, m) => v2.getReport(c, k, m[0]) },
-  { method: 'POST', api: 'v2', pattern: /^\/v2\/reporting\/report_runs$/, handler: (c, k, r, _m, b) => v2.createRun(c, k, r, b) },
-  { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, _r, m) => v2.getRun(c, k, m[0]) },
-  { method: 'GET', api: 'v2', pattern: /^\/v2\/core\/events\/([^/]+)$/, handler: (c, k, _r, m) => v2.getEvent(c, k, m[0]) },
+  { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/reports\/([^/]+)$/, handler: (c, k, { params }) => v2.getReport(c, k, params[0]) },
+  { method: 'POST', api: 'v2', pattern: /^\/v2\/reporting\/report_runs$/, handler: (c, k, a) => v2.createRun(c, k, a.req, a.body, a.idempotencyKey) },
+  { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, { params }) => v2.getRun(c, k, params[0]) },
+  { method: 'GET', api: 'v2', pattern: /^\/v2\/core\/events\/([^/]+)$/, handler: (c, k, { params }) => v2.getEvent(c, k, params[0]) },
   { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types$/, handler: (c, k) => v1.listReportTypes(c, k) },
-  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types\/([^/]+)$/, handler: (c, k, _r, m) => v1.getReportType(c, k, m[0]) },
-  { method: 'POST', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, r, _m, b) => v1.createRun(c, k, r, b as never) },
-  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, _r, _m, _b, q) => v1.listRuns(c, k, q) },
-  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, _r, m) => v1.getRun(c, k, m[0]) },
-  { method: 'GET', api: 'v1', pattern: /^\/v1\/events\/([^/]+)$/, handler: (c, k, _r, m) => v1.getEvent(c, k, m[0]) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types\/([^/]+)$/, handler: (c, k, { params }) => v1.getReportType(c, k, params[0]) },
+  { method: 'POST', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, a) => v1.createRun(c, k, a.req, a.body as never, a.idempotencyKey) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, { query }) => v1.listRuns(c, k, query) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, { params }) => v1.getRun(c, k, params[0]) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/events\/([^/]+)$/, handler: (c, k, { params }) => v1.getEvent(c, k, params[0]) },
 ];
 
 export function createHandler(ctx: Ctx, emu: Emulator & { resetCounters(): void }) {
@@ -78,13 +89,14 @@ async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: I
     throw new ApiError(400, 'invalid_request_error', 'missing_stripe_version', 'The Stripe-Version header is required for /v2 endpoints, e.g. Stripe-Version: 2025-07-03.preview.');
   }
 
-  let body: Record<string, unknown> = {};
-  const idemKey = req.headers['idempotency-key'];
+  const header = req.headers['idempotency-key'];
+  const idemKey = method === 'POST' && typeof header === 'string' && header ? header : null;
+  const call: Call = { req, params, body: {}, query: url.searchParams, idempotencyKey: idemKey };
   if (method === 'POST') {
     const text = await readBody(req);
-    body = r.api === 'v2' ? parseJsonBody(text) : parseForm(text);
-    if (typeof idemKey === 'string' && idemKey) {
-      const fingerprint = `${method} ${path} ${canonical(body)} ${canonical({ ctx: v2.contextOf(req), acct: req.headers['stripe-account'] ?? null })}`;
+    call.body = r.api === 'v2' ? parseJsonBody(text) : parseForm(text);
+    if (idemKey) {
+      const fingerprint = `${method} ${path} ${canonical(call.body)} ${canonical({ ctx: v2.contextOf(req), acct: req.headers['stripe-account'] ?? null })}`;
       const seen = ctx.idempotency.lookup(key.id, idemKey, fingerprint);
       if (seen.kind === 'replay') {
         ctx.state.counters.idempotentReplays++;
@@ -100,20 +112,23 @@ async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: I
           { 'Stripe-Should-Retry': 'false' },
         );
       }
-      const out = r.handler(ctx, key, req, params, body, url.searchParams);
+      const out = r.handler(ctx, key, call);
       ctx.idempotency.save(key.id, idemKey, fingerprint, { status: 200, body: out });
       return sendJson(res, 200, out, { 'Idempotency-Key': idemKey });
     }
   }
-  sendJson(res, 200, r.handler(ctx, key, req, params, body, url.searchParams));
+  sendJson(res, 200, r.handler(ctx, key, call));
 }
 
 async function downloadSigned(ctx: Ctx, req: IncomingMessage, res: ServerResponse, token: string) {
   const v = ctx.signer.verify(decodeURIComponent(token), Math.floor(Date.now() / 1000));
-  if ('error' in v) {
-    return v.error === 'expired'
-      ? sendStorageError(res, 403, 'AccessDenied', 'Request has expired')
-      : sendStorageError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  if ('error' in v && v.error === 'invalid') {
+    return sendStorageError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+  // The fault refuses a valid URL exactly as a lapsed one, as if it had expired on the way.
+  if ('error' in v || (req.method === 'GET' && ctx.state.roll(ctx.state.faults.expireDownloadUrlRate))) {
+    ctx.state.counters.urlsExpired++;
+    return sendStorageError(res, 403, 'AccessDenied', 'Request has expired');
   }
   const run = ctx.state.runs.get(v.runId);
   if (!run || run.status !== 'succeeded') return sendStorageError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
@@ -123,11 +138,15 @@ async function downloadSigned(ctx: Ctx, req: IncomingMessage, res: ServerRespons
 async function download(ctx: Ctx, req: IncomingMessage, res: ServerResponse, run: import('./state.js').Run) {
   if (req.method === 'GET') ctx.state.counters.downloads++;
   const f = ctx.state.faults;
+  // Looked up when counting: /_emulator/reset swaps the counters object mid-download.
+  const c = () => ctx.state.counters;
   const get = req.method === 'GET';
   const body = ctx.state.fileBody(run);
   await sendFile(req, res, body, {
     cut: get && ctx.state.roll(f.truncateDownloadRate) ? 'close' : get && ctx.state.roll(f.resetDownloadRate) ? 'reset' : undefined,
     corruptAt: get && ctx.state.roll(f.corruptDownloadRate) ? Math.floor(body.size / 2) : undefined,
-    onRange: () => void ctx.state.counters.rangeRequests++,
+    onRange: () => void c().rangeRequests++,
+    // Counted when the fault really hits the bytes sent, not when drawn (a Range may miss it).
+    onFault: (kind) => void (kind === 'close' ? c().downloadsTruncated++ : kind === 'reset' ? c().downloadsReset++ : c().downloadsCorrupted++),
   });
 }

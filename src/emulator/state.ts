@@ -13,7 +13,7 @@ import { csvSize, csvStream, type CsvSpec } from './csv.js';
 import type { FileBody } from './files.js';
 import { ApiError } from './http.js';
 import { mulberry32 } from './prng.js';
-import type { Configurable, EmulatorCounters, EmulatorFaults } from './types.js';
+import type { Configurable, EmulatorCounters, EmulatorFaults, RunInfo } from './types.js';
 import { writeZip } from './zip.js';
 
 /** Stripe's largest result file; a larger one fails with file_size_above_limit. */
@@ -43,6 +43,10 @@ export interface Run {
   echo: Record<string, unknown>;
   compress: boolean;
   context: string | null;
+  /** The connected_account parameter, if given. */
+  connectedAccount: string | null;
+  /** Idempotency-Key of the creating request: a harness checks retries reused it. */
+  idempotencyKey: string | null;
   csv: CsvSpec;
   status: 'running' | 'succeeded' | 'failed';
   failure?: { code: 'internal_error' | 'file_size_above_limit'; message: string };
@@ -60,13 +64,24 @@ const newCounters = (): EmulatorCounters => ({
   peakRunning: 0,
   running: 0,
   rateLimited: 0,
+  extraRateLimited: 0,
+  runsFailed: 0,
   idempotentReplays: 0,
   downloads: 0,
   rangeRequests: 0,
   webhooksSent: 0,
   webhooksDropped: 0,
+  webhooksDuplicated: 0,
+  webhooksDelayed: 0,
+  downloadsTruncated: 0,
+  downloadsReset: 0,
+  downloadsCorrupted: 0,
+  urlsExpired: 0,
   serverErrors: 0,
 });
+
+const rateLimited = (message: string) =>
+  new ApiError(429, 'rate_limit', 'report_run_rate_limit_exceeded', message, undefined, { 'Retry-After': '1' });
 
 export class State {
   readonly runs = new Map<string, Run>();
@@ -119,20 +134,21 @@ export class State {
     return !!rate && this.random() < rate;
   }
 
-  /** Registers a new running run, or throws 429 when this key already has its cap running. */
+  /**
+   * Registers a new running run, or throws 429 when this key already has its cap running (or,
+   * with extraRateLimitRate, now and then below it: Stripe rate limits for reasons of its own).
+   */
   start(run: Omit<Run, 'status'>): Run {
     const cap = run.livemode ? this.config.runningCap.live : this.config.runningCap.sandbox;
     const mine = this.runningByKey.get(run.keyId) ?? 0;
     if (mine >= cap) {
       this.counters.rateLimited++;
-      throw new ApiError(
-        429,
-        'rate_limit',
-        'report_run_rate_limit_exceeded',
-        `Too many report runs are running for this key (${mine} of ${cap}). Retry when some have finished.`,
-        undefined,
-        { 'Retry-After': '1' },
-      );
+      throw rateLimited(`Too many report runs are running for this key (${mine} of ${cap}). Retry when some have finished.`);
+    }
+    if (this.roll(this.faults.extraRateLimitRate)) {
+      this.counters.rateLimited++;
+      this.counters.extraRateLimited++;
+      throw rateLimited('Too many requests to create report runs. Retry shortly (emulated fault).');
     }
     const r = run as Run;
     r.status = 'running';
@@ -186,6 +202,7 @@ export class State {
     run.failure = failure;
     run.finishedMs = Date.now();
     this.counters.running--;
+    if (failure) this.counters.runsFailed++;
     this.runningByKey.set(run.keyId, (this.runningByKey.get(run.keyId) ?? 1) - 1);
     this.log(`run ${run.id} ${run.report.id} ${run.status}${failure ? ` (${failure.code})` : ''}`);
     try {
@@ -193,6 +210,27 @@ export class State {
     } catch (err) {
       this.log(`run ${run.id}: event hook failed: ${(err as Error).message}`);
     }
+  }
+
+  /** Every run as GET /_emulator/runs lists it, in creation order. */
+  listRuns(): RunInfo[] {
+    return [...this.runs.values()].map((r) => ({
+      id: r.id,
+      api: r.api,
+      report: r.report.id,
+      livemode: r.livemode,
+      status: r.status,
+      failure: r.failure ? { ...r.failure } : null,
+      createdMs: r.createdMs,
+      finishedMs: r.finishedMs ?? null,
+      context: r.context,
+      connectedAccount: r.connectedAccount,
+      intervalStart: new Date(r.csv.intervalStart).toISOString(),
+      intervalEnd: new Date(r.csv.intervalEnd).toISOString(),
+      compress: r.compress,
+      size: r.status === 'succeeded' ? (r.size ?? 0) : null,
+      idempotencyKey: r.idempotencyKey,
+    }));
   }
 
   /** The run's result file as a servable body. */

@@ -10,8 +10,14 @@ export interface EmulatorFaults {
   dropWebhookRate?: number;
   /** 0..1: send the same event twice. */
   duplicateWebhookRate?: number;
-  /** Delay before posting a webhook. */
+  /** Delay before posting a webhook: every event's, or only delayWebhookRate's share of them. */
   webhookDelayMs?: number;
+  /** 0..1: the share of events delayed by webhookDelayMs (unset: all of them); needs webhookDelayMs. */
+  delayWebhookRate?: number;
+  /** 0..1 probability a create-run answers 429 report_run_rate_limit_exceeded although under the cap. */
+  extraRateLimitRate?: number;
+  /** 0..1 probability a GET on a pre-signed download URL is refused as expired (403 AccessDenied). */
+  expireDownloadUrlRate?: number;
   /** 0..1 probability a download ends early (connection closed after ~half the bytes). */
   truncateDownloadRate?: number;
   /** 0..1 probability a download is cut by a TCP reset after ~half the bytes. */
@@ -44,14 +50,53 @@ export interface EmulatorCounters {
   runsCreated: number;
   peakRunning: number;
   running: number;
-  /** 429 report_run_rate_limit_exceeded answers sent. */
+  /** 429 report_run_rate_limit_exceeded answers sent: the cap's and the injected ones. */
   rateLimited: number;
+  /** The 429s injected by extraRateLimitRate (also counted in rateLimited). */
+  extraRateLimited: number;
+  /** Runs that ended failed, whatever the reason. */
+  runsFailed: number;
   idempotentReplays: number;
   downloads: number;
   rangeRequests: number;
   webhooksSent: number;
   webhooksDropped: number;
+  /** Events sent twice (duplicateWebhookRate). */
+  webhooksDuplicated: number;
+  /** Events held back by webhookDelayMs. */
+  webhooksDelayed: number;
+  /** Downloads the faults really cut short, reset, or corrupted (a draw a Range request missed is not counted). */
+  downloadsTruncated: number;
+  downloadsReset: number;
+  downloadsCorrupted: number;
+  /** Signed-URL requests refused as expired, by the fault or because the URL had expired. */
+  urlsExpired: number;
   serverErrors: number;
+}
+
+/** A run as GET /_emulator/runs shows it: what the emulator made of the request, for invariant checks. */
+export interface RunInfo {
+  id: string;
+  api: 'v1' | 'v2';
+  /** Report id (v2) / report_type (v1). */
+  report: string;
+  livemode: boolean;
+  status: 'running' | 'succeeded' | 'failed';
+  failure: { code: string; message: string } | null;
+  createdMs: number;
+  finishedMs: number | null;
+  /** Stripe-Context (v2), Stripe-Account or Stripe-Context (v1). */
+  context: string | null;
+  /** The connected_account parameter. */
+  connectedAccount: string | null;
+  /** The interval the file covers, as ISO 8601 (defaults filled in). */
+  intervalStart: string;
+  intervalEnd: string;
+  compress: boolean;
+  /** The file's true size in bytes (without sizeSkewBytes), once succeeded. */
+  size: number | null;
+  /** Idempotency-Key of the request that created the run. */
+  idempotencyKey: string | null;
 }
 
 export type Configurable = Partial<
@@ -71,5 +116,7 @@ export interface Emulator {
   fileSha256(runId: string): Promise<string>;
   /** When a run was created and settled (ms since the epoch), for latency measurements. */
   runTiming(runId: string): { id: string; status: string; createdMs: number; finishedMs: number | null };
+  /** Every run, in creation order. */
+  listRuns(): RunInfo[];
   close(): Promise<void>;
 }

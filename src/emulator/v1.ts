@@ -39,7 +39,7 @@ function accountOf(req: IncomingMessage): string | null {
   return typeof h === 'string' && h.trim() ? h.trim() : null;
 }
 
-export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, form: Record<string, FormValue>) {
+export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, form: Record<string, FormValue>, idempotencyKey: string | null) {
   checkWritable(key);
   const context = accountOf(req);
   checkAccessible(ctx, [context]);
@@ -63,6 +63,8 @@ export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, form: Rec
     echo,
     compress: false,
     context,
+    connectedAccount: selection.connectedAccount ?? null,
+    idempotencyKey,
     fileId: `file_${randomBytes(12).toString('hex')}`,
     csv: csvSpecFor(report, selection, { livemode: key.livemode, context }, {
       rows: ctx.state.config.rowsPerRun,

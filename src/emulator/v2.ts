@@ -49,7 +49,7 @@ export function getReport(ctx: Ctx, key: ApiKey, id: string) {
   return v2Template(report, key.livemode, ctx.state.availability(report));
 }
 
-export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Record<string, unknown>) {
+export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Record<string, unknown>, idempotencyKey: string | null) {
   checkWritable(key);
   const context = contextOf(req);
   checkAccessible(ctx, [context]);
@@ -91,6 +91,8 @@ export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Rec
     echo,
     compress: compress === true,
     context,
+    connectedAccount: selection.connectedAccount ?? null,
+    idempotencyKey,
     csv: csvSpecFor(report, selection, { livemode: key.livemode, context }, {
       rows: ctx.state.config.rowsPerRun,
       bytes: ctx.state.config.bytesPerRun,

@@ -7,10 +7,13 @@ import Stripe from 'stripe';
 
 export interface WebhookDeps {
   target: () => { url?: string; secret?: string };
-  faults: () => { dropWebhookRate?: number; duplicateWebhookRate?: number; webhookDelayMs?: number };
+  faults: () => { dropWebhookRate?: number; duplicateWebhookRate?: number; webhookDelayMs?: number; delayWebhookRate?: number };
   random: () => number;
   onSent: () => void;
   onDropped: () => void;
+  /** Per event (not per copy) that the faults send twice / hold back. */
+  onDuplicated: () => void;
+  onDelayed: () => void;
   log: (line: string) => void;
 }
 
@@ -39,8 +42,17 @@ export class WebhookSender {
     // Serialised once: duplicates carry the very same bytes and event id, as Stripe's do.
     const body = JSON.stringify(event);
     const copies = this.deps.random() < (f.duplicateWebhookRate ?? 0) ? 2 : 1;
-    const delay = Math.max(0, f.webhookDelayMs ?? 0);
+    if (copies === 2) this.deps.onDuplicated();
+    const delay = this.delayFor(f);
+    if (delay > 0) this.deps.onDelayed();
     for (let c = 0; c < copies; c++) this.later(delay + c * 25, () => void this.deliver({ url, secret }, body, event, 0));
+  }
+
+  /** webhookDelayMs for every event, or for delayWebhookRate's share of them when that is set. */
+  private delayFor(f: ReturnType<WebhookDeps['faults']>): number {
+    const ms = Math.max(0, f.webhookDelayMs ?? 0);
+    if (ms === 0 || f.delayWebhookRate === undefined) return ms;
+    return this.deps.random() < f.delayWebhookRate ? ms : 0;
   }
 
   close(): void {
