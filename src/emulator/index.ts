@@ -17,7 +17,7 @@ import type { Configurable, Emulator, EmulatorFaults, EmulatorOptions } from './
 import * as v1 from './v1.js';
 import { WebhookSender } from './webhooks.js';
 
-export type { Emulator, EmulatorCounters, EmulatorFaults, EmulatorOptions } from './types.js';
+export type { Emulator, EmulatorCounters, EmulatorFaults, EmulatorOptions, RunInfo } from './types.js';
 export { DEFAULT_CATALOG_PATH } from './catalog.js';
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
