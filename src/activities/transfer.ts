@@ -31,7 +31,7 @@ import type { ArchiveStore, ArchiveWrite, WriteCheckpoint, WriteTarget } from '.
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
 import { archivedByRun, extractedFrom, firstFreeKey, keyForContent, manifestFor, versionKey, type FileOrigin } from './archive.js';
-import { checkZip, HeaderCheck } from './verify-file.js';
+import { checkZip, CsvCheck } from './verify-file.js';
 import { entryStream, firstCsvEntry, openZip, type ZipSource } from './zip.js';
 import type { StripeClientFor } from './stripe-clients.js';
 import { activityLog } from './log-context.js';
@@ -124,7 +124,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     const ctx = Context.current();
     const client = clientFor(job);
     const host = new URL(source.url).host;
-    const header = source.contentType === 'csv' ? new HeaderCheck(job, `file of ${job.businessKey}`) : undefined;
+    const header = source.contentType === 'csv' ? new CsvCheck(job, `file of ${job.businessKey}`) : undefined;
     let hash = createHash('sha256');
     let bytes = 0;
     let lastBeat = 0;
@@ -146,7 +146,13 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       bytes = 0;
     };
     if (prefix) {
-      bytes = await hashAll(hash, prefix, (c) => header?.update(c));
+      try {
+        bytes = await hashAll(hash, prefix, (c) => header?.update(c));
+      } catch (err) {
+        // What an earlier attempt stored is damaged: start over, never build on it.
+        if (err instanceof DownloadVerificationError) await write.discard();
+        throw err;
+      }
       if (bytes !== write.offset) throw new ReportsError(`partial file of run ${runId} changed while it was read (${bytes} ≠ ${write.offset} bytes); resuming`, true);
     }
     const offset = bytes;
@@ -406,7 +412,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       if (placed !== undefined) {
         if (placed === source.size) {
           const hash = createHash('sha256');
-          const header = source.contentType === 'csv' ? new HeaderCheck(job, `file of ${job.businessKey}`) : undefined;
+          const header = source.contentType === 'csv' ? new CsvCheck(job, `file of ${job.businessKey}`) : undefined;
           try {
             await hashAll(hash, (await store.open(key))!, (c) => header?.update(c));
             header?.finish();

@@ -2,10 +2,11 @@
  * Checks that a transferred report is what it claims to be, beyond its size: a ZIP must be intact
  * (every entry's CRC-32 and size) and hold a CSV; a CSV's header must match the requested
  * columns. A UTF-8 BOM and CRLF line ends are fine (Stripe may send both). The CSV header is
- * checked on the stream as it arrives (HeaderCheck); a ZIP by random access to where it is stored.
+ * checked on the stream as it arrives, with every byte as UTF-8 (CsvCheck); a ZIP by random access to where it is stored.
  */
 import { parse } from 'csv-parse/sync';
 import { createReadStream } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
@@ -97,24 +98,34 @@ export async function checkZip(source: ZipSource, job: Pick<ReportJob, 'paramete
 export async function verifyReportFile(file: string, contentType: 'csv' | 'zip', job: ReportJob): Promise<void> {
   const what = `file of ${job.businessKey}`;
   if (contentType === 'zip') await checkZip(await localZipSource(file), job, what);
-  else checkCsvHeader(await firstLine(createReadStream(file)), job, what);
+  else {
+    const check = new CsvCheck(job, what);
+    for await (const chunk of createReadStream(file)) check.update(chunk as Buffer);
+    check.finish();
+  }
 }
 
 /**
- * The CSV header checked on the stream, from the first chunks: a wrong file fails after its
- * first line, not after 5 GB.
+ * A CSV checked on the stream as it arrives: its header from the first chunks (a wrong file fails
+ * after its first line, not after 5 GB), and every byte after it as UTF-8. Stripe's CSVs are
+ * UTF-8 and announce no checksum, so this is what catches a file damaged on the way: a flipped or
+ * lost byte in text leaves a sequence no UTF-8 encoder writes (a ZIP has its CRC-32 instead).
  */
-export class HeaderCheck {
+export class CsvCheck {
   private text = '';
   private checked = false;
+  /** The last bytes of a chunk that end mid-character: checked with the next chunk. */
+  private carry: Buffer | undefined;
+  private offset = 0;
 
   constructor(
     private readonly job: Pick<ReportJob, 'parameters' | 'report'>,
     private readonly what: string,
   ) {}
 
-  /** Throws DownloadVerificationError once the first line is known and wrong. */
+  /** Throws DownloadVerificationError as soon as the header or the bytes so far are wrong. */
   update(chunk: Buffer): void {
+    this.checkUtf8(chunk);
     if (this.checked) return;
     this.text += chunk.subarray(0, 1_000_000).toString('utf8');
     const end = this.text.search(/\r?\n/);
@@ -124,10 +135,36 @@ export class HeaderCheck {
     this.text = '';
   }
 
-  /** At the end of the file: a file without a line end is its own header. */
+  /** At the end of the file: a file without a line end is its own header; no character may be cut. */
   finish(): void {
+    if (this.carry) throw this.damaged(this.offset);
     if (this.checked) return;
     this.checked = true;
     checkCsvHeader(this.text, this.job, this.what);
   }
+
+  private checkUtf8(chunk: Buffer): void {
+    const bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const open = openSequenceAtEnd(bytes);
+    const complete = open > 0 ? bytes.subarray(0, bytes.length - open) : bytes;
+    if (!isUtf8(complete)) throw this.damaged(this.offset);
+    this.carry = open > 0 ? Buffer.from(bytes.subarray(bytes.length - open)) : undefined;
+    this.offset += complete.length;
+  }
+
+  private damaged(from: number): DownloadVerificationError {
+    return new DownloadVerificationError(`${this.what}: not valid UTF-8 after byte ${from}; the file was damaged on the way, downloading it again`);
+  }
+}
+
+/** How many bytes at the end start a multi-byte character that the next chunk completes (0–3). */
+function openSequenceAtEnd(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
+    if (b < 0x80) return 0;
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
 }

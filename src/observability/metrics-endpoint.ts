@@ -28,8 +28,8 @@ export async function metricsExposition(temporalMetricsUrl?: string): Promise<st
   }
 }
 
-/** A loopback address with a port free a moment ago, for core's exporter (see installTemporalRuntimeWithMetrics). */
-export async function freeLoopbackAddress(): Promise<string> {
+/** A port free on 127.0.0.1 right now (the OS picks it; whoever binds it next gets it). */
+export async function freeLoopbackPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -37,5 +37,10 @@ export async function freeLoopbackAddress(): Promise<string> {
   });
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
+  return port;
+}
+
+/** A loopback address with a port free a moment ago, for core's exporter (see installTemporalRuntimeWithMetrics). */
+export async function freeLoopbackAddress(): Promise<string> {
+  return `127.0.0.1:${await freeLoopbackPort()}`;
 }

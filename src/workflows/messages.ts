@@ -44,6 +44,8 @@ export interface PermitPoolState {
   grants: number;
   reclaimed: number;
   capHits: number;
+  /** Runs finished since the capacity was last lowered by a 429, toward the next permit given back (absent before 0.2.0). */
+  releasesSinceCapHit?: number;
 }
 export const poolStateQuery = defineQuery<PermitPoolState>('poolState');
 

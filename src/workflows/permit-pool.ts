@@ -8,8 +8,8 @@
  * - Release is idempotent: an unknown holder is ignored.
  * - A holder that died, was terminated or timed out is found by a periodic check (an activity
  *   that describes the holders) and its permit is reclaimed within `reclaimEveryMs`.
- * - 429 `report_run_rate_limit_exceeded` lowers the effective capacity for a while; it climbs
- *   back a step at a time once the 429s stop.
+ * - 429 `report_run_rate_limit_exceeded` lowers the effective capacity; it climbs back one permit
+ *   per few runs finished without another 429, and a tenth of the capacity per quiet period.
  * - History stays bounded: the pool continues as new, carrying its state, when Temporal
  *   suggests it or after `maxEvents` events.
  * - Its state goes to the worker's metrics (a sink) whenever it changes and on every reclaim tick.
@@ -65,6 +65,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     dirty = true;
   });
   setHandler(releasePermitSignal, ({ holderId }) => {
+    if (holderId in state.holders) climbAfterRelease(state);
     delete state.holders[holderId];
     state.waiters = state.waiters.filter((w) => w !== holderId);
     delete waitingSince[holderId];
@@ -76,6 +77,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     // Others use the cap too: hand out fewer permits than we hold now, for a while.
     state.effectiveCapacity = Math.max(1, Math.min(state.effectiveCapacity, held - 1));
     state.congestedUntil = Date.now() + Math.max(o.congestionMs, retryAfterMs ?? 0);
+    state.releasesSinceCapHit = 0;
     dirty = true;
   });
 
@@ -128,6 +130,20 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
   function congestionEnd(): number {
     return state.congestedUntil || Number.MAX_SAFE_INTEGER;
   }
+}
+
+/**
+ * While the capacity is lowered, every few runs that finished without a new 429 give one permit
+ * back (additive increase): a 429 now and then (Stripe sends some beyond the cap) costs a permit
+ * for a few runs, not half a minute of throughput each; 429s that keep coming keep it low.
+ */
+function climbAfterRelease(state: PermitPoolState): void {
+  if (state.effectiveCapacity >= state.capacity) return;
+  state.releasesSinceCapHit = (state.releasesSinceCapHit ?? 0) + 1;
+  if (state.releasesSinceCapHit < Math.max(1, Math.ceil(state.capacity / 20))) return;
+  state.releasesSinceCapHit = 0;
+  state.effectiveCapacity++;
+  if (state.effectiveCapacity >= state.capacity) state.congestedUntil = 0;
 }
 
 /** Hands out free permits to waiters in order; a waiter that is gone is dropped. */

@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ensureVersitygw } from '../../src/archive/s3-server-binary.js';
+import { freeLoopbackPort } from '../../src/observability/metrics-endpoint.js';
 
 export interface S3TestServer {
   endpoint: string;
@@ -23,19 +23,14 @@ export interface S3TestServer {
   /** A client with the server's credentials. */
   client(): S3Client;
   stop(): Promise<void>;
+  /** Stops the server process, keeping its data and port (an outage). */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and data; resolves once it answers. */
+  resume(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free loopback port (the same finder the processes use for their own exporters). */
+export const freePort = freeLoopbackPort;
 
 export async function startS3Server(
   options: {
@@ -59,16 +54,59 @@ export async function startS3Server(
   const bucket = options.bucket ?? 'reports-archive';
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
 
+  const client = () =>
+    new S3Client({
+      endpoint,
+      region,
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+    });
+
+  let running: RunningServer | undefined;
+  const launch = async () => {
+    running = spawnServer(binary, { port, region, sidecar, dataDir, accessKeyId, secretAccessKey });
+    await untilReady(running, client, endpoint, readyTimeoutMs);
+  };
+  const halt = async () => {
+    await running?.kill();
+    running = undefined;
+  };
+  const stop = async () => {
+    await halt();
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  try {
+    await launch();
+    const probe = client();
+    await probe.send(new CreateBucketCommand({ Bucket: bucket })).finally(() => probe.destroy());
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  log(`versitygw at ${endpoint}, bucket ${bucket}, data in ${dataDir}`);
+  return { endpoint, accessKeyId, secretAccessKey, bucket, region, dataDir, client, stop, halt, resume: launch };
+}
+
+interface RunningServer {
+  describe(): string;
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  spawnError(): Error | undefined;
+  kill(): Promise<void>;
+}
+
+function spawnServer(
+  binary: string,
+  o: { port: number; region: string; sidecar: string; dataDir: string; accessKeyId: string; secretAccessKey: string },
+): RunningServer {
   // Metadata in a sidecar folder: works on filesystems without user xattrs (tmpfs, overlay).
-  const child: ChildProcess = spawn(
-    binary,
-    ['--port', `127.0.0.1:${port}`, '--region', region, '--quiet', 'posix', '--sidecar', sidecar, dataDir],
-    {
-      env: { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child: ChildProcess = spawn(binary, ['--port', `127.0.0.1:${o.port}`, '--region', o.region, '--quiet', 'posix', '--sidecar', o.sidecar, o.dataDir], {
+    env: { ...process.env, ROOT_ACCESS_KEY_ID: o.accessKeyId, ROOT_SECRET_ACCESS_KEY: o.secretAccessKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);
@@ -86,47 +124,38 @@ export async function startS3Server(
   child.once('error', (err) => {
     spawnError = err;
   });
-
-  const client = () =>
-    new S3Client({
-      endpoint,
-      region,
-      forcePathStyle: true,
-      credentials: { accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
-
-  const stop = async () => {
-    if (!exited) {
+  return {
+    describe: () => `${binary}: ${output}`,
+    exited: () => exited,
+    spawnError: () => spawnError,
+    async kill() {
+      if (exited || spawnError) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exit;
       clearTimeout(timer);
-    }
-    rmSync(root, { recursive: true, force: true });
+    },
   };
+}
 
+async function untilReady(server: RunningServer, client: () => S3Client, endpoint: string, timeoutMs: number): Promise<void> {
   const probe = client();
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      if (spawnError) throw new Error(`could not start ${binary}: ${spawnError.message}`);
-      if (exited) throw new Error(`versitygw exited (code ${exited.code}, signal ${exited.signal}) before it was ready:\n${output}`);
+      const spawnError = server.spawnError();
+      if (spawnError) throw new Error(`could not start versitygw: ${spawnError.message}`);
+      const exited = server.exited();
+      if (exited) throw new Error(`versitygw exited (code ${exited.code}, signal ${exited.signal}) before it was ready:\n${server.describe()}`);
       try {
         await probe.send(new ListBucketsCommand({}));
-        break;
+        return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`versitygw on ${endpoint} not ready after ${options.readyTimeoutMs ?? 30_000} ms (${String(err)}):\n${output}`);
+        if (Date.now() > deadline) throw new Error(`versitygw on ${endpoint} not ready after ${timeoutMs} ms (${String(err)}):\n${server.describe()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    await probe.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (err) {
-    await stop();
-    throw err;
   } finally {
     probe.destroy();
   }
-  log(`versitygw at ${endpoint}, bucket ${bucket}, data in ${dataDir}`);
-  return { endpoint, accessKeyId, secretAccessKey, bucket, region, dataDir, client, stop };
 }

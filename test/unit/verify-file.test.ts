@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import yazl from 'yazl';
-import { checkCsvHeader, HeaderCheck, verifyReportFile } from '../../src/activities/verify-file.js';
+import { checkCsvHeader, CsvCheck, verifyReportFile } from '../../src/activities/verify-file.js';
 import { DownloadVerificationError } from '../../src/stripe/errors.js';
 import type { ReportJob } from '../../src/domain/report-job.js';
 
@@ -57,21 +57,58 @@ describe('ZIP integrity', () => {
 
 describe('CSV header on the stream', () => {
   it('checks the first line as soon as it has arrived, across chunks, with a BOM and CRLF', () => {
-    const ok = new HeaderCheck(job(['gross', 'fee']), 'f');
+    const ok = new CsvCheck(job(['gross', 'fee']), 'f');
     ok.update(Buffer.from('\uFEFFgro'));
     ok.update(Buffer.from('ss,fee\r\n1,2\r\n'));
     ok.update(Buffer.from('not,a,header,any,more\n'));
     expect(() => ok.finish()).not.toThrow();
 
-    const wrong = new HeaderCheck(job(['gross', 'fee']), 'f');
+    const wrong = new CsvCheck(job(['gross', 'fee']), 'f');
     wrong.update(Buffer.from('gross,'));
     expect(() => wrong.update(Buffer.from('net\n'))).toThrow(/header is "gross,net" but the run asked for columns gross,fee/);
   });
 
   it('a file without a line end is its own header; an empty file has none', () => {
-    const single = new HeaderCheck(job(['a', 'b']), 'f');
+    const single = new CsvCheck(job(['a', 'b']), 'f');
     single.update(Buffer.from('a,b'));
     expect(() => single.finish()).not.toThrow();
-    expect(() => new HeaderCheck(job(), 'f').finish()).toThrow(DownloadVerificationError);
+    expect(() => new CsvCheck(job(), 'f').finish()).toThrow(DownloadVerificationError);
+  });
+});
+
+describe('CSV bytes on the stream', () => {
+  const text = 'description,net\nCafé crème,1\nPrix 5 €,2\nGift 🎁,3\n';
+  const bytes = Buffer.from(text, 'utf8');
+
+  it('multi-byte characters cut at any chunk boundary pass', () => {
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const check = new CsvCheck(job(), 'f');
+      check.update(bytes.subarray(0, cut));
+      check.update(bytes.subarray(cut));
+      expect(() => check.finish(), `cut at ${cut}`).not.toThrow();
+    }
+  });
+
+  it('one byte flipped anywhere after the header fails, naming where', () => {
+    const header = bytes.indexOf(0x0a) + 1;
+    for (let at = header; at < bytes.length; at++) {
+      const damaged = Buffer.from(bytes);
+      damaged[at]! ^= 0xff;
+      const check = new CsvCheck(job(), 'file of report/x/2025-10/acct_1');
+      const run = () => {
+        check.update(damaged.subarray(0, 20));
+        check.update(damaged.subarray(20));
+        check.finish();
+      };
+      expect(run, `flipped at ${at}`).toThrow(DownloadVerificationError);
+      expect(run).toThrow(/file of report\/x\/2025-10\/acct_1: not valid UTF-8 after byte \d+/);
+    }
+  });
+
+  it('a file that ends in the middle of a character fails at the end', () => {
+    const check = new CsvCheck(job(), 'f');
+    check.update(Buffer.from('a,b\nx,'));
+    check.update(Buffer.from('€', 'utf8').subarray(0, 2));
+    expect(() => check.finish()).toThrow(/not valid UTF-8/);
   });
 });

@@ -1,0 +1,354 @@
+/**
+ * `npm run chaos`: the deploy topology as processes, every fault at once, and the promise "every
+ * file, exactly once" checked from the outside at the end.
+ *
+ * A Temporal server on a database file, the emulator (Stripe) in its own process with 5xx, extra
+ * 429s, failed runs, dropped / duplicated / delayed webhooks, expiring URLs and broken downloads;
+ * S3 on versitygw; the relay; three `reports worker` processes. Several configurations (v2 and v1,
+ * per-account, connected and organization-wide targets, ZIP and plain, filesystem and S3) total
+ * `--runs` target-runs under a cap well below it, while the harness SIGKILLs a worker every
+ * `--kill-every-ms` (rotating, restarted at once), kills the relay once, stops the Temporal server
+ * once and starts it on the same database, stops S3 for `--s3-down-ms`, and runs `reports sync`
+ * and `reports run --force` of one configuration.
+ *
+ * Prints each invariant on its own line (stderr) and one JSON line on stdout:
+ *   {"bench":"chaos","runs",…,"invariants":{…},"faults":{…}}
+ * Exits 1 when an invariant breaks, naming the first target that broke it.
+ *
+ * Flags: --runs N (1000)  --quick (100 runs, shorter outages)  --cap C  --processing-ms T
+ *   --workers W (3)  --seed S  --kill-every-ms  --s3-down-ms  --temporal-down-ms  --keep (keep the folder)
+ */
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { businessKey } from '../src/domain/business-key.js';
+import type { ReportWorkflowResult } from '../src/domain/outcomes.js';
+import type { EmulatorFaults } from '../src/emulator/index.js';
+import { chaosConfigurations, PERIOD, targetRuns, writeConfigurations } from './chaos/configurations.js';
+import { emulatorCounters, emulatorRuns, emulatorSha256, findSecrets, listArchive, listWorkflows, scanHistories, scanLogs } from './chaos/evidence.js';
+import { checkInvariants } from './chaos/invariants.js';
+import { reportsCommand, sleep } from './chaos/processes.js';
+import { startTopology, type Topology } from './chaos/topology.js';
+
+const say = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    cap: { type: 'string' },
+    'processing-ms': { type: 'string' },
+    workers: { type: 'string' },
+    seed: { type: 'string' },
+    'kill-every-ms': { type: 'string' },
+    's3-down-ms': { type: 'string' },
+    'temporal-down-ms': { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const quick = flags.quick;
+const num = (name: keyof typeof flags, full: number, quickValue: number): number => {
+  const raw = flags[name];
+  const v = raw === undefined ? (quick ? quickValue : full) : Number(raw);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`chaos: --${name} must be a number ≥ 0, got ${String(raw)}`);
+  return v;
+};
+const RUNS = num('runs', 1000, 100);
+const CAP = num('cap', 50, 10);
+const T = num('processing-ms', 5_000, 3_000);
+const WORKERS = num('workers', 3, 3);
+const SEED = num('seed', 7, 7);
+const KILL_EVERY = num('kill-every-ms', 30_000, 15_000);
+const S3_DOWN = num('s3-down-ms', 60_000, 20_000);
+const TEMPORAL_DOWN = num('temporal-down-ms', 15_000, 5_000);
+const TIMEOUT = num('timeout-ms', 45 * 60_000, 15 * 60_000);
+/** When each one-off disruption happens, from the moment the firings start (ms). */
+const AT = quick
+  ? { sync: 5_000, force: 10_000, relay: 15_000, temporal: 20_000, s3: 28_000 }
+  : { sync: 15_000, force: 30_000, relay: 45_000, temporal: 60_000, s3: 90_000 };
+
+/** Stripe's faults, all at once (rates as the issue sets them). */
+const FAULTS: EmulatorFaults = {
+  serverErrorRate: 0.05,
+  extraRateLimitRate: 0.02,
+  failRunRate: 0.01,
+  dropWebhookRate: 0.3,
+  duplicateWebhookRate: 0.3,
+  delayWebhookRate: 0.2,
+  webhookDelayMs: 4_000,
+  // 5 % of downloads broken: cut short, reset, or one byte flipped.
+  truncateDownloadRate: 0.02,
+  resetDownloadRate: 0.015,
+  corruptDownloadRate: 0.015,
+  expireDownloadUrlRate: 0.03,
+};
+/** Download URLs live 20 s here (Stripe's live minutes): a retry that waits longer must fetch a fresh one. */
+const URL_TTL_SECONDS = 20;
+
+const harness = { workerKills: 0, relayKills: 0, temporalStops: 0, temporalDownMs: 0, s3Outages: 0, s3DownMs: 0, syncs: 0, forcedRuns: 0 };
+
+async function main(): Promise<number> {
+  const wallStart = Date.now();
+  const root = mkdtempSync(path.join(tmpdir(), 'reports-chaos-'));
+  say(`folder ${root}; ${RUNS} target-runs, cap ${CAP}, runs take ${T} ms, ${WORKERS} workers${quick ? ' (quick)' : ''}`);
+  let topology: Topology | undefined;
+  let connection: Connection | undefined;
+  try {
+    topology = await startTopology({ root, workers: WORKERS, cap: CAP, processingMs: T, urlTtlSeconds: URL_TTL_SECONDS, faults: FAULTS, seed: SEED, say });
+    const top = topology;
+    const configs = chaosConfigurations(RUNS);
+    const expected = targetRuns(configs);
+    writeConfigurations(top.schedulesDir, configs, { bucket: top.s3.bucket, endpoint: top.s3.endpoint });
+    connection = await Connection.connect({ address: top.temporalAddress });
+    const client = new Client({ connection });
+    const cliLog = path.join(top.logsDir, 'cli.log');
+    const reports = (args: string[]) => reportsCommand(args, top.operatorEnv(), cliLog);
+
+    // The forced configuration runs to the end first, so `--force` later re-runs archived targets.
+    const forcedConfig = configs.find((c) => c.forced)!;
+    say(`firing ${forcedConfig.id} to completion before the rest`);
+    const first = await reports(['run', forcedConfig.id, '--period', PERIOD, '--wait']);
+    if (first.code !== 0 && first.code !== 1) throw new Error(`reports run ${forcedConfig.id} --wait exited ${first.code}: ${first.stderr}`);
+    const forcedId = businessKey(forcedConfig.id, PERIOD);
+    const forcedFirstRun = (await client.workflow.getHandle(forcedId).describe()).runId;
+
+    // Everything else at once.
+    const firings = configs.filter((c) => !c.forced).flatMap((c) => c.periods.map((p) => ({ config: c.id, period: p, id: businessKey(c.id, p) })));
+    const t0 = Date.now();
+    say(`firing ${firings.length} (configuration, period) pairs: ${expected.length - forcedConfig.targets.length} target-runs`);
+    const started = await Promise.all(firings.map((f) => reports(['run', f.config, '--period', f.period])));
+    started.forEach((r, i) => {
+      if (r.code !== 0) throw new Error(`reports run ${firings[i]!.config} --period ${firings[i]!.period} exited ${r.code}: ${r.stderr}`);
+    });
+
+    // The disruptions, while it all runs.
+    let done = false;
+    const killer = killWorkersUntil(top, () => done);
+    let forcedRun: string | undefined;
+    const timeline = Promise.all([
+      at(t0 + AT.sync, async () => {
+        const r = await reports(['sync']);
+        harness.syncs++;
+        say(`reports sync: exit ${r.code}, ${r.stdout.trim().split('\n').pop()}`);
+      }),
+      at(t0 + AT.force, async () => {
+        const r = await reports(['run', forcedConfig.id, '--period', PERIOD, '--force']);
+        if (r.code !== 0) throw new Error(`reports run ${forcedConfig.id} --force exited ${r.code}: ${r.stderr}`);
+        harness.forcedRuns++;
+        forcedRun = await untilAnswered(async () => (await client.workflow.getHandle(forcedId).describe()).runId);
+        say(`reports run ${forcedConfig.id} --force started (${forcedRun})`);
+      }),
+      at(t0 + AT.relay, async () => {
+        await top.relay.kill();
+        harness.relayKills++;
+        say('relay SIGKILLed');
+        await sleep(3_000);
+        await top.relay.start();
+        say('relay back');
+      }),
+      at(t0 + AT.temporal, async () => {
+        const down = Date.now();
+        await top.temporal.stop(15_000);
+        harness.temporalStops++;
+        say('Temporal server stopped');
+        await sleep(TEMPORAL_DOWN);
+        await top.temporal.start();
+        harness.temporalDownMs += Date.now() - down;
+        say(`Temporal server back on the same database after ${Date.now() - down} ms`);
+      }),
+      at(t0 + AT.s3, async () => {
+        const down = Date.now();
+        await top.s3.halt();
+        harness.s3Outages++;
+        say(`S3 stopped for ${S3_DOWN} ms`);
+        await sleep(S3_DOWN);
+        await top.s3.resume();
+        harness.s3DownMs += Date.now() - down;
+        say('S3 back');
+      }),
+    ]);
+
+    // Wait for every firing (and the forced one) to close, showing progress.
+    const allIds = firings.map((f) => f.id);
+    const closeTimes = new Map<string, number>();
+    const deadline = t0 + TIMEOUT;
+    let lastNote = 0;
+    for (;;) {
+      for (const id of allIds.filter((x) => !closeTimes.has(x))) {
+        const d = await client.workflow.getHandle(id).describe().catch(() => undefined);
+        if (d && d.status.name !== 'RUNNING' && d.closeTime) closeTimes.set(id, d.closeTime.getTime());
+      }
+      const forcedClosed = forcedRun ? await client.workflow.getHandle(forcedId, forcedRun).describe().then((d) => (d.status.name !== 'RUNNING' ? d.closeTime?.getTime() : undefined)).catch(() => undefined) : undefined;
+      if (forcedClosed) closeTimes.set(`${forcedId} (forced)`, forcedClosed);
+      const finished = closeTimes.size === allIds.length + 1;
+      if (Date.now() - lastNote > 15_000 || finished) {
+        lastNote = Date.now();
+        const c = await emulatorCounters(top.emulatorUrl).catch(() => undefined);
+        say(`${Math.round((Date.now() - t0) / 1000)} s: ${closeTimes.size}/${allIds.length + 1} firings closed; ReportRuns created ${c?.runsCreated ?? '?'}, running ${c?.running ?? '?'} (peak ${c?.peakRunning ?? '?'}); worker kills ${harness.workerKills}; load ${loadavg()[0]!.toFixed(1)}`);
+      }
+      if (finished) break;
+      if (Date.now() > deadline) {
+        say(`timed out after ${TIMEOUT} ms with ${allIds.length + 1 - closeTimes.size} firings still open`);
+        break;
+      }
+      await sleep(2_000);
+    }
+    // Every disruption happens, even in a run that finished early.
+    await timeline;
+    done = true;
+    await killer;
+    const makespanMs = Math.max(...closeTimes.values()) - t0;
+
+    // Every process up (a worker may be starting again), then let the last signals land.
+    for (const p of [top.relay, ...top.workers]) if (!p.child || p.child.exitCode !== null || p.child.signalCode !== null) await p.start();
+    await sleep(5_000);
+
+    say('gathering the evidence: firing results, the emulator\'s runs, the archive, every history');
+    const results = async (id: string, runId?: string) => {
+      try {
+        return (await client.workflow.getHandle(id, runId).result()) as ReportWorkflowResult;
+      } catch (err) {
+        return err instanceof WorkflowFailedError ? new Error(`${id} failed: ${err.cause?.message ?? err.message}`) : (err as Error);
+      }
+    };
+    const firingResults = new Map<string, ReportWorkflowResult | Error>();
+    for (const f of firings) firingResults.set(`${f.config}/${f.period}`, await results(f.id));
+    firingResults.set(`${forcedConfig.id}/${PERIOD}`, await results(forcedId, forcedFirstRun));
+    const forcedResults = new Map<string, ReportWorkflowResult | Error>();
+    forcedResults.set(`${forcedConfig.id}/${PERIOD}`, forcedRun ? await results(forcedId, forcedRun) : new Error('the forced firing never started'));
+
+    const [runs, counters, archive, workflows] = await Promise.all([
+      emulatorRuns(top.emulatorUrl),
+      emulatorCounters(top.emulatorUrl),
+      listArchive({ archiveDir: top.archiveDir, hostDirs: top.hostDirs, s3: top.s3.client(), bucket: top.s3.bucket, prefix: 'chaos' }),
+      listWorkflows(client),
+    ]);
+    const sha256 = new Map<string, string>();
+    for (const f of archive.files) if (f.manifest && !sha256.has(f.manifest.run_id)) sha256.set(f.manifest.run_id, await emulatorSha256(top.emulatorUrl, f.manifest.run_id).catch(() => 'unknown'));
+    const verify = [];
+    for (const c of configs) {
+      const r = await reports(['verify', '--config', c.id]);
+      verify.push({ config: c.id, code: r.code, output: r.stdout + r.stderr });
+    }
+    const histories = await scanHistories(client, workflows.all, top.secrets, (n) => say(`read ${n} of ${workflows.all.length} histories`));
+    const logs = scanLogs(top.logsDir, top.secrets);
+    const manifestFindings = archive.files.flatMap((f) => (f.manifestText ? findSecrets(f.manifestText, top.secrets, `${f.backend} manifest ${f.key}`) : []));
+    const secrets = [...histories.findings, ...logs.findings, ...manifestFindings];
+
+    const { invariants, tally } = checkInvariants({
+      expected,
+      firings: firingResults,
+      forced: forcedResults,
+      runs,
+      sha256,
+      archive,
+      verify,
+      workflows,
+      peakRunning: counters.peakRunning ?? 0,
+      cap: CAP,
+      secrets,
+    });
+    // Inside the makespan: every target once, and the forced configuration's targets again.
+    const lowerBoundMs = Math.ceil(expected.length / CAP) * T;
+    const unexpectedExits = [top.temporal, top.emulator, top.relay, ...top.workers].reduce((n, p) => n + p.unexpectedExits, 0);
+    for (const inv of invariants) say(`${inv.ok ? '✓' : '✗'} ${inv.name}: ${inv.detail}${inv.first ? `; first: ${inv.first}` : ''}`);
+    const firstBroken = invariants.find((i) => !i.ok);
+    const line = {
+      bench: 'chaos',
+      ...tally,
+      peakRunning: counters.peakRunning,
+      cap: CAP,
+      processingMs: T,
+      makespanMs,
+      lowerBoundMs,
+      ratio: Number((makespanMs / lowerBoundMs).toFixed(2)),
+      reportRunsCreated: runs.length,
+      historiesRead: histories.scanned,
+      historyEvents: histories.events,
+      logLinesRead: logs.lines,
+      manifestsRead: archive.files.length,
+      faults: {
+        workerKills: harness.workerKills,
+        relayKills: harness.relayKills,
+        temporalStops: harness.temporalStops,
+        temporalDownMs: harness.temporalDownMs,
+        s3Outages: harness.s3Outages,
+        s3DownMs: harness.s3DownMs,
+        syncs: harness.syncs,
+        forcedRuns: harness.forcedRuns,
+        unexpectedExits,
+        serverErrors: counters.serverErrors,
+        rateLimited: counters.rateLimited,
+        extraRateLimited: counters.extraRateLimited,
+        runsFailed: counters.runsFailed,
+        webhooksSent: counters.webhooksSent,
+        webhooksDropped: counters.webhooksDropped,
+        webhooksDuplicated: counters.webhooksDuplicated,
+        webhooksDelayed: counters.webhooksDelayed,
+        downloads: counters.downloads,
+        downloadsTruncated: counters.downloadsTruncated,
+        downloadsReset: counters.downloadsReset,
+        downloadsCorrupted: counters.downloadsCorrupted,
+        urlsExpired: counters.urlsExpired,
+        idempotentReplays: counters.idempotentReplays,
+      },
+      invariants: Object.fromEntries(invariants.map((i) => [i.name, i.ok ? 'ok' : `broken: ${i.first}`])),
+      wallMs: Date.now() - wallStart,
+      load: loadavg().map((l) => Number(l.toFixed(2))),
+      ok: !firstBroken,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    if (firstBroken) say(`BROKEN: ${firstBroken.name}: first at ${firstBroken.first}`);
+    return firstBroken ? 1 : 0;
+  } finally {
+    await connection?.close().catch(() => undefined);
+    await topology?.stop().catch((err: Error) => say(`stopping the topology: ${err.message}`));
+    if (flags.keep) say(`kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILLs the workers in turn every KILL_EVERY ms and starts each again at once, until `stop()`. */
+async function killWorkersUntil(top: Topology, stop: () => boolean): Promise<void> {
+  let next = 0;
+  while (!stop()) {
+    const wake = Date.now() + KILL_EVERY;
+    while (!stop() && Date.now() < wake) await sleep(500);
+    if (stop()) return;
+    const victim = top.workers[next++ % top.workers.length]!;
+    await victim.kill();
+    harness.workerKills++;
+    say(`${victim.spec.name} SIGKILLed (kill ${harness.workerKills}); starting it again`);
+    await victim.start().catch((err: Error) => say(`${victim.spec.name} did not come back: ${err.message}`));
+  }
+}
+
+async function at(when: number, what: () => Promise<void>): Promise<void> {
+  await sleep(Math.max(0, when - Date.now()));
+  await what();
+}
+
+/** Retries a Temporal call while the server is down (it is stopped once on purpose). */
+async function untilAnswered<T>(fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(1_000);
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    say(`chaos run failed: ${err.stack ?? err.message}`);
+    process.exit(2);
+  },
+);
