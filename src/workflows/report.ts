@@ -41,7 +41,14 @@ const { metrics } = proxySinks<ReportsSinks>();
 
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-const { findArchivedTargets, notifyOutcome } = proxyActivities<ReportActivities>({
+// The archive may be down for minutes (an S3 outage, a remount): the firing waits it out, about
+// 15 minutes in all, instead of failing every target of the period at once.
+const { findArchivedTargets } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+const { notifyOutcome } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 5 },
 });
