@@ -66,9 +66,9 @@ const KILL_EVERY = num('kill-every-ms', 30_000, 15_000);
 const S3_DOWN = num('s3-down-ms', 60_000, 20_000);
 const TEMPORAL_DOWN = num('temporal-down-ms', 15_000, 5_000);
 const TIMEOUT = num('timeout-ms', 45 * 60_000, 15 * 60_000);
-/** When each one-off disruption happens, from the moment the firings start (ms). */
+/** When each one-off disruption happens, from the moment every firing has been started (ms). */
 const AT = quick
-  ? { sync: 5_000, force: 10_000, relay: 15_000, temporal: 20_000, s3: 28_000 }
+  ? { sync: 5_000, force: 10_000, relay: 15_000, temporal: 25_000, s3: 40_000 }
   : { sync: 15_000, force: 30_000, relay: 45_000, temporal: 60_000, s3: 90_000 };
 
 /** Stripe's faults, all at once (rates as the issue sets them). */
@@ -125,24 +125,25 @@ async function main(): Promise<number> {
       if (r.code !== 0) throw new Error(`reports run ${firings[i]!.config} --period ${firings[i]!.period} exited ${r.code}: ${r.stderr}`);
     });
 
-    // The disruptions, while it all runs.
+    // The disruptions, while it all runs (timed from here: starting the firings takes a while on a busy machine).
+    const t1 = Date.now();
     let done = false;
     const killer = killWorkersUntil(top, () => done);
     let forcedRun: string | undefined;
     const timeline = Promise.all([
-      at(t0 + AT.sync, async () => {
+      at(t1 + AT.sync, async () => {
         const r = await reports(['sync']);
         harness.syncs++;
         say(`reports sync: exit ${r.code}, ${r.stdout.trim().split('\n').pop()}`);
       }),
-      at(t0 + AT.force, async () => {
+      at(t1 + AT.force, async () => {
         const r = await reports(['run', forcedConfig.id, '--period', PERIOD, '--force']);
         if (r.code !== 0) throw new Error(`reports run ${forcedConfig.id} --force exited ${r.code}: ${r.stderr}`);
         harness.forcedRuns++;
         forcedRun = await untilAnswered(async () => (await client.workflow.getHandle(forcedId).describe()).runId);
         say(`reports run ${forcedConfig.id} --force started (${forcedRun})`);
       }),
-      at(t0 + AT.relay, async () => {
+      at(t1 + AT.relay, async () => {
         await top.relay.kill();
         harness.relayKills++;
         say('relay SIGKILLed');
@@ -150,7 +151,7 @@ async function main(): Promise<number> {
         await top.relay.start();
         say('relay back');
       }),
-      at(t0 + AT.temporal, async () => {
+      at(t1 + AT.temporal, async () => {
         const down = Date.now();
         await top.temporal.stop(15_000);
         harness.temporalStops++;
@@ -160,7 +161,7 @@ async function main(): Promise<number> {
         harness.temporalDownMs += Date.now() - down;
         say(`Temporal server back on the same database after ${Date.now() - down} ms`);
       }),
-      at(t0 + AT.s3, async () => {
+      at(t1 + AT.s3, async () => {
         const down = Date.now();
         await top.s3.halt();
         harness.s3Outages++;
