@@ -9,24 +9,12 @@ import proto from '@temporalio/proto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
+import type { RunInfo } from '../../src/emulator/index.js';
 import { poolStateQuery } from '../../src/workflows/messages.js';
 import type { Secrets } from './topology.js';
 
 /** A run as the emulator lists it (GET /_emulator/runs). */
-export interface EmulatorRun {
-  id: string;
-  api: 'v1' | 'v2';
-  report: string;
-  status: 'running' | 'succeeded' | 'failed';
-  failure: { code: string; message: string } | null;
-  createdMs: number;
-  finishedMs: number | null;
-  context: string | null;
-  connectedAccount: string | null;
-  intervalStart: string;
-  intervalEnd: string;
-  idempotencyKey: string | null;
-}
+export type EmulatorRun = RunInfo;
 
 export async function emulatorRuns(url: string): Promise<EmulatorRun[]> {
   return ((await getJson(`${url}/_emulator/runs`)) as { runs: EmulatorRun[] }).runs;
