@@ -74,6 +74,8 @@ const AT = quick
 /** Stripe's faults, all at once (rates as the issue sets them). */
 const FAULTS: EmulatorFaults = {
   serverErrorRate: 0.05,
+  // A create carried out whose answer never arrives: only the Idempotency-Key prevents a second run.
+  lostResponseRate: 0.02,
   extraRateLimitRate: 0.02,
   failRunRate: 0.01,
   dropWebhookRate: 0.3,
@@ -283,6 +285,7 @@ async function main(): Promise<number> {
         forcedRuns: harness.forcedRuns,
         unexpectedExits,
         serverErrors: counters.serverErrors,
+        responsesLost: counters.responsesLost,
         rateLimited: counters.rateLimited,
         extraRateLimited: counters.extraRateLimited,
         runsFailed: counters.runsFailed,

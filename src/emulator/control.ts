@@ -10,6 +10,7 @@ const bad = (msg: string, param?: string) => new ApiError(400, 'invalid_request_
 
 const RATES = [
   'serverErrorRate',
+  'lostResponseRate',
   'failRunRate',
   'dropWebhookRate',
   'duplicateWebhookRate',

@@ -114,10 +114,25 @@ async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: I
       }
       const out = r.handler(ctx, key, call);
       ctx.idempotency.save(key.id, idemKey, fingerprint, { status: 200, body: out });
+      if (answerLost(ctx, res)) return;
       return sendJson(res, 200, out, { 'Idempotency-Key': idemKey });
     }
   }
-  sendJson(res, 200, r.handler(ctx, key, call));
+  const out = r.handler(ctx, key, call);
+  if (method === 'POST' && answerLost(ctx, res)) return;
+  sendJson(res, 200, out);
+}
+
+/**
+ * The lostResponseRate fault: the POST was carried out (a run exists) but its answer never
+ * arrives, the connection reset as when the network fails after Stripe committed. Only the
+ * Idempotency-Key makes the client's retry find that run instead of creating another.
+ */
+function answerLost(ctx: Ctx, res: ServerResponse): boolean {
+  if (!ctx.state.roll(ctx.state.faults.lostResponseRate)) return false;
+  ctx.state.counters.responsesLost++;
+  res.socket?.resetAndDestroy();
+  return true;
 }
 
 async function downloadSigned(ctx: Ctx, req: IncomingMessage, res: ServerResponse, token: string) {

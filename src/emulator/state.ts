@@ -78,6 +78,7 @@ const newCounters = (): EmulatorCounters => ({
   downloadsCorrupted: 0,
   urlsExpired: 0,
   serverErrors: 0,
+  responsesLost: 0,
 });
 
 const rateLimited = (message: string) =>

@@ -3,6 +3,8 @@
 export interface EmulatorFaults {
   /** 0..1 probability a Stripe API request (not control/files) answers 500. */
   serverErrorRate?: number;
+  /** 0..1 probability a POST is carried out but its answer is lost (connection reset). */
+  lostResponseRate?: number;
   /** 0..1 probability a run ends failed (status_details.failed error_code internal_error). */
   failRunRate?: number;
   /** Report ids / report_types (or run ids) whose runs always fail. */
@@ -72,6 +74,8 @@ export interface EmulatorCounters {
   /** Signed-URL requests refused as expired, by the fault or because the URL had expired. */
   urlsExpired: number;
   serverErrors: number;
+  /** POSTs carried out whose answer the lostResponseRate fault cut off. */
+  responsesLost: number;
 }
 
 /** A run as GET /_emulator/runs shows it: what the emulator made of the request, for invariant checks. */

@@ -216,3 +216,37 @@ describe('download faults', () => {
     expect(await counters()).toMatchObject({ downloadsTruncated: 1, downloadsReset: 1, downloadsCorrupted: 1, downloads: 5 });
   });
 });
+
+describe('lostResponseRate', () => {
+  it('carries the create out but resets the connection; the same Idempotency-Key then answers with that run', async () => {
+    const before = emu.listRuns().length;
+    emu.setFaults({ lostResponseRate: 1 });
+    await expect(create({ 'Idempotency-Key': 'lost-answer' })).rejects.toThrow();
+    expect(emu.listRuns()).toHaveLength(before + 1);
+    const made = emu.listRuns().at(-1)!;
+    expect(made.idempotencyKey).toBe('lost-answer');
+    emu.setFaults({});
+    const retry = await create({ 'Idempotency-Key': 'lost-answer' });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body.id).toBe(made.id);
+    expect(emu.listRuns()).toHaveLength(before + 1);
+    expect(await counters()).toMatchObject({ responsesLost: 1, runsCreated: 1, idempotentReplays: 1 });
+  });
+
+  it('without an Idempotency-Key the retry makes a second run (what the key is for)', async () => {
+    const before = emu.listRuns().length;
+    emu.setFaults({ lostResponseRate: 1 });
+    await expect(create()).rejects.toThrow();
+    emu.setFaults({});
+    expect((await create()).status).toBe(200);
+    expect(emu.listRuns()).toHaveLength(before + 2);
+  });
+
+  it('GETs are never cut', async () => {
+    emu.setFaults({ lostResponseRate: 1 });
+    const r = await v2(emu.url, 'GET', '/v2/reporting/reports/balance.summary.1');
+    expect(r.status).toBe(200);
+    expect((await counters()).responsesLost).toBe(0);
+  });
+});
