@@ -57,8 +57,8 @@ export function runsByKey(runs: EmulatorRun[], expected: TargetRun[]): { byKey: 
   const byKey = new Map<string, EmulatorRun[]>();
   const stray: EmulatorRun[] = [];
   for (const run of runs) {
-    // `report/<config>/<period>/<target>/<first execution>`: the business key is all but the last part.
-    const fromIdempotency = run.idempotencyKey?.split('/').slice(0, -1).join('/');
+    // `report/<config>/<period>/<target>/…`: the business key is its first four parts.
+    const fromIdempotency = run.idempotencyKey?.split('/').slice(0, 4).join('/');
     const key =
       fromIdempotency && keys.has(fromIdempotency)
         ? fromIdempotency
