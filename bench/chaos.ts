@@ -100,6 +100,16 @@ async function main(): Promise<number> {
   let topology: Topology | undefined;
   let connection: Connection | undefined;
   try {
+    // Ctrl-C or a CI timeout: take every process down with the harness, leave nothing running.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        say(`${signal}: stopping every process`);
+        void (topology?.stop() ?? Promise.resolve()).finally(() => {
+          if (!flags.keep) rmSync(root, { recursive: true, force: true });
+          process.exit(130);
+        });
+      });
+    }
     topology = await startTopology({ root, workers: WORKERS, cap: CAP, processingMs: T, urlTtlSeconds: URL_TTL_SECONDS, faults: FAULTS, seed: SEED, say });
     const top = topology;
     const configs = chaosConfigurations(RUNS);
