@@ -89,7 +89,8 @@ const last = (path: Path) => String(path.filter((p) => typeof p === 'string').at
 
 export function show(value: unknown, path: Path = []): string {
   if (HIDDEN.has(last(path))) return '(a literal value, not shown)';
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON would show .inf and .nan as null.
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 
