@@ -24,6 +24,18 @@ function wholeNumber(value: string): number {
   return n;
 }
 
+function atLeastOne(value: string): number {
+  const n = wholeNumber(value);
+  if (n < 1) throw new InvalidArgumentError(`${value} is less than 1`);
+  return n;
+}
+
+function port(value: string): number {
+  const n = wholeNumber(value);
+  if (n > 65535) throw new InvalidArgumentError(`${value} is not a port (0-65535)`);
+  return n;
+}
+
 /**
  * Runs a subcommand and turns its result or error into the exit code. Long-running commands exit
  * explicitly when done: Temporal's native runtime can keep the process alive after a failed start.
@@ -69,7 +81,7 @@ program
   .requiredOption('--from <P>', 'first period')
   .requiredOption('--to <P>', 'last period')
   .option('--force', 'run archived periods again')
-  .option('--concurrency <n>', 'firings in flight at once', wholeNumber, 4)
+  .option('--concurrency <n>', 'firings in flight at once', atLeastOne, 4)
   .action(action((name: string, opts: { from: string; to: string; force?: boolean; concurrency: number }) => backfillCommand(readSettings(), name, opts, out, stdoutLive())));
 
 program
@@ -97,7 +109,7 @@ program
 program
   .command('emulator')
   .description('run the Stripe reporting emulator alone (for demos and for pointing other tools at it)')
-  .option('--port <n>', 'port to listen on', wholeNumber, 12111)
+  .option('--port <n>', 'port to listen on', port, 12111)
   .option('--processing-ms <n>', 'how long a ReportRun stays running', wholeNumber, 3000)
   .option('--webhook-url <url>', 'where to POST signed events (secret from STRIPE_WEBHOOK_SECRET)')
   .action(async (opts: { port: number; processingMs: number; webhookUrl?: string }) => {

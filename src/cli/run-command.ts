@@ -48,7 +48,7 @@ export function outcomeTable(result: ReportWorkflowResult): string {
  */
 export async function runCommand(settings: Settings, name: string, opts: RunOptions, out: (line: string) => void, live: LiveOutput = linesOnly(out)): Promise<number> {
   const config = loadNamedConfig(settings, name);
-  const period = opts.period ? parsePeriod(opts.period, config.schedule.timezone) : periodForConfig(config, new Date());
+  const period = opts.period !== undefined ? parsePeriod(opts.period, config.schedule.timezone) : periodForConfig(config, new Date());
   out(plan(config, period));
   if (opts.dryRun) {
     out('dry run: nothing started');

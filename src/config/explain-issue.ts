@@ -36,6 +36,14 @@ const EXAMPLES: Record<string, string> = {
   parameters: '{ currency: usd, columns: [balance_transaction_id, gross] }',
   targets: '[{ account: acct_1A2b3C }]',
   'targets.*': '{ account: acct_1A2b3C }',
+  targets_from: '{ file: accounts.txt }',
+  'targets_from.file': 'accounts.txt',
+  'targets_from.env': 'REPORT_ACCOUNTS',
+  'targets_from.platform': 'acct_1A2b3C',
+  max_failed_targets: '10%',
+  permits: '{ capacity: 80 }',
+  'permits.capacity': '80',
+  'permits.pool': 'shared-org',
   result: '{ compress: false }',
   'result.compress': 'false',
   'result.extract': 'true (with compress: true)',
@@ -89,7 +97,8 @@ const last = (path: Path) => String(path.filter((p) => typeof p === 'string').at
 
 export function show(value: unknown, path: Path = []): string {
   if (HIDDEN.has(last(path))) return '(a literal value, not shown)';
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON would show .inf and .nan as null.
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }
 

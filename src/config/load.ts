@@ -88,7 +88,7 @@ export function parseConfig(text: string, file: string): LoadResult {
       .map((p) => ({ ...p, field: safe(p.field), message: safe(p.message), fix: safe(p.fix) }))
       .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)),
   });
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     return fail(
       doc.errors.map((e) => ({
@@ -100,7 +100,13 @@ export function parseConfig(text: string, file: string): LoadResult {
       })),
     );
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // yaml refuses to expand an alias bomb here (a "billion laughs" file), after parsing succeeded.
+    return fail([{ file, line: 1, field: '(yaml)', message: (err as Error).message, fix: 'write the values out instead of repeating aliases (*name) of aliases' }]);
+  }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return fail([notAMapping(raw, file)]);
 
   const problems: ConfigProblem[] = [];

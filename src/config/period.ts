@@ -66,8 +66,17 @@ export function periodForConfig(config: Pick<ReportConfig, 'period' | 'schedule'
 
 /** Every period from `from` to `to`, both named and included, in order (for backfills). */
 export function periodsBetween(from: string, to: string, timezone: string): Period[] {
-  const first = parsePeriod(from, timezone);
-  const last = parsePeriod(to, timezone);
+  assertTimezone(timezone);
+  // Say which of the two is wrong: "period "2025-13" does not exist" alone leaves the user guessing.
+  const named = (flag: string, name: string) => {
+    try {
+      return parsePeriod(name, timezone);
+    } catch (err) {
+      throw err instanceof InvalidInputError ? new InvalidInputError(`${flag}: ${err.message}`) : err;
+    }
+  };
+  const first = named('--from', from);
+  const last = named('--to', to);
   if (first.unit !== last.unit) {
     throw new InvalidInputError(`--from ${from} is a ${first.unit} but --to ${to} is a ${last.unit}; name both the same way`);
   }

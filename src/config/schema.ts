@@ -52,8 +52,8 @@ export function calendarValues(value: number | string, min: number, max: number)
     const [range, step] = part.split('/');
     const [from, to] = range!.split('-').map(Number);
     const last = to ?? (step ? max : from!);
-    // A reversed or huge range: its ends are enough to check the bounds.
-    if (last < from! || last - from! > 100) return [from!, last];
+    // A reversed or huge range, or a number past 2^53 (where v + 1 === v): its ends are enough to check the bounds.
+    if (last < from! || last - from! > 100 || !Number.isSafeInteger(last)) return [from!, last];
     const values: number[] = [];
     for (let v = from!; v <= last; v += Math.max(1, Number(step ?? 1))) values.push(v);
     return values;

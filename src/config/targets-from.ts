@@ -3,12 +3,13 @@
  * environment variable (ids separated by commas or spaces), added to `targets` when the
  * configuration loads. Each bad line is a problem with its line number.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigProblem } from './load.js';
 import type { ReportConfig, TargetSpec } from './schema.js';
 
 const ACCOUNT = /^acct_[A-Za-z0-9]+$/;
+const MAX_LIST_BYTES = 10 * 1024 * 1024;
 
 export function expandTargets(config: ReportConfig, file: string, env: NodeJS.ProcessEnv = process.env): { config: ReportConfig; problems: ConfigProblem[] } {
   const from = config.targets_from;
@@ -18,6 +19,10 @@ export function expandTargets(config: ReportConfig, file: string, env: NodeJS.Pr
   if (from.file) {
     const listFile = path.resolve(path.dirname(file), from.file);
     try {
+      // A device (/dev/zero), a pipe or a huge file would never end or fill memory: refuse them unread.
+      const stat = statSync(listFile);
+      if (!stat.isFile()) throw new Error(stat.isDirectory() ? 'EISDIR' : 'not a regular file');
+      if (stat.size > MAX_LIST_BYTES) throw new Error(`${stat.size} bytes, more than ${MAX_LIST_BYTES} (about 300000 account ids)`);
       entries = readFileSync(listFile, 'utf8')
         .split(/\r?\n/)
         .map((l, i) => ({ id: l.replace(/#.*/, '').trim(), where: `${from.file}:${i + 1}`, line: i + 1 }))

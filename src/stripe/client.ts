@@ -5,8 +5,9 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { ReportsError } from '../domain/errors.js';
-import { errorFromResponse, StripeApiError } from './errors.js';
+import { errorFromResponse, StripeApiError, StripeUnexpectedResponseError } from './errors.js';
 import { isOrganizationKey, redactSecrets } from './keys.js';
+import { checkReportRunV1, checkReportRunV2, checkReportTemplate, checkReportTypeV1 } from './response-shape.js';
 import type {
   CreateReportRunV1,
   CreateReportRunV2,
@@ -27,6 +28,8 @@ export interface StripeClientOptions {
   /** Version for v1 calls; unset uses the account's default. */
   v1Version?: string;
   timeoutMs?: number;
+  /** The largest API answer read (default 1 MiB; a run or template is a few KB): a bigger one is refused unread. */
+  maxResponseBytes?: number;
   dispatcher?: Dispatcher;
   /** Told of every answer (the worker counts them in its metrics; this room knows nothing of metrics). */
   observe?: (answer: StripeAnswer) => void;
@@ -53,8 +56,12 @@ export interface CallOptions {
 export const DEFAULT_BASE_URL = 'https://api.stripe.com';
 export const DEFAULT_V2_PREFIX = '/v2/reporting';
 export const DEFAULT_V2_VERSION = '2025-07-03.preview';
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 type Body = { kind: 'json'; value: unknown } | { kind: 'form'; value: URLSearchParams };
+
+/** Checks a 2xx answer's JSON object against the contract; see ./response-shape.ts. */
+type Check<T> = (value: Record<string, unknown>, what: string) => T;
 
 export class StripeClient {
   readonly baseUrl: string;
@@ -65,6 +72,7 @@ export class StripeClient {
   private readonly v2Version: string;
   private readonly v1Version?: string;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly observe?: (answer: StripeAnswer) => void;
 
@@ -76,6 +84,7 @@ export class StripeClient {
     this.v2Version = options.v2Version ?? DEFAULT_V2_VERSION;
     this.v1Version = options.v1Version;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
     this.observe = options.observe;
   }
@@ -83,29 +92,29 @@ export class StripeClient {
   // ---- v2 -------------------------------------------------------------------------------
 
   getReport(id: string, opts: CallOptions = {}): Promise<ReportTemplate> {
-    return this.call('GET', `${this.v2Prefix}/reports/${encodeURIComponent(id)}`, 'v2', undefined, opts);
+    return this.call('GET', `${this.v2Prefix}/reports/${encodeURIComponent(id)}`, 'v2', undefined, opts, checkReportTemplate);
   }
 
   createReportRun(body: CreateReportRunV2, opts: CallOptions = {}): Promise<ReportRunV2> {
-    return this.call('POST', `${this.v2Prefix}/report_runs`, 'v2', { kind: 'json', value: body }, opts);
+    return this.call('POST', `${this.v2Prefix}/report_runs`, 'v2', { kind: 'json', value: body }, opts, checkReportRunV2);
   }
 
   getReportRun(id: string, opts: CallOptions = {}): Promise<ReportRunV2> {
-    return this.call('GET', `${this.v2Prefix}/report_runs/${encodeURIComponent(id)}`, 'v2', undefined, opts);
+    return this.call('GET', `${this.v2Prefix}/report_runs/${encodeURIComponent(id)}`, 'v2', undefined, opts, checkReportRunV2);
   }
 
   // ---- v1 -------------------------------------------------------------------------------
 
   getReportType(id: string, opts: CallOptions = {}): Promise<ReportTypeV1> {
-    return this.call('GET', `/v1/reporting/report_types/${encodeURIComponent(id)}`, 'v1', undefined, opts);
+    return this.call('GET', `/v1/reporting/report_types/${encodeURIComponent(id)}`, 'v1', undefined, opts, checkReportTypeV1);
   }
 
   createReportRunV1(body: CreateReportRunV1, opts: CallOptions = {}): Promise<ReportRunV1> {
-    return this.call('POST', '/v1/reporting/report_runs', 'v1', { kind: 'form', value: toForm(body) }, opts);
+    return this.call('POST', '/v1/reporting/report_runs', 'v1', { kind: 'form', value: toForm(body) }, opts, checkReportRunV1);
   }
 
   getReportRunV1(id: string, opts: CallOptions = {}): Promise<ReportRunV1> {
-    return this.call('GET', `/v1/reporting/report_runs/${encodeURIComponent(id)}`, 'v1', undefined, opts);
+    return this.call('GET', `/v1/reporting/report_runs/${encodeURIComponent(id)}`, 'v1', undefined, opts, checkReportRunV1);
   }
 
   // ---- files ----------------------------------------------------------------------------
@@ -154,7 +163,7 @@ export class StripeClient {
     }
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, api: 'v1' | 'v2', body: Body | undefined, opts: CallOptions): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, api: 'v1' | 'v2', body: Body | undefined, opts: CallOptions, check: Check<T>): Promise<T> {
     const what = `${method} ${path}`;
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };
     const version = api === 'v2' ? this.v2Version : this.v1Version;
@@ -184,22 +193,81 @@ export class StripeClient {
       this.answered({ api, idempotentReplayed: false }, opts);
       throw new StripeApiError(`${what} could not reach Stripe: ${describe(err)}`);
     }
-    this.answered({ api, status: res.statusCode, idempotentReplayed: headerGetter(res.headers).get('idempotent-replayed') === 'true' }, opts);
-    const text = await res.body.text();
+    const answer = headerGetter(res.headers);
+    this.answered({ api, status: res.statusCode, idempotentReplayed: answer.get('idempotent-replayed') === 'true' }, opts);
+    try {
+      return this.parse(res.statusCode, answer, await this.read(res, what), what, check);
+    } catch (err) {
+      // Stripe (or a proxy in front of it) echoes bits of the request in messages: make sure no key survives.
+      if (err instanceof ReportsError) err.message = redactSecrets(err.message);
+      throw err;
+    }
+  }
+
+  /** The body as text, up to maxResponseBytes: past that it stops reading (undefined), never buffering it all. */
+  private async read(res: Dispatcher.ResponseData, what: string): Promise<string | undefined> {
+    const declared = Number(headerGetter(res.headers).get('content-length') ?? NaN);
+    if (declared > this.maxResponseBytes) {
+      res.body.destroy();
+      return undefined;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.maxResponseBytes) return undefined; // leaving the loop destroys the body
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      throw new StripeApiError(`${what} answered ${res.statusCode} but the body was cut off: ${describe(err)}`, { status: res.statusCode });
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  }
+
+  private parse<T>(status: number, headers: ReturnType<typeof headerGetter>, text: string | undefined, what: string, check: Check<T>): T {
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) {
-      if (parsed === undefined) throw new StripeApiError(`${what} answered ${res.statusCode} without JSON`);
-      return parsed as T;
+    const ok = status >= 200 && status < 300;
+    const shownBody = () => bodyProblem(text, headers.get('content-type'), this.maxResponseBytes);
+    if (!ok) {
+      const error = errorFromResponse(status, parsed, headers, what);
+      if (parsed === undefined) error.message += `; the body is ${shownBody()}`;
+      throw error;
     }
-    const error = errorFromResponse(res.statusCode, parsed, headerGetter(res.headers), what);
-    // Stripe echoes bits of the request in messages: make sure no key survives.
-    error.message = redactSecrets(error.message);
-    throw error;
+    if (text === undefined) {
+      throw new StripeUnexpectedResponseError(`${what} answered ${status} with ${shownBody()}`, { status });
+    }
+    if (parsed === undefined) throw new StripeApiError(`${what} answered ${status} with ${shownBody()}`, { status });
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new StripeUnexpectedResponseError(`${what} answered ${status} with JSON that is not an object (${String(text).slice(0, 40)})`, { status });
+    }
+    const error = (parsed as { error?: unknown }).error;
+    if (error && typeof error === 'object') {
+      const e = error as { code?: unknown; type?: unknown; message?: unknown };
+      const cause = [e.code ?? e.type, e.message].filter((x) => typeof x === 'string' && x).join(': ') || 'no message';
+      throw new StripeUnexpectedResponseError(`${what} answered ${status} with an error body (${cause.slice(0, 200)})`, { status });
+    }
+    return check(parsed as Record<string, unknown>, what);
+  }
+}
+
+/** What is wrong with a body that is not JSON: empty, too large, another content type, or JSON cut short. */
+function bodyProblem(text: string | undefined, contentType: string | null, limit: number): string {
+  if (text === undefined) return `more than ${limit} bytes, not read (an API answer is a few KB)`;
+  if (text.trim() === '') return 'an empty body';
+  const start = JSON.stringify(text.slice(0, 60).replace(/\s+/g, ' '));
+  const type = contentType?.split(';')[0]!.trim() || 'no content type';
+  if (!/json/i.test(type)) return `${type}, not JSON (${text.length} bytes starting ${start})`;
+  try {
+    JSON.parse(text);
+    return `JSON (${text.length} bytes)`;
+  } catch (err) {
+    return `JSON that does not parse, e.g. cut short (${(err as Error).message}; ${text.length} bytes starting ${start})`;
   }
 }
 

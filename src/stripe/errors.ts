@@ -55,6 +55,16 @@ export class StripeApiError extends ReportsError {
   }
 }
 
+/**
+ * A 2xx answer whose JSON breaks the contract: an error body, a missing field, a status this client
+ * does not know, a body far larger than any API object. Asking again gives the same answer.
+ */
+export class StripeUnexpectedResponseError extends ReportsError {
+  constructor(message: string, details: StripeErrorDetails = {}) {
+    super(message, false, details);
+  }
+}
+
 /** A ReportRun that Stripe finished as failed: the report will not appear by retrying the same run. */
 export class ReportRunFailedError extends ReportsError {
   constructor(message: string, details: StripeErrorDetails = {}) {

@@ -1,0 +1,104 @@
+/**
+ * Checks Stripe's 2xx answers against the contract (shared/STRIPE-CONTRACT.md) for the fields this
+ * project reads, so an answer that breaks it fails here with the field and value named, rather
+ * than as a TypeError later or, worse, as a run that looks "running" forever.
+ */
+import { StripeUnexpectedResponseError } from './errors.js';
+import type { ReportRunV1, ReportRunV2, ReportTemplate, ReportTypeV1 } from './types.js';
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
+}
+
+class Reader {
+  constructor(
+    private readonly what: string,
+    private readonly noun: string,
+  ) {}
+
+  fail(problem: string): never {
+    throw new StripeUnexpectedResponseError(`${this.what} answered ${this.noun} ${problem}`);
+  }
+
+  object(value: unknown, field: string): Obj {
+    if (!isObj(value)) this.fail(`whose "${field}" is not an object (${shown(value)})`);
+    return value;
+  }
+
+  string(o: Obj, field: string, path = field): string {
+    const v = o[field];
+    if (typeof v !== 'string' || v === '') this.fail(`whose "${path}" is not a non-empty string (${shown(v)})`);
+    return v;
+  }
+
+  boolean(o: Obj, field: string): boolean {
+    const v = o[field];
+    if (typeof v !== 'boolean') this.fail(`whose "${field}" is not true or false (${shown(v)})`);
+    return v;
+  }
+
+  number(o: Obj, field: string, path = field): number {
+    const v = o[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(`whose "${path}" is not a number of 0 or more (${shown(v)})`);
+    return v;
+  }
+
+  oneOf(o: Obj, field: string, allowed: readonly string[], path = field): string {
+    const v = o[field];
+    if (v === undefined) this.fail(`without "${path}"`);
+    if (typeof v !== 'string' || !allowed.includes(v)) this.fail(`with ${path} ${shown(v)}, not one of ${allowed.join(', ')}`);
+    return v;
+  }
+}
+
+const V2_STATUSES = ['running', 'succeeded', 'failed'] as const;
+const V1_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+
+export function checkReportRunV2(value: Obj, what: string): ReportRunV2 {
+  const r = new Reader(what, 'a report run');
+  r.string(value, 'id');
+  r.boolean(value, 'livemode');
+  const status = r.oneOf(value, 'status', V2_STATUSES);
+  if (status === 'succeeded') {
+    const file = r.object(r.object(value.result, 'result').file, 'result.file');
+    r.oneOf(file, 'content_type', ['csv', 'zip'], 'result.file.content_type');
+    if (typeof file.size !== 'string' || !/^\d+$/.test(file.size)) r.fail(`whose "result.file.size" is not a whole number in a string (${shown(file.size)})`);
+    r.string(r.object(file.download_url, 'result.file.download_url'), 'url', 'result.file.download_url.url');
+  }
+  if (status === 'failed') r.object(value.status_details, 'status_details');
+  return value as unknown as ReportRunV2;
+}
+
+export function checkReportRunV1(value: Obj, what: string): ReportRunV1 {
+  const r = new Reader(what, 'a report run');
+  r.string(value, 'id');
+  r.boolean(value, 'livemode');
+  const status = r.oneOf(value, 'status', V1_STATUSES);
+  if (status === 'succeeded') {
+    const file = r.object(value.result, 'result');
+    r.number(file, 'size', 'result.size');
+    r.string(file, 'url', 'result.url');
+  }
+  return value as unknown as ReportRunV1;
+}
+
+export function checkReportTemplate(value: Obj, what: string): ReportTemplate {
+  const r = new Reader(what, 'a report template');
+  r.boolean(value, 'livemode');
+  r.object(value.parameters, 'parameters');
+  return value as unknown as ReportTemplate;
+}
+
+export function checkReportTypeV1(value: Obj, what: string): ReportTypeV1 {
+  const r = new Reader(what, 'a report type');
+  r.boolean(value, 'livemode');
+  r.number(value, 'data_available_start');
+  r.number(value, 'data_available_end');
+  return value as unknown as ReportTypeV1;
+}
