@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { businessKey } from '../src/domain/business-key.js';
 import type { ReportWorkflowResult } from '../src/domain/outcomes.js';
 import type { EmulatorFaults } from '../src/emulator/index.js';
+import { poolStateQuery } from '../src/workflows/messages.js';
 import { chaosConfigurations, PERIOD, targetRuns, writeConfigurations } from './chaos/configurations.js';
 import { emulatorCounters, emulatorRuns, emulatorSha256, findSecrets, listArchive, listWorkflows, scanHistories, scanLogs } from './chaos/evidence.js';
 import { checkInvariants } from './chaos/invariants.js';
@@ -201,7 +202,8 @@ async function main(): Promise<number> {
       if (Date.now() - lastNote > 15_000 || finished) {
         lastNote = Date.now();
         const c = await emulatorCounters(top.emulatorUrl).catch(() => undefined);
-        say(`${Math.round((Date.now() - t0) / 1000)} s: ${closeTimes.size}/${allIds.length + 1} firings closed; ReportRuns created ${c?.runsCreated ?? '?'}, running ${c?.running ?? '?'} (peak ${c?.peakRunning ?? '?'}); worker kills ${harness.workerKills}; load ${loadavg()[0]!.toFixed(1)}`);
+        const pools = await poolSummary(client).catch(() => 'pool ?');
+        say(`${Math.round((Date.now() - t0) / 1000)} s: ${closeTimes.size}/${allIds.length + 1} firings closed; ReportRuns created ${c?.runsCreated ?? '?'}, running ${c?.running ?? '?'} (peak ${c?.peakRunning ?? '?'}); ${pools}; worker kills ${harness.workerKills}; load ${loadavg()[0]!.toFixed(1)}`);
       }
       if (finished) break;
       if (Date.now() > deadline) {
@@ -324,6 +326,16 @@ async function main(): Promise<number> {
     if (flags.keep) say(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** What the permit pools hold, lend and keep waiting right now (the progress line). */
+async function poolSummary(client: Client): Promise<string> {
+  const parts: string[] = [];
+  for await (const w of client.workflow.list({ query: 'WorkflowType="permitPoolWorkflow" AND ExecutionStatus="Running"' })) {
+    const s = await client.workflow.getHandle(w.workflowId).query(poolStateQuery);
+    parts.push(`pool ${Object.keys(s.holders).length} held of ${s.effectiveCapacity}/${s.capacity}, ${s.waiters.length} waiting, ${s.capHits} 429s`);
+  }
+  return parts.join('; ') || 'no pool yet';
 }
 
 /** SIGKILLs the workers in turn every KILL_EVERY ms and starts each again at once, until `stop()`. */
