@@ -77,9 +77,11 @@ describe('reports run', () => {
   });
 
   it('--wait shows progress per target and ends with a summary table; the webhook hears of it', async () => {
-    const r = await reports('run', 'cli-monthly', '--period', '2025-10', '--wait');
+    // Long enough that the once-a-second progress sees the run running (at 300 ms it may jump from creating to archived).
+    emulator.configure({ processingMs: 2_500 });
+    const r = await reports('run', 'cli-monthly', '--period', '2025-10', '--wait').finally(() => emulator.configure({ processingMs: 300 }));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/self\s+(running|downloading|archiving) reprun_/); // stages can be brief
+    expect(r.stdout).toMatch(/self\s+(running|downloading|archiving) reprun_/);
     expect(r.stdout).toMatch(/target\s+outcome\s+detail/);
     expect(r.stdout).toMatch(/self\s+archived\s+.*cli-monthly\/2025-10\/self\.csv/);
     expect(notifications.at(-1)?.text).toBe('cli-monthly 2025-10: 1 archived, 0 skipped, 0 failed');
