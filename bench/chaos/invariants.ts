@@ -81,9 +81,9 @@ function outcomeOf(result: ReportWorkflowResult | Error | undefined, target: str
   return result && !(result instanceof Error) ? result.outcomes.find((o) => o.target === target) : undefined;
 }
 
-/** A failure reason that names one of this target's ReportRuns that Stripe failed, with Stripe's code. */
+/** A failure reason that names one of this target's ReportRuns that Stripe failed, with Stripe's reason (v2's code, v1's message). */
 function stripeFailed(reason: string, runs: EmulatorRun[]): boolean {
-  return runs.some((r) => r.status === 'failed' && r.failure && reason.includes(r.id) && reason.includes(r.failure.code));
+  return runs.some((r) => r.status === 'failed' && r.failure && reason.includes(r.id) && reason.includes(r.api === 'v1' ? r.failure.message : r.failure.code));
 }
 
 export function checkInvariants(e: Evidence): { invariants: Invariant[]; tally: Tally } {

@@ -126,7 +126,8 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
       }
       if (run.status === 'failed') {
         activityLog().warn('ReportRun failed at Stripe', { reportRunId: runId, errorMessage: run.error });
-        return { status: 'failed', errorCode: 'failed', errorMessage: run.error ?? '' };
+        // v1 gives a message and no code: say the message, not a made-up code.
+        return { status: 'failed', errorMessage: run.error || 'Stripe gave no reason' };
       }
       activityLog().debug('ReportRun still running', { reportRunId: runId });
       return { status: 'running' };

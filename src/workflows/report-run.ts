@@ -127,7 +127,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     if (status.status === 'failed') {
       await letGo;
       throw ApplicationFailure.nonRetryable(
-        `ReportRun ${runId} failed at Stripe: ${status.errorCode}${status.errorMessage ? `: ${status.errorMessage}` : ''}`,
+        `ReportRun ${runId} failed at Stripe: ${[status.errorCode, status.errorMessage].filter(Boolean).join(': ')}`,
         'ReportRunFailed',
       );
     }
