@@ -102,8 +102,12 @@ async function main(): Promise<number> {
   let connection: Connection | undefined;
   try {
     // Ctrl-C or a CI timeout: take every process down with the harness, leave nothing running.
+    let stopping = false;
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
+      // `on`, not `once`: a second signal (tsx forwards the first) must not kill the harness before its children.
+      process.on(signal, () => {
+        if (stopping) return;
+        stopping = true;
         say(`${signal}: stopping every process`);
         void (topology?.stop() ?? Promise.resolve()).finally(() => {
           if (!flags.keep) rmSync(root, { recursive: true, force: true });

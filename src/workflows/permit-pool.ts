@@ -40,7 +40,7 @@ import type { ReportsSinks } from '../domain/metrics-sink.js';
 const { metrics } = proxySinks<ReportsSinks>();
 
 const { closedWorkflows } = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '30 seconds',
   retry: { maximumInterval: '30 seconds' },
 });
 
@@ -86,6 +86,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     dirty = true;
   };
   let nextReclaim = Date.now() + o.reclaimEveryMs;
+  let reclaiming: Promise<void> | undefined;
   let reportedGrants = state.grants;
   const report = () => {
     const now = Date.now();
@@ -110,9 +111,16 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       state.effectiveCapacity = Math.min(state.capacity, state.effectiveCapacity + Math.max(1, Math.ceil(state.capacity / 10)));
       state.congestedUntil = state.effectiveCapacity < state.capacity ? now + o.congestionMs : 0;
     }
-    if (now >= nextReclaim) {
-      await reclaimDeadHolders(state);
-      nextReclaim = Date.now() + o.reclaimEveryMs;
+    if (now >= nextReclaim && !reclaiming) {
+      // Beside the grants, never in their way: the worker running the check may die with it
+      // (found only at its 30 s timeout), and grants and releases must go on meanwhile. Found by
+      // the chaos run: awaited here, every worker killed mid-check stopped all grants for 2 minutes.
+      nextReclaim = Number.MAX_SAFE_INTEGER;
+      reclaiming = reclaimDeadHolders(state).catch(() => undefined).finally(() => {
+        reclaiming = undefined;
+        nextReclaim = Date.now() + o.reclaimEveryMs;
+        dirty = true;
+      });
     }
     // Grants go out without waiting for each to be confirmed, so releases arriving meanwhile
     // are handled at once; all of them are settled before continuing as new.
@@ -122,7 +130,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       await condition(allHandlersFinished);
       grant(state, regrant, inFlight, markDirty);
       report();
-      await Promise.all(inFlight);
+      await Promise.all([...inFlight, reclaiming]);
       await continueAsNew<typeof permitPoolWorkflow>(state, options);
     }
   }
@@ -176,9 +184,11 @@ function grant(state: PermitPoolState, regrant: Set<string>, inFlight: Set<Promi
 async function reclaimDeadHolders(state: PermitPoolState): Promise<void> {
   const ids = Object.keys(state.holders);
   if (ids.length === 0) return;
+  const asked = Date.now();
   const closed = await closedWorkflows(ids);
   for (const id of closed) {
-    if (id in state.holders) {
+    // Granted again since the question (a new run under the same workflow id): not the closed one's.
+    if (id in state.holders && state.holders[id]! <= asked) {
       delete state.holders[id];
       state.reclaimed++;
     }
