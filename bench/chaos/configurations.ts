@@ -33,6 +33,9 @@ export interface TargetRun {
   config: ChaosConfiguration;
   period: string;
   target: string;
+  /** What Stripe sees of the target: its Stripe-Context and connected_account (none for organization-wide). */
+  context?: string;
+  connectedAccount?: string;
   /** The file it archives to: `<config>/<period>/<target>.<ext>`. */
   archiveKey: string;
 }
@@ -88,8 +91,8 @@ export function targetRuns(configs: ChaosConfiguration[]): TargetRun[] {
   return configs.flatMap((config) =>
     config.periods.flatMap((period) =>
       config.targets.map((spec) => {
-        const target = targetFromSpec(spec).id;
-        return { key: businessKey(config.id, period, target), config, period, target, archiveKey: `${config.id}/${period}/${target}.${config.compress ? 'zip' : 'csv'}` };
+        const { id: target, context, connectedAccount } = targetFromSpec(spec);
+        return { key: businessKey(config.id, period, target), config, period, target, context, connectedAccount, archiveKey: `${config.id}/${period}/${target}.${config.compress ? 'zip' : 'csv'}` };
       }),
     ),
   );

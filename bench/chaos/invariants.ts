@@ -3,7 +3,6 @@
  * system (evidence.ts). Each names the first target-run (or thing) that broke it.
  */
 import type { ReportWorkflowResult, TargetOutcome } from '../../src/domain/outcomes.js';
-import { targetFromSpec } from '../../src/config/targets.js';
 import type { TargetRun } from './configurations.js';
 import type { ArchiveListing, EmulatorRun, SecretFinding, StoredFile, WorkflowListing } from './evidence.js';
 
@@ -50,9 +49,8 @@ export function runsByKey(runs: EmulatorRun[], expected: TargetRun[]): { byKey: 
   const keys = new Set(expected.map((t) => t.key));
   const bySignature = new Map<string, string>();
   for (const t of expected) {
-    const target = targetFromSpec(t.config.targets.find((s) => targetFromSpec(s).id === t.target)!);
     const start = Date.parse(`${t.period}-01T00:00:00Z`);
-    bySignature.set([t.config.api, t.config.report, target.context ?? '', target.connectedAccount ?? '', start].join('|'), t.key);
+    bySignature.set([t.config.api, t.config.report, t.context ?? '', t.connectedAccount ?? '', start].join('|'), t.key);
   }
   const byKey = new Map<string, EmulatorRun[]>();
   const stray: EmulatorRun[] = [];

@@ -196,7 +196,7 @@ export class StripeClient {
     const answer = headerGetter(res.headers);
     this.answered({ api, status: res.statusCode, idempotentReplayed: answer.get('idempotent-replayed') === 'true' }, opts);
     try {
-      return this.parse(res.statusCode, answer, await this.read(res, what), what, check);
+      return this.parse(res.statusCode, answer, await this.read(res, answer, what), what, check);
     } catch (err) {
       // Stripe (or a proxy in front of it) echoes bits of the request in messages: make sure no key survives.
       if (err instanceof ReportsError) err.message = redactSecrets(err.message);
@@ -205,8 +205,8 @@ export class StripeClient {
   }
 
   /** The body as text, up to maxResponseBytes: past that it stops reading (undefined), never buffering it all. */
-  private async read(res: Dispatcher.ResponseData, what: string): Promise<string | undefined> {
-    const declared = Number(headerGetter(res.headers).get('content-length') ?? NaN);
+  private async read(res: Dispatcher.ResponseData, headers: ReturnType<typeof headerGetter>, what: string): Promise<string | undefined> {
+    const declared = Number(headers.get('content-length') ?? NaN);
     if (declared > this.maxResponseBytes) {
       res.body.destroy();
       return undefined;
