@@ -12,7 +12,7 @@
  *   Stripe for the rest with `Range: bytes=N-`; S3 cannot read an unfinished upload back, so the
  *   retry reads the file from byte 0 again, hashing the prefix and checking it against the parts'
  *   SHA-256 checksums without uploading it again.
- * - Checks: byte count = the size Stripe announced, the CSV header against the requested columns
+ * - Checks: byte count = the size Stripe announced, a CSV's header against the requested columns and every byte as UTF-8
  *   (on the stream, from the first line), and a ZIP's integrity (every entry's CRC-32, a CSV
  *   inside). A ZIP is checked after it is placed under its key and before its manifest is written,
  *   by random access to the archived file (on S3, ranged GETs); a bad one is deleted. Until its
@@ -124,7 +124,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     const ctx = Context.current();
     const client = clientFor(job);
     const host = new URL(source.url).host;
-    const header = source.contentType === 'csv' ? new CsvCheck(job, `file of ${job.businessKey}`) : undefined;
+    const csv = source.contentType === 'csv' ? new CsvCheck(job, `file of ${job.businessKey}`) : undefined;
     let hash = createHash('sha256');
     let bytes = 0;
     let lastBeat = 0;
@@ -147,7 +147,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     };
     if (prefix) {
       try {
-        bytes = await hashAll(hash, prefix, (c) => header?.update(c));
+        bytes = await hashAll(hash, prefix, (c) => csv?.update(c));
       } catch (err) {
         // What an earlier attempt stored is damaged: start over, never build on it.
         if (err instanceof DownloadVerificationError) await write.discard();
@@ -161,7 +161,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     if (offset > 0 || write.offset > 0) activityLog().info('transfer resumed', { reportRunId: runId, key: target.key, fromByte: offset, stored: write.offset, size: source.size, host });
     else activityLog().info('transfer started', { reportRunId: runId, key: target.key, size: source.size, host });
     if (offset === source.size) {
-      header?.finish();
+      csv?.finish();
       return { sha256: hash.digest('hex'), write, received: 0, seconds: 0 }; // an earlier attempt got it all
     }
     const requested = performance.now();
@@ -209,7 +209,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
         // More than announced: count the rest, keep nothing of it (the size check fails below).
         if (bytes > source.size) continue;
         hash.update(chunk);
-        header?.update(chunk);
+        csv?.update(chunk);
         await write.write(chunk);
         beat();
       }
@@ -250,7 +250,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       throw new DownloadVerificationError(`download of run ${runId} has ${bytes} bytes but Stripe announced ${source.size}; downloading again`);
     }
     try {
-      header?.finish();
+      csv?.finish();
     } catch (err) {
       await write.discard();
       throw err;
@@ -412,10 +412,10 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       if (placed !== undefined) {
         if (placed === source.size) {
           const hash = createHash('sha256');
-          const header = source.contentType === 'csv' ? new CsvCheck(job, `file of ${job.businessKey}`) : undefined;
+          const csv = source.contentType === 'csv' ? new CsvCheck(job, `file of ${job.businessKey}`) : undefined;
           try {
-            await hashAll(hash, (await store.open(key))!, (c) => header?.update(c));
-            header?.finish();
+            await hashAll(hash, (await store.open(key))!, (c) => csv?.update(c));
+            csv?.finish();
           } catch (err) {
             await store.removeUnlisted(key);
             throw err;
