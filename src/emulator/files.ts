@@ -62,7 +62,14 @@ export async function sendFile(
   req: IncomingMessage,
   res: ServerResponse,
   file: FileBody,
-  opts: { cut?: 'close' | 'reset'; corruptAt?: number; onRange: () => void; onFault?: (kind: 'close' | 'reset' | 'corrupt') => void },
+  opts: {
+    cut?: 'close' | 'reset';
+    corruptAt?: number;
+    /** Paces the body to this rate (a slow file server); unset sends as fast as the socket takes it. */
+    bytesPerSecond?: number;
+    onRange: () => void;
+    onFault?: (kind: 'close' | 'reset' | 'corrupt') => void;
+  },
 ): Promise<void> {
   let start = 0;
   let end = file.size - 1;
@@ -100,6 +107,7 @@ export async function sendFile(
   const source = file.open(start, end);
   let sent = 0;
   let closed = false;
+  const began = Date.now();
   res.on('close', () => {
     closed = true;
     source.destroy();
@@ -124,6 +132,10 @@ export async function sendFile(
       const ok = res.write(piece);
       if (sent >= limit) break;
       if (!ok) await drainOrClose(res);
+      if (opts.bytesPerSecond) {
+        const ahead = (sent / opts.bytesPerSecond) * 1000 - (Date.now() - began);
+        if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+      }
     }
   } catch {
     // A source error after the headers went out: all we can do is cut the connection.

@@ -30,6 +30,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       downloadUrlTtlSeconds: opts.downloadUrlTtlSeconds ?? 300,
       rowsPerRun: opts.rowsPerRun ?? 50,
       bytesPerRun: opts.bytesPerRun,
+      downloadBytesPerSecond: opts.downloadBytesPerSecond,
       webhookUrl: opts.webhookUrl,
       webhookSecret: opts.webhookSecret,
     },

@@ -160,6 +160,7 @@ async function download(ctx: Ctx, req: IncomingMessage, res: ServerResponse, run
   await sendFile(req, res, body, {
     cut: get && ctx.state.roll(f.truncateDownloadRate) ? 'close' : get && ctx.state.roll(f.resetDownloadRate) ? 'reset' : undefined,
     corruptAt: get && ctx.state.roll(f.corruptDownloadRate) ? Math.floor(body.size / 2) : undefined,
+    bytesPerSecond: ctx.state.config.downloadBytesPerSecond,
     onRange: () => void c().rangeRequests++,
     // Counted when the fault really hits the bytes sent, not when drawn (a Range may miss it).
     onFault: (kind) => void (kind === 'close' ? c().downloadsTruncated++ : kind === 'reset' ? c().downloadsReset++ : c().downloadsCorrupted++),

@@ -25,6 +25,8 @@ export interface Config {
   downloadUrlTtlSeconds: number;
   rowsPerRun: number;
   bytesPerRun?: number;
+  /** Downloads are paced to this rate when set. */
+  downloadBytesPerSecond?: number;
   webhookUrl?: string;
   webhookSecret?: string;
 }
@@ -113,7 +115,7 @@ export class State {
     const c = this.config as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(o)) {
       if (v !== undefined && v !== null) c[k] = v;
-      else if (k === 'bytesPerRun' || k === 'webhookUrl' || k === 'webhookSecret') delete c[k];
+      else if (k === 'bytesPerRun' || k === 'downloadBytesPerSecond' || k === 'webhookUrl' || k === 'webhookSecret') delete c[k];
     }
   }
 

@@ -41,6 +41,8 @@ export interface EmulatorOptions {
   downloadUrlTtlSeconds?: number;
   rowsPerRun?: number;
   bytesPerRun?: number;
+  /** Paces downloads to this many bytes per second (unset: as fast as the socket takes them). */
+  downloadBytesPerSecond?: number;
   webhookUrl?: string;
   webhookSecret?: string;
   faults?: EmulatorFaults;
@@ -106,7 +108,14 @@ export interface RunInfo {
 export type Configurable = Partial<
   Pick<
     EmulatorOptions,
-    'processingMs' | 'runningCap' | 'downloadUrlTtlSeconds' | 'rowsPerRun' | 'bytesPerRun' | 'webhookUrl' | 'webhookSecret'
+    | 'processingMs'
+    | 'runningCap'
+    | 'downloadUrlTtlSeconds'
+    | 'rowsPerRun'
+    | 'bytesPerRun'
+    | 'downloadBytesPerSecond'
+    | 'webhookUrl'
+    | 'webhookSecret'
   >
 >;
 

@@ -187,6 +187,24 @@ describe('v2 run lifecycle', () => {
       emu.configure({ bytesPerRun: undefined });
     }
   });
+
+  it('paces downloads to downloadBytesPerSecond, set and cleared (null) through /_emulator/configure', async () => {
+    const configure = (body: object) =>
+      fetch(`${emu.url}/_emulator/configure`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await configure({ bytesPerRun: 1_000_000, downloadBytesPerSecond: 2_000_000 })).status).toBe(200);
+    try {
+      const c = await v2(emu.url, 'POST', '/v2/reporting/report_runs', { report: 'balance_change_from_activity.itemized.3', report_parameters: interval });
+      const run = await settledV2(emu.url, c.body.id);
+      const began = Date.now();
+      const dl = await download(run.result.file.download_url.url);
+      // 1 MB at 2 MB/s: at least about half a second, where unpaced it takes a few milliseconds.
+      expect(Date.now() - began).toBeGreaterThanOrEqual(400);
+      expect(dl.sha256).toBe(await emu.fileSha256(run.id));
+    } finally {
+      expect((await configure({ bytesPerRun: null, downloadBytesPerSecond: null })).status).toBe(200);
+    }
+    expect((await configure({ downloadBytesPerSecond: 'fast' })).status).toBe(400);
+  });
 });
 
 describe('v1 flow', () => {

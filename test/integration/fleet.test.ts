@@ -27,6 +27,11 @@ const BACKENDS = ['filesystem', 's3'] as const;
 const TARGETS = 200;
 const CAP = 20;
 const GB = 1_000_000_000;
+/**
+ * The 1 GB downloads are paced to take about 50 s, so the kill lands mid-transfer however fast or
+ * loaded the machine is (the server sees a transfer's progress in heartbeats every 2 s).
+ */
+const GB_PACE = 20_000_000;
 
 let temporal: FreshTemporal;
 let emulator: Emulator;
@@ -209,7 +214,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       expect(emulator.counters().peakRunning).toBeLessThanOrEqual(CAP);
 
       // A 1 GB file: kill the worker that is transferring it once a third has arrived.
-      emulator.configure({ bytesPerRun: GB });
+      emulator.configure({ bytesPerRun: GB, downloadBytesPerSecond: GB_PACE });
       const before = emulator.counters();
       try {
         const run = await reportsCommand(['run', large, '--period', '2025-10'], fleetEnv());
@@ -234,7 +239,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
         if (backend === 'filesystem') expect(after.rangeRequests - before.rangeRequests, 'every download after the first resumed with Range').toBe(after.downloads - before.downloads - 1);
         else expect(emulator.counters().downloads, 'a second attempt finished the transfer').toBeGreaterThanOrEqual(2);
       } finally {
-        emulator.configure({ bytesPerRun: undefined });
+        emulator.configure({ bytesPerRun: undefined, downloadBytesPerSecond: undefined });
       }
       expect(emulator.counters().runsCreated).toBe(TARGETS + 1);
 
@@ -261,7 +266,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
     await stopProcess(workers[0]!.process!.child, 60_000);
     await startWorker(workers[0]!, { REPORTS_SHUTDOWN_GRACE_SECONDS: '1' });
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
-    emulator.configure({ bytesPerRun: GB });
+    emulator.configure({ bytesPerRun: GB, downloadBytesPerSecond: GB_PACE });
     try {
       expect((await reportsCommand(['run', id, '--period', '2025-10'], fleetEnv())).code).toBe(0);
       const holder = await transferringWorker(`report/${id}/2025-10/acct_fleetsigterm0`, GB / 4);
@@ -283,7 +288,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       expect(verify.stdout).toContain('1 match their manifests, 0 with problems');
       expect(leftovers(root)).toEqual([]);
     } finally {
-      emulator.configure({ bytesPerRun: undefined });
+      emulator.configure({ bytesPerRun: undefined, downloadBytesPerSecond: undefined });
     }
   }, 600_000);
 });
@@ -291,10 +296,14 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
 /** The fleet's worker whose transfer for this run has passed `bytes` (from the activity's heartbeat details and worker identity `pid@host`). */
 async function transferringWorker(workflowId: string, bytes: number): Promise<(typeof workers)[number]> {
   let identity = '';
+  let seen = 'nothing yet';
   await expect
     .poll(
       async () => {
-        const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+        const described = await client.workflow.getHandle(workflowId).describe();
+        const pending = described.raw.pendingActivities ?? [];
+        // What the failure message shows if the mark is never passed: where the run was instead.
+        seen = `${described.status.name}; pending: ${pending.map((p) => `${p.activityType?.name} attempt ${p.attempt} ${JSON.stringify(heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data))}`).join(', ') || 'none'}`;
         for (const p of pending) {
           const { sent, of } = heartbeatBytes(p.heartbeatDetails?.payloads?.[0]?.data);
           // Past the mark and not yet complete: the kill lands in the middle of the transfer.
@@ -307,7 +316,10 @@ async function transferringWorker(workflowId: string, bytes: number): Promise<(t
       },
       { timeout: 300_000, interval: 100 },
     )
-    .toBeGreaterThan(bytes);
+    .toBeGreaterThan(bytes)
+    .catch((err: Error) => {
+      throw new Error(`no transfer of ${workflowId} past ${bytes} bytes in 5 minutes; last seen: ${seen}`, { cause: err });
+    });
   const holder = workers.find((w) => w.process?.child.pid === Number(identity.split('@')[0]));
   expect(holder, `the transfer runs on one of the fleet's workers (${identity})`).toBeDefined();
   return holder!;
