@@ -12,11 +12,12 @@ import type { StripeClientFor } from './stripe-clients.js';
 import { activityLog } from './log-context.js';
 
 export interface RunStatus {
-  status: 'running' | 'succeeded' | 'failed';
+  /** Stripe's status; `canceled` is the Data API's (a run stopped before it finished). */
+  status: 'running' | 'succeeded' | 'failed' | 'canceled';
   /** Set once succeeded. */
   size?: number;
   contentType?: 'csv' | 'zip';
-  /** Stripe's reason, when failed. */
+  /** Stripe's reason, when failed or cancelled. */
   errorCode?: string;
   errorMessage?: string;
 }

@@ -28,7 +28,7 @@ import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
 import { progressSince, type RunProgress } from '../domain/progress.js';
-import type { MeasuredStage, ReportsSinks } from '../domain/metrics-sink.js';
+import type { FinishedRunStatus, MeasuredStage, ReportsSinks } from '../domain/metrics-sink.js';
 
 /** The worker's metrics (not called on replay): stage durations in workflow time, how runs ended. */
 const { metrics } = proxySinks<ReportsSinks>();
@@ -124,10 +124,11 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       throw err;
     }
 
-    if (status.status === 'failed') {
+    // Failed, or cancelled at Stripe (the Data API can): the target ends with Stripe's reason.
+    if (status.status !== 'succeeded') {
       await letGo;
       throw ApplicationFailure.nonRetryable(
-        `ReportRun ${runId} failed at Stripe: ${[status.errorCode, status.errorMessage].filter(Boolean).join(': ')}`,
+        `ReportRun ${runId} ${status.status} at Stripe: ${[status.errorCode, status.errorMessage].filter(Boolean).join(': ')}`,
         'ReportRunFailed',
       );
     }
@@ -170,7 +171,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       throw err;
     }
     metrics.stageDone('waiting_for_stripe', (Date.now() - started) / 1000);
-    metrics.runFinished({ api: job.api, report: job.report, status: status.status as 'succeeded' | 'failed' });
+    metrics.runFinished({ api: job.api, report: job.report, status: status.status as FinishedRunStatus });
     return status;
   }
 
