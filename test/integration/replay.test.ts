@@ -1,12 +1,12 @@
 /**
- * Determinism: histories of real runs replay against today's workflow code. Fresh histories catch
- * non-deterministic code; the committed ones in test/replay-histories catch changes that would
- * break workflows already running in production. Refresh them deliberately with
- * UPDATE_REPLAY_HISTORIES=1 npx vitest run test/integration/replay.test.ts.
+ * Determinism. Fresh histories of real runs replay against today's workflow code (catches
+ * non-deterministic code). The histories recorded for each release (test/replay-histories/<version>/,
+ * recorded once by scripts/record-histories.ts, complete and in flight) must stay exactly as
+ * committed and replay against today's code: a change that fails here would break the workflows
+ * of that release still running in production (README, "Upgrading").
  */
-import { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -14,10 +14,9 @@ import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { metricsSinks } from '../../src/worker.js';
+import { historyTampering, manifestOf, releasesWithHistories, replayFailures, retiredReleases } from '../helpers/recorded-histories.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 
-const History = proto.api.history.v1.History;
-const fixturesDir = path.resolve('test/replay-histories');
 // The production worker's sinks (a replay worker calls none of them, but knows them).
 const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: metricsSinks() });
 let emulator: Emulator;
@@ -49,13 +48,6 @@ describe('replay', () => {
         histories.push({ workflowId, history });
       }
     }
-    if (process.env.UPDATE_REPLAY_HISTORIES) {
-      mkdirSync(fixturesDir, { recursive: true });
-      // Binary protobuf: the SDK's JSON loader trips over two protobufjs copies in this install.
-      for (const { workflowId, history } of histories) {
-        writeFileSync(path.join(fixturesDir, `${workflowId.replaceAll('/', '_')}.binpb`), History.encode(history).finish());
-      }
-    }
     const results = Worker.runReplayHistories(replayOptions(), histories);
     let replayed = 0;
     for await (const r of results) {
@@ -64,15 +56,37 @@ describe('replay', () => {
     }
     expect(replayed).toBe(4);
   });
+});
 
-  it('committed histories replay against the current workflow code', async () => {
-    const files = readdirSync(fixturesDir).filter((f) => f.endsWith('.binpb'));
-    expect(files.length).toBeGreaterThanOrEqual(4);
-    for (const file of files) {
-      const history = History.decode(readFileSync(path.join(fixturesDir, file)));
-      await expect(
-        Worker.runReplayHistory(replayOptions(), history, file),
-      ).resolves.toBeUndefined();
-    }
+const WORKFLOW_TYPES = ['reportWorkflow', 'reportRunWorkflow', 'permitPoolWorkflow', 'runEventsWorkflow'];
+
+describe('recorded histories of every release', () => {
+  const releases = releasesWithHistories();
+  const retired = retiredReleases();
+
+  it('there is a release with recorded histories, and every retired release says why', () => {
+    expect(releases).toContain('0.2.0');
+    for (const [version, why] of Object.entries(retired)) expect(typeof why === 'string' && why.length > 0, `retired.json: ${version}`).toBe(true);
+  });
+
+  describe.each(releases)('%s', (version) => {
+    it('every history is exactly as first committed, none gone, all in the manifest', () => {
+      expect(historyTampering(version)).toEqual([]);
+    });
+
+    it('every workflow type is there, complete and in flight', () => {
+      const { histories } = manifestOf(version);
+      for (const type of WORKFLOW_TYPES) {
+        const states = histories.filter((h) => h.workflowType === type).map((h) => h.status);
+        expect(states, type).toContain('RUNNING');
+        expect(states.some((s) => s !== 'RUNNING'), `${type}: a closed one`).toBe(true);
+      }
+    });
+
+    it.runIf(!(version in retired))('every history replays against the current workflow code', async () => {
+      const { replayed, failures } = await replayFailures(version, inject('workflowBundlePath'));
+      expect(failures).toEqual([]);
+      expect(replayed).toBe(manifestOf(version).histories.length);
+    });
   });
 });
