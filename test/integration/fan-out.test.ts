@@ -14,6 +14,7 @@ import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
 import { poolIdFor } from '../../src/workflows/permit-state.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/processes.js';
+import { peakOverlap } from '../helpers/run-overlap.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 const ORG_KEY = 'sk_org_test_fanout0key0000';
@@ -38,25 +39,6 @@ const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i)
 
 function config(id: string, fields: Record<string, unknown>): ReportConfig {
   return ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'ORG_KEY', ...fields });
-}
-
-/**
- * The most of these runs running at one moment, from the emulator's create and settle times: the
- * emulator's own peak also counts runs other tests left running.
- */
-function peakOverlap(runIds: string[]): number {
-  const edges = runIds.flatMap((id) => {
-    const t = emulator.runTiming(id);
-    return [
-      [t.createdMs, 1],
-      [t.finishedMs ?? Number.POSITIVE_INFINITY, -1],
-    ] as [number, number][];
-  });
-  edges.sort((x, y) => x[0] - y[0] || x[1] - y[1]); // a run ending as another starts is not overlap
-  let running = 0;
-  let peak = 0;
-  for (const [, d] of edges) peak = Math.max(peak, (running += d));
-  return peak;
 }
 
 async function pool(poolScope = scope) {
@@ -168,8 +150,8 @@ describe('permits survive failures', () => {
       expect(result.outcomes.map((o) => o.status)).toEqual(Array(12).fill('archived'));
       expect(emulator.counters().runsCreated).toBe(12);
       const runIds = result.outcomes.map((o) => (o.status === 'archived' ? o.runId : ''));
-      expect(peakOverlap(runIds)).toBeLessThanOrEqual(4);
-      expect(peakOverlap(runIds)).toBeGreaterThanOrEqual(3); // and the pool did use its capacity
+      expect(peakOverlap(emulator, runIds)).toBeLessThanOrEqual(4);
+      expect(peakOverlap(emulator, runIds)).toBeGreaterThanOrEqual(3); // and the pool did use its capacity
       const state = await pool(killScope);
       expect(Object.keys(state.holders)).toEqual([]);
       expect(state.waiters).toEqual([]);
