@@ -10,6 +10,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   proxySinks,
@@ -68,6 +69,9 @@ function fileTransfer(t: PollTiming) {
   });
 }
 
+/** Patches to running logic (README, "Upgrading"): each id is recorded in the history of the runs that take it. */
+const PATCH_AWAIT_UNSUBSCRIBE = 'await-unsubscribe-on-failure';
+
 export interface ReportRunResult {
   runId: string;
   file: ArchivedFile;
@@ -104,7 +108,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     const idempotencyKey = `${job.businessKey}/${workflowInfo().firstExecutionRunId}`;
     let runId: string;
     let status: RunStatus;
-    let letGo: Promise<unknown>;
+    let letGo: Promise<unknown> | undefined;
     try {
       ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
@@ -119,8 +123,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
         letGo = Promise.all([permit.release(), subscribed ? unsubscribe(runId) : undefined]);
       }
     } catch (err) {
-      // Failed or cancelled before the run stopped (creating it included): still give the permit back.
-      await permit.release();
+      // Failed or cancelled before the run stopped (creating it included): still give the permit
+      // back. Since the patch, also wait for the mailbox to hear the unsubscribe: the server drops
+      // a signal whose sender has closed, and the mailbox would stay open for its 48 h idle time.
+      await (patched(PATCH_AWAIT_UNSUBSCRIBE) && letGo ? letGo : permit.release());
       throw err;
     }
 

@@ -153,9 +153,11 @@ describe('the run deadline', () => {
       expect(state.holders).toEqual({});
       expect(state.waiters).toEqual([]);
 
-      // The run's mailbox was told to close, and did (it would otherwise wait 48 h). On this path
-      // reportRunWorkflow awaits the permit's release but not this signal, and the server drops a
-      // signal its sender closed before delivering: a failure here now and then is that race.
+      // The run's mailbox was told to close, and did (it would otherwise wait 48 h): since the
+      // patch await-unsubscribe-on-failure, a failing run waits for that signal to be delivered
+      // (the server drops a signal whose sender closed first). Its marker is in the history.
+      const markers = (await target.fetchHistory()).events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      expect(markers).toHaveLength(1);
       const mailbox = client.workflow.getHandle<typeof runEventsWorkflow>(runEventsWorkflowId(run.id));
       await expect.poll(async () => (await mailbox.describe()).status.name, { timeout: 10_000 }).toBe('COMPLETED');
       expect(await mailbox.result()).toEqual({ delivered: 0, dropped: 0 });
