@@ -19,6 +19,8 @@ export interface WorkerProcessSetup {
   env: Record<string, string>;
   /** Another Temporal server than the suite's (a fresh one, as users' clusters are). */
   temporalAddress?: string;
+  /** Another release's code (a checkout, test/helpers/release-checkout.ts): its command and its own workflow bundle. */
+  checkout?: string;
 }
 
 export interface WorkerProcess {
@@ -36,10 +38,11 @@ export interface WorkerProcess {
  * `temporalAddress`), so a test can SIGKILL it mid-flight; resolves once it polls.
  */
 export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<WorkerProcess> {
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: setup.temporalAddress ?? inject('temporalAddress'),
-    REPORTS_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    // Another release bundles its own workflows when it starts.
+    REPORTS_WORKFLOW_BUNDLE: setup.checkout ? undefined : inject('workflowBundlePath'),
     TEMPORAL_TASK_QUEUE: setup.taskQueue,
     STRIPE_API_BASE: setup.stripeBase,
     REPORTS_ARCHIVE_DIR: setup.archiveDir,
@@ -49,7 +52,7 @@ export async function startWorkerProcess(setup: WorkerProcessSetup): Promise<Wor
     LOG_LEVEL: 'info',
     ...setup.env,
   };
-  return startLongRunning('worker', env);
+  return startLongRunning('worker', env, setup.checkout);
 }
 
 /** `reports relay` in a process of its own; resolves once it listens. */
@@ -66,8 +69,11 @@ export async function startRelayProcess(setup: { temporalAddress: string; taskQu
   });
 }
 
-async function startLongRunning(command: 'worker' | 'relay', env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [path.resolve('bin/reports.js'), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The `reports` command of this checkout, or of another release's. */
+const reportsBin = (checkout = '.') => path.resolve(checkout, 'bin/reports.js');
+
+async function startLongRunning(command: 'worker' | 'relay', env: NodeJS.ProcessEnv, checkout?: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [reportsBin(checkout), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stdout = '';
   const collect = (d: Buffer) => (output += d.toString());
@@ -98,11 +104,16 @@ export async function stopProcess(child: ChildProcess, graceMs = 60_000): Promis
   }
 }
 
-/** A short-lived `reports <args…>` with this environment; never throws, returns code and output. */
-export async function reportsCommand(args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+/** A short-lived `reports <args…>` with this environment (of another release's checkout if given); never throws, returns code and output. */
+export async function reportsCommand(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 300_000,
+  checkout?: string,
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.resolve('bin/reports.js'), ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [reportsBin(checkout), ...args], { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr, ms: Date.now() - started };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

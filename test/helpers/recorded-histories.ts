@@ -5,10 +5,10 @@
  */
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { git } from './git.js';
 import type { HistoryManifest, RecordedHistory } from '../../scripts/record-histories.js';
 import { metricsSinks } from '../../src/worker.js';
 
@@ -88,12 +88,4 @@ export async function replayFailures(version: string, workflowBundlePath: string
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function git(args: string[]): string[] {
-  try {
-    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter(Boolean);
-  } catch (err) {
-    throw new Error(`the recorded histories are checked against git history: git ${args.join(' ')} failed (${(err as Error).message.split('\n')[0]}); run the tests in a git clone`);
-  }
 }
