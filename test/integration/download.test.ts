@@ -36,7 +36,8 @@ import { startWorkerProcess } from '../helpers/processes.js';
 import { ARCHIVE_BACKENDS, s3Credentials, startStack, type ArchiveBackend, type TestStack } from '../helpers/stack.js';
 
 /** The activity's own log lines at warn and above: the test's output stays readable. */
-const quiet = { logger: new DefaultLogger('WARN') };
+// An attempt that fails on purpose (or is retried) logs a WARN with its stack: keep the output readable.
+const quiet = { logger: new DefaultLogger('ERROR') };
 
 const KEY = 'sk_test_download0key0000';
 
