@@ -35,8 +35,7 @@ import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/processes.js';
 import { ARCHIVE_BACKENDS, s3Credentials, startStack, type ArchiveBackend, type TestStack } from '../helpers/stack.js';
 
-/** The activity's own log lines at warn and above: the test's output stays readable. */
-// An attempt that fails on purpose (or is retried) logs a WARN with its stack: keep the output readable.
+/** The activity's own log lines at error only: an attempt retried on purpose logs a WARN with its stack. */
 const quiet = { logger: new DefaultLogger('ERROR') };
 
 const KEY = 'sk_test_download0key0000';
