@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export type GeneratorKind = 'balance_summary' | 'activity_itemized' | 'activity_summary' | 'payouts_itemized';
+/** `query_result` makes a Data API query's rows; it is not for catalog entries. */
+export type GeneratorKind = 'balance_summary' | 'activity_itemized' | 'activity_summary' | 'payouts_itemized' | 'query_result';
 const GENERATORS: GeneratorKind[] = ['balance_summary', 'activity_itemized', 'activity_summary', 'payouts_itemized'];
 
 export interface ParameterSpec {

@@ -82,6 +82,16 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, p
     emu.resetCounters();
     return sendJson(res, 200, emu.counters());
   }
+  const cancel = /^\/_emulator\/runs\/([^/]+)\/cancel$/.exec(path);
+  if (method === 'POST' && cancel) {
+    const detail: { code?: string; message?: string } = {};
+    for (const k of ['code', 'message'] as const) {
+      if (body[k] === undefined) continue;
+      if (typeof body[k] !== 'string') throw bad(`${k} must be a string`, k);
+      detail[k] = body[k];
+    }
+    return sendJson(res, 200, emu.cancelRun(decodeURIComponent(cancel[1]), detail));
+  }
   const timing = /^\/_emulator\/runs\/([^/]+)$/.exec(path);
   if (method === 'GET' && timing) return sendJson(res, 200, emu.runTiming(decodeURIComponent(timing[1])));
   if (method === 'GET' && sha) {

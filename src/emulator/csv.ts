@@ -25,6 +25,15 @@ export interface CsvSpec {
   timezone?: string;
   bom?: boolean;
   crlf?: boolean;
+  /** query_result: each output column's Trino type (and id prefix), aligned with `columns`. */
+  queryColumns?: QueryColumn[];
+}
+
+export interface QueryColumn {
+  name: string;
+  type: 'varchar' | 'bigint' | 'double' | 'decimal' | 'boolean' | 'timestamp';
+  /** For an `id` column: the object's prefix (txn_, ch_, …). */
+  prefix?: string;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -99,6 +108,8 @@ function shapeOf(spec: CsvSpec): Shape {
     `${prefix}${base62(fmix32(i ^ s), 8)}${base62(mix(s, i, 20), 8)}${base62(mix(s, i, 21), 8)}`;
 
   switch (spec.generator) {
+    case 'query_result':
+      return queryShape(spec, { at, cur, id, fmt });
     case 'balance_summary': {
       const cats = ['starting_balance', 'activity', 'payouts', 'ending_balance'];
       const desc = ['Starting balance', 'Activity', 'Payouts', 'Ending balance'];
@@ -199,8 +210,51 @@ function shapeOf(spec: CsvSpec): Shape {
   }
 }
 
+/** A query's rows: values by column type and name, deterministic per (seed, row, column). */
+function queryShape(
+  spec: CsvSpec,
+  h: { at: (i: number, f: number) => number; cur: (i: number) => string; id: (prefix: string, i: number) => string; fmt: (ms: number) => string },
+): Shape {
+  const s = spec.seed;
+  const cols = spec.queryColumns ?? spec.columns.map((name) => ({ name, type: 'varchar' as const }));
+  const cats = ['charge', 'charge', 'charge', 'refund', 'fee', 'dispute', 'adjustment', 'payout'];
+  const value = (c: QueryColumn, i: number, f: number): string => {
+    const v = mix(s, i, 50 + f);
+    switch (c.type) {
+      case 'timestamp':
+        return `${h.fmt(h.at(i, 50 + f))}.000`;
+      case 'bigint':
+        return String(/count|_col/.test(c.name) ? 1 + (v % 4000) : v % 1_000_000);
+      case 'double':
+      case 'decimal':
+        return amount(v % 1_000_000);
+      case 'boolean':
+        return v % 2 ? 'true' : 'false';
+      default:
+        if (c.name === 'id') return h.id(c.prefix ?? 'obj_', i);
+        if (c.name.endsWith('_id')) return h.id(`${c.name.slice(0, 3)}_`, i ^ f);
+        if (c.name === 'currency') return h.cur(i);
+        if (c.name === 'reporting_category' || c.name === 'type') return cats[v % cats.length];
+        if (c.name === 'status') return 'available';
+        if (c.name === 'email') return `customer${v % 100_000}@example.com`;
+        return `${c.name.replace(/[^A-Za-z0-9_]/g, '')}_${base62(v, 6)}`;
+    }
+  };
+  return {
+    natural: spec.rows,
+    row: (i) => Object.fromEntries(cols.map((c, f) => [c.name, value(c, i, f)])),
+  };
+}
+
 /** How the last row is stretched to hit an exact byte size without changing any value's meaning. */
-function padder(columns: string[]): ((fields: string[], gap: number) => void) | null {
+function padder(spec: CsvSpec): ((fields: string[], gap: number) => void) | null {
+  const columns = spec.columns;
+  if (spec.queryColumns) {
+    const k = spec.queryColumns.findIndex((c) => c.type === 'varchar');
+    if (k >= 0) return (f, gap) => void (f[k] = f[k] + 'x'.repeat(gap));
+    const n = spec.queryColumns.findIndex((c) => c.type === 'bigint');
+    return n >= 0 ? (f, gap) => void (f[n] = '0'.repeat(gap) + f[n]) : null;
+  }
   for (const name of ['description', 'payout_description']) {
     const k = columns.indexOf(name);
     if (k >= 0) return (f, gap) => void (f[k] = f[k] + '.'.repeat(gap));
@@ -227,14 +281,14 @@ export function* csvLines(spec: CsvSpec): Generator<string> {
     const r = shape.row(i);
     return spec.columns.map((c) => escapeField(r[c] ?? ''));
   };
-  const header = line(spec.columns);
+  const header = line(spec.columns.map(escapeField));
   yield header;
   if (spec.bytes === undefined) {
     for (let i = 0; i < shape.natural; i++) yield line(fieldsOf(i));
     return;
   }
   const target = spec.bytes;
-  const pad = padder(spec.columns);
+  const pad = padder(spec);
   let total = (spec.bom ? BOM.length : 0) + header.length;
   let cur = fieldsOf(0);
   let curLine = line(cur);
@@ -265,7 +319,7 @@ export function prefixBytes(spec: CsvSpec): Buffer {
 
 /** Whether csvSize can answer without generating: an exact target is always met when it can be. */
 function exactTarget(spec: CsvSpec): boolean {
-  if (spec.bytes === undefined || !padder(spec.columns)) return false;
+  if (spec.bytes === undefined || !padder(spec)) return false;
   const it = csvLines({ ...spec, bytes: undefined, rows: 1 });
   const header = it.next().value as string;
   const first = it.next().value as string | undefined;
@@ -283,6 +337,16 @@ export async function csvSize(spec: CsvSpec): Promise<number> {
     if (++k % 50_000 === 0) await new Promise((r) => setImmediate(r));
   }
   return n;
+}
+
+/** Data rows (without the header): known up front unless the file is stretched to `bytes`. */
+export async function csvRowCount(spec: CsvSpec): Promise<number> {
+  if (spec.bytes === undefined) return shapeOf(spec).natural;
+  let k = -1;
+  for (const _ of csvLines(spec)) {
+    if (++k % 50_000 === 0) await new Promise((r) => setImmediate(r));
+  }
+  return Math.max(0, k);
 }
 
 /** The bytes [start, end] (inclusive; end defaults to the last byte), generated lazily in ~64 KiB chunks. */

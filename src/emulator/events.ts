@@ -1,6 +1,7 @@
 /**
  * Events for finished runs. A v2 run gives a thin `v2.core.event` (the pushed body names the run;
  * GET /v2/core/events/{id} adds `data`), a v1 run a snapshot `event` whose data.object is the run.
+ * A Data API run gives thin `v2.data.report_run.*` / `v2.data.query_run.*` events, `created` too.
  * Every event is kept, whether or not a webhook endpoint is configured.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,9 +28,15 @@ export class EventLog {
     private readonly renderV1: (run: Run) => Record<string, unknown>,
   ) {}
 
+  /** Data API runs only: `…created` when the run starts. */
+  runCreated(run: Run): void {
+    if (run.api === 'data') this.dataEvent(run, 'created');
+  }
+
   runSettled(run: Run): void {
     const ok = run.status === 'succeeded';
-    if (run.api === 'v2') {
+    if (run.api === 'data') this.dataEvent(run, ok ? 'succeeded' : 'failed');
+    else if (run.api === 'v2') {
       const thin = {
         id: eventId(),
         object: 'v2.core.event',
@@ -56,6 +63,22 @@ export class EventLog {
       };
       this.store(snap.id, { livemode: run.livemode, api: 'v1', full: snap, pushed: snap });
     }
+  }
+
+  private dataEvent(run: Run, what: 'created' | 'succeeded' | 'failed'): void {
+    const [type, path] = run.data?.kind === 'query' ? ['v2.data.query_run', 'query_runs'] : ['v2.data.report_run', 'report_runs'];
+    const thin = {
+      id: eventId(),
+      object: 'v2.core.event',
+      type: `${type}.${what}`,
+      created: new Date().toISOString(),
+      livemode: run.livemode,
+      reason: null,
+      context: run.context,
+      related_object: { id: run.id, type, url: `/v2/data/${path}/${run.id}` },
+    };
+    const data = { status: run.status, ...(run.failure ? { status_details: { code: run.failure.code, message: run.failure.message } } : {}) };
+    this.store(thin.id, { livemode: run.livemode, api: 'v2', full: { ...thin, data, changes: null }, pushed: thin });
   }
 
   private store(id: string, e: StoredEvent): void {

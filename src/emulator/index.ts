@@ -72,6 +72,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return { id: run.id, status: run.status, createdMs: run.createdMs, finishedMs: run.finishedMs ?? null };
     },
     listRuns: () => state.listRuns(),
+    cancelRun: (runId, detail) => {
+      const id = state.cancel(runId, detail).id;
+      return state.listRuns().find((r) => r.id === id)!;
+    },
     resetCounters: () => state.resetCounters(),
     close: async () => {
       webhooks.close();

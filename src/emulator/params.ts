@@ -28,18 +28,20 @@ export interface Selection {
 const allowedOf = (d: ParameterSpec['enum_details']) => (d ? d.allowed_values : null);
 const show = (v: unknown) => JSON.stringify(v);
 
-/** v2: returns the parameters as echoed and the selection they make. */
+/** v2 and the Data API: returns the parameters as echoed and the selection they make. */
 export function validateV2(
   report: CatalogReport,
   raw: unknown,
   avail: { start: Date; end: Date },
+  /** The body field holding the parameters: v2's report_parameters, the Data API's parameters. */
+  prefix = 'report_parameters',
 ): { echo: Record<string, string | string[]>; selection: Selection } {
   if (raw === undefined || raw === null) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw invalidFields('report_parameters', 'report_parameters must be an object of parameter name to value.');
+    throw invalidFields(prefix, `${prefix} must be an object of parameter name to value.`);
   }
   const params = raw as Record<string, unknown>;
-  const field = (n: string) => `report_parameters.${n}`;
+  const field = (n: string) => `${prefix}.${n}`;
   for (const name of Object.keys(params)) {
     if (!report.parameters[name]) {
       throw invalidFields(field(name), `Unknown parameter ${name} (value ${show(params[name])}) for report ${report.id}; it accepts ${Object.keys(report.parameters).join(', ')}.`);

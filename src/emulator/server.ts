@@ -1,5 +1,5 @@
 /**
- * The HTTP front: routes requests to the v1/v2 handlers, applies the request-level faults, the
+ * The HTTP front: routes requests to the v1, v2 and Data API handlers, applies the request-level faults, the
  * key check, Stripe-Version, and Idempotency-Key, and serves result files.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +9,7 @@ import { sendFile, sendStorageError } from './files.js';
 import { ApiError, canonical, parseForm, parseJsonBody, readBody, sendError, sendJson } from './http.js';
 import { authenticate, type ApiKey } from './keys.js';
 import type { Emulator } from './types.js';
+import * as data from './data.js';
 import * as v1 from './v1.js';
 import * as v2 from './v2.js';
 
@@ -27,7 +28,8 @@ type Handler = (ctx: Ctx, key: ApiKey, call: Call) => unknown;
 
 interface Route {
   method: 'GET' | 'POST';
-  api: 'v1' | 'v2';
+  /** v2 and data speak JSON and need Stripe-Version; v1 is form-encoded. */
+  api: 'v1' | 'v2' | 'data';
   pattern: RegExp;
   handler: Handler;
 }
@@ -37,6 +39,12 @@ const ROUTES: Route[] = [
   { method: 'POST', api: 'v2', pattern: /^\/v2\/reporting\/report_runs$/, handler: (c, k, a) => v2.createRun(c, k, a.req, a.body, a.idempotencyKey) },
   { method: 'GET', api: 'v2', pattern: /^\/v2\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, { params }) => v2.getRun(c, k, params[0]) },
   { method: 'GET', api: 'v2', pattern: /^\/v2\/core\/events\/([^/]+)$/, handler: (c, k, { params }) => v2.getEvent(c, k, params[0]) },
+  { method: 'GET', api: 'data', pattern: /^\/v2\/data\/reports$/, handler: (c, k, { query }) => data.listReports(c, k, query) },
+  { method: 'GET', api: 'data', pattern: /^\/v2\/data\/reports\/([^/]+)$/, handler: (c, k, { params, query }) => data.getReport(c, k, params[0], query) },
+  { method: 'POST', api: 'data', pattern: /^\/v2\/data\/report_runs$/, handler: (c, k, a) => data.createReportRun(c, k, a.req, a.body, a.idempotencyKey) },
+  { method: 'GET', api: 'data', pattern: /^\/v2\/data\/report_runs\/([^/]+)$/, handler: (c, k, { params }) => data.getReportRun(c, k, params[0]) },
+  { method: 'POST', api: 'data', pattern: /^\/v2\/data\/query_runs$/, handler: (c, k, a) => data.createQueryRun(c, k, a.req, a.body, a.idempotencyKey) },
+  { method: 'GET', api: 'data', pattern: /^\/v2\/data\/query_runs\/([^/]+)$/, handler: (c, k, { params }) => data.getQueryRun(c, k, params[0]) },
   { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types$/, handler: (c, k) => v1.listReportTypes(c, k) },
   { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_types\/([^/]+)$/, handler: (c, k, { params }) => v1.getReportType(c, k, params[0]) },
   { method: 'POST', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, a) => v1.createRun(c, k, a.req, a.body as never, a.idempotencyKey) },
@@ -85,8 +93,9 @@ async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: I
     throw new ApiError(500, 'api_error', 'internal_error', 'An unknown error occurred (emulated fault).', undefined, { 'Stripe-Should-Retry': 'true' });
   }
   const key = authenticate(req, r.api === 'v1');
-  if (r.api === 'v2' && !req.headers['stripe-version']) {
-    throw new ApiError(400, 'invalid_request_error', 'missing_stripe_version', 'The Stripe-Version header is required for /v2 endpoints, e.g. Stripe-Version: 2025-07-03.preview.');
+  if (r.api !== 'v1' && !req.headers['stripe-version']) {
+    const example = r.api === 'data' ? '2026-10-28.preview' : '2025-07-03.preview';
+    throw new ApiError(400, 'invalid_request_error', 'missing_stripe_version', `The Stripe-Version header is required for /v2 endpoints, e.g. Stripe-Version: ${example}.`);
   }
 
   const header = req.headers['idempotency-key'];
@@ -94,7 +103,7 @@ async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: I
   const call: Call = { req, params, body: {}, query: url.searchParams, idempotencyKey: idemKey };
   if (method === 'POST') {
     const text = await readBody(req);
-    call.body = r.api === 'v2' ? parseJsonBody(text) : parseForm(text);
+    call.body = r.api === 'v1' ? parseForm(text) : parseJsonBody(text);
     if (idemKey) {
       const fingerprint = `${method} ${path} ${canonical(call.body)} ${canonical({ ctx: v2.contextOf(req), acct: req.headers['stripe-account'] ?? null })}`;
       const seen = ctx.idempotency.lookup(key.id, idemKey, fingerprint);

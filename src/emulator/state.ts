@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { availabilityOf, type Catalog, type CatalogReport } from './catalog.js';
-import { csvSize, csvStream, type CsvSpec } from './csv.js';
+import { csvRowCount, csvSize, csvStream, type CsvSpec, type QueryColumn } from './csv.js';
 import type { FileBody } from './files.js';
 import { ApiError } from './http.js';
 import { mulberry32 } from './prng.js';
@@ -31,9 +31,28 @@ export interface Config {
   webhookSecret?: string;
 }
 
+/** What a Data API run (`/v2/data`) adds to a run. */
+export interface DataRun {
+  kind: 'report' | 'query';
+  /** Report runs: the Data API report's name (no version suffix) and id. */
+  name?: string;
+  reportId?: string;
+  /** Query runs: the SQL as sent, the dataset, and why the parser refused it (the run then fails). */
+  sql?: string;
+  dataset?: string;
+  invalidSql?: string;
+  /** The result file's columns and types. */
+  columns: QueryColumn[];
+  /** Data rows of the result, once succeeded. */
+  rowCount?: number;
+  canceled?: { atMs: number; code?: string; message?: string };
+}
+
+export type FailureCode = 'internal_error' | 'file_size_above_limit' | 'query_run_invalid_sql';
+
 export interface Run {
   id: string;
-  api: 'v1' | 'v2';
+  api: 'v1' | 'v2' | 'data';
   livemode: boolean;
   /** Hash of the creating key: the running cap is counted per key. */
   keyId: string;
@@ -50,8 +69,10 @@ export interface Run {
   /** Idempotency-Key of the creating request: a harness checks retries reused it. */
   idempotencyKey: string | null;
   csv: CsvSpec;
-  status: 'running' | 'succeeded' | 'failed';
-  failure?: { code: 'internal_error' | 'file_size_above_limit'; message: string };
+  status: 'running' | 'succeeded' | 'failed' | 'canceled';
+  failure?: { code: FailureCode; message: string };
+  /** Data API runs only. */
+  data?: DataRun;
   finishedMs?: number;
   size?: number;
   zipPath?: string;
@@ -167,47 +188,71 @@ export class State {
 
   private async complete(run: Run): Promise<void> {
     run.timer = undefined;
-    if (this.closed) return;
+    if (this.closed || run.status !== 'running') return;
+    if (run.data?.invalidSql !== undefined) return this.settle(run, { code: 'query_run_invalid_sql', message: run.data.invalidSql });
     const failing = this.faults.failReports ?? [];
-    if (failing.includes(run.report.id) || failing.includes(run.id) || this.roll(this.faults.failRunRate)) {
+    const named = [run.report.id, run.id, run.data?.name].filter((x): x is string => !!x);
+    if (named.some((n) => failing.includes(n)) || this.roll(this.faults.failRunRate)) {
       return this.settle(run, { code: 'internal_error', message: 'The report run failed because of an internal error.' });
     }
     try {
-      if (run.csv.bytes !== undefined && run.csv.bytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      // The Data API's limit is on the file served: a compressed one may stay under it.
+      const limitOnCsv = !(run.data && run.compress);
+      if (limitOnCsv && run.csv.bytes !== undefined && run.csv.bytes > MAX_FILE_BYTES) return this.tooLarge(run);
       const csvBytes = await csvSize(run.csv);
-      if (csvBytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      if (limitOnCsv && csvBytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      if (run.data) run.data.rowCount = await csvRowCount(run.csv);
       if (run.compress) {
         const path = join(this.tmpDir, `${run.id}.zip`);
         run.size = await writeZip({
           path,
-          entryName: `${run.report.id}.csv`,
+          entryName: `${fileStem(run)}.csv`,
           size: csvBytes,
           mtime: new Date(run.csv.intervalStart),
           open: () => csvStream(run.csv),
         });
         run.zipPath = path;
       } else run.size = csvBytes;
-      if (this.closed) return;
+      if (this.closed || run.status !== 'running') return;
+      if (run.size > MAX_FILE_BYTES) return this.tooLarge(run);
       this.settle(run);
     } catch (err) {
-      if (this.closed) return;
+      if (this.closed || run.status !== 'running') return;
       this.log(`run ${run.id}: building the file failed: ${(err as Error).message}`);
       this.settle(run, { code: 'internal_error', message: 'The report file could not be produced.' });
     }
   }
 
   private tooLarge(run: Run): void {
-    this.settle(run, { code: 'file_size_above_limit', message: 'The report file would be larger than 5 GB. Use a shorter interval.' });
+    const what = run.data?.kind === 'query' ? 'query' : 'interval';
+    const message = !run.data
+      ? 'The report file would be larger than 5 GB. Use a shorter interval.'
+      : run.compress
+        ? `The result file would be larger than 5 GB even compressed. Narrow the ${what}.`
+        : `The result file would be larger than 5 GB. Ask for result_options.compress_file, or narrow the ${what}.`;
+    this.settle(run, { code: 'file_size_above_limit', message });
+  }
+
+  /**
+   * Stripe cancels a running Data API run (a test hook: the API has no cancel call). The run
+   * stops running at once: it frees its place under the cap and emits no event.
+   */
+  cancel(id: string, detail: { code?: string; message?: string } = {}): Run {
+    const run = this.runs.get(id);
+    if (!run) throw new ApiError(404, 'invalid_request_error', 'not_found', `No such run: ${id}`);
+    if (!run.data) throw new ApiError(409, 'invalid_request_error', 'not_cancelable', `Only Data API runs can be canceled; ${id} is a ${run.api} run.`);
+    if (run.status !== 'running') throw new ApiError(409, 'invalid_request_error', 'not_cancelable', `Run ${id} is ${run.status}, not running.`);
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = undefined;
+    run.data.canceled = { atMs: Date.now(), ...detail };
+    this.finish(run, 'canceled');
+    return run;
   }
 
   private settle(run: Run, failure?: Run['failure']): void {
-    run.status = failure ? 'failed' : 'succeeded';
     run.failure = failure;
-    run.finishedMs = Date.now();
-    this.counters.running--;
+    this.finish(run, failure ? 'failed' : 'succeeded');
     if (failure) this.counters.runsFailed++;
-    this.runningByKey.set(run.keyId, (this.runningByKey.get(run.keyId) ?? 1) - 1);
-    this.log(`run ${run.id} ${run.report.id} ${run.status}${failure ? ` (${failure.code})` : ''}`);
     try {
       this.onSettled(run);
     } catch (err) {
@@ -215,12 +260,21 @@ export class State {
     }
   }
 
+  /** The run stops running: its place under the cap is free again. */
+  private finish(run: Run, status: 'succeeded' | 'failed' | 'canceled'): void {
+    run.status = status;
+    run.finishedMs = Date.now();
+    this.counters.running--;
+    this.runningByKey.set(run.keyId, (this.runningByKey.get(run.keyId) ?? 1) - 1);
+    this.log(`run ${run.id} ${run.data?.name ?? run.report.id} ${status}${run.failure ? ` (${run.failure.code})` : ''}`);
+  }
+
   /** Every run as GET /_emulator/runs lists it, in creation order. */
   listRuns(): RunInfo[] {
     return [...this.runs.values()].map((r) => ({
       id: r.id,
       api: r.api,
-      report: r.report.id,
+      report: r.data?.name ?? r.report.id,
       livemode: r.livemode,
       status: r.status,
       failure: r.failure ? { ...r.failure } : null,
@@ -233,6 +287,7 @@ export class State {
       compress: r.compress,
       size: r.status === 'succeeded' ? (r.size ?? 0) : null,
       idempotencyKey: r.idempotencyKey,
+      ...(r.data ? { kind: r.data.kind, ...(r.data.sql !== undefined ? { sql: r.data.sql } : {}) } : {}),
     }));
   }
 
@@ -243,7 +298,7 @@ export class State {
     return {
       size,
       contentType: zip ? 'application/zip' : 'text/csv; charset=utf-8',
-      filename: `${run.report.id}.${zip ? 'zip' : 'csv'}`,
+      filename: `${fileStem(run)}.${zip ? 'zip' : 'csv'}`,
       open: (start, end): Readable => (zip ? createReadStream(zip, { start, end }) : csvStream(run.csv, start, end)),
     };
   }
@@ -271,4 +326,9 @@ export class State {
     for (const r of this.runs.values()) if (r.timer) clearTimeout(r.timer);
     rmSync(this.tmpDir, { recursive: true, force: true });
   }
+}
+
+/** The result file's name without extension: the report id, or a query run's id. */
+function fileStem(run: Run): string {
+  return run.data?.kind === 'query' ? run.id : run.report.id;
 }

@@ -7,7 +7,7 @@ export interface EmulatorFaults {
   lostResponseRate?: number;
   /** 0..1 probability a run ends failed (status_details.failed error_code internal_error). */
   failRunRate?: number;
-  /** Report ids / report_types (or run ids) whose runs always fail. */
+  /** Report ids / report_types, Data API report names, `analytical` (every query run) or run ids whose runs always fail. */
   failReports?: string[];
   dropWebhookRate?: number;
   /** 0..1: send the same event twice. */
@@ -83,11 +83,13 @@ export interface EmulatorCounters {
 /** A run as GET /_emulator/runs shows it: what the emulator made of the request, for invariant checks. */
 export interface RunInfo {
   id: string;
-  api: 'v1' | 'v2';
-  /** Report id (v2) / report_type (v1). */
+  /** `data`: a Data API run (`/v2/data/report_runs` or `/v2/data/query_runs`, see `kind`). */
+  api: 'v1' | 'v2' | 'data';
+  /** Report id (v2) / report_type (v1) / Data API report name (`balance.summary`) / a query run's dataset. */
   report: string;
   livemode: boolean;
-  status: 'running' | 'succeeded' | 'failed';
+  /** `canceled`: only Data API runs, by POST /_emulator/runs/{id}/cancel. */
+  status: 'running' | 'succeeded' | 'failed' | 'canceled';
   failure: { code: string; message: string } | null;
   createdMs: number;
   finishedMs: number | null;
@@ -103,6 +105,10 @@ export interface RunInfo {
   size: number | null;
   /** Idempotency-Key of the request that created the run. */
   idempotencyKey: string | null;
+  /** Data API runs only: a report run or a query run. */
+  kind?: 'report' | 'query';
+  /** Data API query runs only: the SQL as sent. */
+  sql?: string;
 }
 
 export type Configurable = Partial<
@@ -131,5 +137,7 @@ export interface Emulator {
   runTiming(runId: string): { id: string; status: string; createdMs: number; finishedMs: number | null };
   /** Every run, in creation order. */
   listRuns(): RunInfo[];
+  /** Stripe cancels a running Data API run: it becomes `canceled` (status_details.canceled_at, and code/message if given). */
+  cancelRun(runId: string, detail?: { code?: string; message?: string }): RunInfo;
   close(): Promise<void>;
 }

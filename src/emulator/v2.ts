@@ -4,14 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { v2Template } from './catalog.js';
+import { v2Template, type CatalogReport } from './catalog.js';
 import type { Ctx } from './ctx.js';
 import { ApiError, invalidFields } from './http.js';
 import type { ApiKey } from './keys.js';
-import { csvSpecFor, validateV2 } from './params.js';
+import { csvSpecFor, validateV2, type Selection } from './params.js';
 import type { Run } from './state.js';
 
-const notFound = (what: string, id: string) => new ApiError(404, 'invalid_request_error', 'not_found', `No such ${what}: '${id}'`);
+export const notFound = (what: string, id: string) => new ApiError(404, 'invalid_request_error', 'not_found', `No such ${what}: '${id}'`);
 
 export function contextOf(req: IncomingMessage): string | null {
   const c = req.headers['stripe-context'];
@@ -26,21 +26,37 @@ export function checkAccessible(ctx: Ctx, accounts: (string | null | undefined)[
   }
 }
 
-export function checkWritable(key: ApiKey): void {
+export function checkWritable(key: ApiKey, permission = 'reporting_write'): void {
   if (key.readonly) {
     throw new ApiError(
       403,
       'permission_error',
       'insufficient_permissions',
-      `The provided key '${key.redacted}' does not have the required permissions for this endpoint. Having the 'reporting_write' permission would allow this request to continue.`,
+      `The provided key '${key.redacted}' does not have the required permissions for this endpoint. Having the '${permission}' permission would allow this request to continue.`,
     );
   }
 }
 
 /** Nanosecond-precision RFC 3339, since Stripe's v2 timestamps may carry up to nine digits. */
-function nanoIso(ms: number): string {
+export function nanoIso(ms: number): string {
   const extra = String(Number(process.hrtime.bigint() % 1_000_000n)).padStart(6, '0');
   return new Date(ms).toISOString().replace('Z', `${extra}Z`);
+}
+
+/**
+ * Contract 1.4, for v2 and Data API report runs: an organization-wide run of a report that can
+ * aggregate must say how; connected_account with an organization key needs Stripe-Context.
+ */
+export function checkAccountScope(ctx: Ctx, key: ApiKey, context: string | null, report: CatalogReport, selection: Selection, prefix = 'report_parameters'): void {
+  if (key.organization && !context) {
+    if (report.parameters.organization_report_granularity && !selection.granularity) {
+      throw invalidFields(`${prefix}.organization_report_granularity`, `Organization-wide runs of ${report.id} must set organization_report_granularity (concatenated_report or aggregated_report); or send Stripe-Context for one account.`);
+    }
+    if (selection.connectedAccount) {
+      throw invalidFields(`${prefix}.connected_account`, `With an organization key, connected_account ${selection.connectedAccount} needs Stripe-Context naming its platform account.`);
+    }
+  }
+  checkAccessible(ctx, [selection.connectedAccount]);
 }
 
 export function getReport(ctx: Ctx, key: ApiKey, id: string) {
@@ -68,16 +84,7 @@ export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Rec
   }
 
   const { echo, selection } = validateV2(report, body.report_parameters, ctx.state.availability(report));
-  if (key.organization && !context) {
-    // Organization-wide: reports that can aggregate must say how (contract 1.4).
-    if (report.parameters.organization_report_granularity && !selection.granularity) {
-      throw invalidFields('report_parameters.organization_report_granularity', `Organization-wide runs of ${report.id} must set organization_report_granularity (concatenated_report or aggregated_report); or send Stripe-Context for one account.`);
-    }
-    if (selection.connectedAccount) {
-      throw invalidFields('report_parameters.connected_account', `With an organization key, connected_account ${selection.connectedAccount} needs Stripe-Context naming its platform account.`);
-    }
-  }
-  checkAccessible(ctx, [selection.connectedAccount]);
+  checkAccountScope(ctx, key, context, report, selection);
 
   const now = Date.now();
   const run = ctx.state.start({
@@ -113,20 +120,19 @@ export function getEvent(ctx: Ctx, key: ApiKey, id: string) {
   return e.full;
 }
 
+/** A succeeded run's file as v2 and the Data API describe it, with a freshly signed download URL. */
+export function resultFile(ctx: Ctx, run: Run) {
+  const expires = Math.floor(Date.now() / 1000) + ctx.state.config.downloadUrlTtlSeconds;
+  return {
+    content_type: run.zipPath ? 'zip' : 'csv',
+    size: String((run.size ?? 0) + (ctx.state.faults.sizeSkewBytes ?? 0)),
+    download_url: { url: `${ctx.baseUrl()}/files/${ctx.signer.sign(run.id, expires)}`, expires_at: new Date(expires * 1000).toISOString() },
+  };
+}
+
 /** The run as the API shows it; every read of a finished run signs a fresh download URL. */
 export function renderRun(ctx: Ctx, run: Run) {
-  let result = null;
-  if (run.status === 'succeeded') {
-    const expires = Math.floor(Date.now() / 1000) + ctx.state.config.downloadUrlTtlSeconds;
-    result = {
-      type: 'file',
-      file: {
-        content_type: run.zipPath ? 'zip' : 'csv',
-        size: String((run.size ?? 0) + (ctx.state.faults.sizeSkewBytes ?? 0)),
-        download_url: { url: `${ctx.baseUrl()}/files/${ctx.signer.sign(run.id, expires)}`, expires_at: new Date(expires * 1000).toISOString() },
-      },
-    };
-  }
+  const result = run.status === 'succeeded' ? { type: 'file', file: resultFile(ctx, run) } : null;
   return {
     id: run.id,
     object: 'v2.reporting.report_run',
