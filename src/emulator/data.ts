@@ -134,18 +134,23 @@ function runBase(key: ApiKey, prefix: string, context: string | null, idempotenc
   };
 }
 
+/** What every create checks first; answers the Stripe-Context and whether to compress. */
+function checkCreate(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Record<string, unknown>, permission: string, fields: string[]) {
+  checkWritable(key, permission);
+  const context = contextOf(req);
+  checkAccessible(ctx, [context]);
+  checkFields(body, fields);
+  return { context, compress: compressOf(body) };
+}
+
 function started(ctx: Ctx, run: Run) {
   ctx.events.runCreated(run);
   return renderRun(ctx, run);
 }
 
 export function createReportRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Record<string, unknown>, idempotencyKey: string | null) {
-  checkWritable(key, 'data_reports_write');
-  const context = contextOf(req);
-  checkAccessible(ctx, [context]);
-  checkFields(body, ['report', 'parameters', 'format', 'result_options']);
+  const { context, compress } = checkCreate(ctx, key, req, body, 'data_reports_write', ['report', 'parameters', 'format', 'result_options']);
   const d = findReport(ctx, body.report);
-  const compress = compressOf(body);
   const { echo, selection } = validateV2(d.report, body.parameters, ctx.state.availability(d.report), 'parameters');
   checkAccountScope(ctx, key, context, d.report, selection, 'parameters');
   const csv = csvSpecFor(d.report, selection, { livemode: key.livemode, context }, { rows: ctx.state.config.rowsPerRun, bytes: ctx.state.config.bytesPerRun });
@@ -163,10 +168,7 @@ export function createReportRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, bod
 }
 
 export function createQueryRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Record<string, unknown>, idempotencyKey: string | null) {
-  checkWritable(key, 'data_queries_write');
-  const context = contextOf(req);
-  checkAccessible(ctx, [context]);
-  checkFields(body, ['dataset', 'format', 'query', 'result_options']);
+  const { context, compress } = checkCreate(ctx, key, req, body, 'data_queries_write', ['dataset', 'format', 'query', 'result_options']);
   if (typeof body.dataset !== 'string' || !DATASETS.includes(body.dataset)) {
     throw invalidFields('dataset', `dataset must be one of ${DATASETS.join(', ')}, got ${JSON.stringify(body.dataset)}.`);
   }
@@ -176,7 +178,6 @@ export function createQueryRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body
   }
   for (const k of Object.keys(q)) if (k !== 'sql') throw invalidFields(`query.${k}`, `Unknown field query.${k}.`);
   if (key.organization && !context) throw invalidFields('Stripe-Context', 'Query runs with an organization key need Stripe-Context naming the account to query.');
-  const compress = compressOf(body);
   const sql = q.sql;
 
   // Invalid SQL is not refused here: Stripe creates the run, which then fails query_run_invalid_sql.
