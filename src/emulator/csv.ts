@@ -34,6 +34,8 @@ export interface QueryColumn {
   type: 'varchar' | 'bigint' | 'double' | 'decimal' | 'boolean' | 'timestamp';
   /** For an `id` column: the object's prefix (txn_, ch_, …). */
   prefix?: string;
+  /** A COUNT(…): small positive numbers. */
+  count?: boolean;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -224,7 +226,7 @@ function queryShape(
       case 'timestamp':
         return `${h.fmt(h.at(i, 50 + f))}.000`;
       case 'bigint':
-        return String(/count|_col/.test(c.name) ? 1 + (v % 4000) : v % 1_000_000);
+        return String(c.count || /count/.test(c.name) ? 1 + (v % 4000) : v % 1_000_000);
       case 'double':
       case 'decimal':
         return amount(v % 1_000_000);

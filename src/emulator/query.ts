@@ -86,7 +86,9 @@ export function planQuery(sql: string): QueryPlan {
 }
 
 function typed(c: SelectedColumn, tables: string[]): QueryColumn {
-  if (c.kind === 'aggregate') return { name: c.name, type: c.fn === 'COUNT' ? 'bigint' : c.fn === 'AVG' ? 'double' : 'decimal' };
+  if (c.kind === 'aggregate') {
+    return c.fn === 'COUNT' ? { name: c.name, type: 'bigint', count: true } : { name: c.name, type: c.fn === 'AVG' ? 'double' : 'decimal' };
+  }
   if (c.kind === 'column') {
     const t = TABLES[c.table ?? tables[0] ?? ''];
     const hit = t?.columns.find(([name]) => name === c.column);

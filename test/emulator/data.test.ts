@@ -249,9 +249,25 @@ describe('query runs', () => {
     expect(star.result.file.columns.map((c: { name: string }) => c.name)).toEqual(['id', 'amount', 'arrival_date', 'created', 'currency', 'status', 'type']);
     const agg = await settled(await queryRun('SELECT count(*) AS n, sum(net) AS net FROM balance_transactions', { result_options: { compress_file: true } }));
     expect(agg.result).toMatchObject({ col_count: '2', row_count: '1', file: { content_type: 'zip' } });
+    expect(agg.result.file.columns).toEqual([{ name: 'n', type: 'bigint' }, { name: 'net', type: 'decimal' }]);
+    const plain = await settled(await queryRun('SELECT count(*) AS n FROM charges'));
+    const [header, row] = (await download(plain.result.file.download_url.url)).bytes.toString('utf8').trimEnd().split('\n');
+    expect(header).toBe('n');
+    expect(Number(row)).toBeGreaterThanOrEqual(1);
+    expect(Number(row)).toBeLessThanOrEqual(4000);
     const zip = await download(agg.result.file.download_url.url);
     expect(zip.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
     expect(zip.sha256).toBe(await emu.fileSha256(agg.id));
+  });
+
+  it('bytesPerRun makes a query result exactly that size, row_count counting its rows', async () => {
+    emu.configure({ bytesPerRun: 100_000 });
+    const run = await settled(await queryRun(BT_SQL));
+    expect(run.result.file.size).toBe('100000');
+    const file = await download(run.result.file.download_url.url);
+    expect(file.bytes.length).toBe(100_000);
+    expect(file.sha256).toBe(await emu.fileSha256(run.id));
+    expect(Number(run.result.row_count)).toBe(file.bytes.toString('utf8').trimEnd().split('\n').length - 1);
   });
 
   it('invalid SQL: the run is created, then fails query_run_invalid_sql with the parser\'s message', async () => {
