@@ -186,7 +186,7 @@ export function dataRunStatus(job: ReportJob, run: DataRun): RunStatus {
   const { code, message } = stopReason(run);
   let errorMessage = message ?? (run.status === 'canceled' ? 'the run was cancelled' : 'Stripe gave no reason');
   if (code === 'file_size_above_limit' && !job.compress) {
-    errorMessage += `; the result is too large for a CSV: add \`result: { compress: true }\` to configuration ${job.configId} for a ZIP`;
+    errorMessage = `${errorMessage.replace(/\.$/, '')}; the result is too large for a CSV: add \`result: { compress: true }\` to configuration ${job.configId} for a ZIP`;
   }
   if (code === 'query_run_invalid_sql') errorMessage = `Stripe refused the SQL${job.query?.file ? ` of ${job.query.file}` : ''}: ${errorMessage}`;
   activityLog().warn(`${kind} ${run.status} at Stripe`, { reportRunId: run.id, errorCode: code, errorMessage });
