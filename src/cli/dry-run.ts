@@ -7,10 +7,10 @@
  * environment) the template is read (a GET, which creates nothing) and the parameters are checked
  * against it as the worker would; without one, the request is built offline and says what it assumed.
  */
-import { businessKey } from '../domain/business-key.js';
 import type { Period } from '../domain/period.js';
 import type { ReportJob } from '../domain/report-job.js';
 import type { ReportTarget } from '../domain/target.js';
+import { jobFromConfig } from '../config/report-job.js';
 import type { ReportConfig } from '../config/schema.js';
 import { targetsOf } from '../config/targets.js';
 import { DATA_PREFIX, DEFAULT_DATA_VERSION, DEFAULT_V2_PREFIX, DEFAULT_V2_VERSION, toForm } from '../stripe/client.js';
@@ -40,27 +40,6 @@ export interface PlannedRequest {
   note?: string;
   /** Why this target would fail before any run is created. */
   error?: string;
-}
-
-/** The job a firing would give this target, as far as building the request reads it. */
-function dryRunJob(config: ReportConfig, period: Period, target: ReportTarget): ReportJob {
-  return {
-    configId: config.id,
-    api: config.api,
-    report: config.report,
-    mode: config.mode,
-    keyEnv: config.key_env,
-    period,
-    target,
-    parameters: config.parameters,
-    compress: config.result.compress,
-    extract: config.result.extract,
-    businessKey: businessKey(config.id, period.name, target.id),
-    archive: config.archive,
-    permits: config.permits,
-    waitForData: { deadlineMs: 0, recheckMs: 0 },
-    ...(config.query ? { query: config.query } : {}),
-  };
 }
 
 /** Offline: a template that takes connected_account and offers both organization modes. */
@@ -96,7 +75,7 @@ async function plannedFor(job: ReportJob, lookup: TemplateLookup | undefined, v:
 export async function plannedRequests(config: ReportConfig, period: Period, lookup?: TemplateLookup, versions: DryRunVersions = {}): Promise<PlannedRequest[]> {
   const planned: PlannedRequest[] = [];
   for (const target of targetsOf(config)) {
-    const job = dryRunJob(config, period, target);
+    const job = jobFromConfig(config, period, target);
     try {
       const { version, context, form, ...request } = await plannedFor(job, lookup, versions);
       const headers: Record<string, string> = {

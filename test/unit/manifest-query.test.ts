@@ -2,27 +2,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { manifestFor } from '../../src/activities/archive.js';
-import type { ReportJob } from '../../src/domain/report-job.js';
 import { renderQuerySql } from '../../src/domain/sql-query.js';
+import { dataJob, period } from '../helpers/data-job.js';
 
-const period = { name: '2026-10', unit: 'month' as const, timezone: 'UTC', start: '2026-10-01T00:00:00.000Z', end: '2026-11-01T00:00:00.000Z' };
-const job: ReportJob = {
+const job = dataJob({
   configId: 'revenue',
-  api: 'data',
   report: 'query:revenue.sql',
   mode: 'live',
-  keyEnv: 'STRIPE_SECRET_KEY',
-  period,
-  target: { id: 'self', kind: 'self' },
-  parameters: {},
-  compress: false,
-  extract: false,
-  businessKey: 'report/revenue/2026-10/self',
-  archive: { backend: 'filesystem' },
-  permits: {},
-  waitForData: { deadlineMs: 1, recheckMs: 1 },
   query: { sql: 'SELECT id FROM charges WHERE created >= {{interval_start}}', file: 'revenue.sql' },
-};
+});
 const origin = { sourceHost: 'files.example', livemode: true, downloadedAt: '2026-11-02T00:00:00.000Z' };
 const file = { size: 10, sha256: 'ab', contentType: 'csv' as const };
 

@@ -8,13 +8,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dataRunStatus } from '../../src/activities/report-runs.js';
-import type { ReportJob } from '../../src/domain/report-job.js';
 import { renderQuerySql } from '../../src/domain/sql-query.js';
 import { StripeClient } from '../../src/stripe/client.js';
 import { StripeInvalidRequestError, StripeUnexpectedResponseError } from '../../src/stripe/errors.js';
 import { checkDataReportRun, checkQueryRun } from '../../src/stripe/response-shape.js';
 import { buildDataReportRequest, buildQueryRequest, isQueryJob } from '../../src/stripe/run-request.js';
 import type { DataRun } from '../../src/stripe/types.js';
+import { dataJob, period } from '../helpers/data-job.js';
 
 const KEY = 'sk_test_51DataApiKeyMustNeverLeak0000wxyz';
 let server: Server;
@@ -140,24 +140,7 @@ describe('Data API run shapes', () => {
   });
 });
 
-const period = { name: '2026-10', unit: 'month' as const, timezone: 'UTC', start: '2026-10-01T00:00:00.000Z', end: '2026-11-01T00:00:00.000Z' };
-const job = (extra: Partial<ReportJob> = {}): ReportJob => ({
-  configId: 'cfg',
-  api: 'data',
-  report: 'balance.summary',
-  mode: 'sandbox',
-  keyEnv: 'STRIPE_SECRET_KEY',
-  period,
-  target: { id: 'self', kind: 'self' },
-  parameters: {},
-  compress: false,
-  extract: false,
-  businessKey: 'report/cfg/2026-10/self',
-  archive: { backend: 'filesystem' },
-  permits: {},
-  waitForData: { deadlineMs: 1, recheckMs: 1 },
-  ...extra,
-});
+const job = dataJob;
 
 describe('Data API requests', () => {
   const template = { parameters: { connected_account: { type: 'string' }, organization_report_granularity: { type: 'enum' } } };
