@@ -3,7 +3,12 @@
  * Stripe-Context, body), for v1, v2 and the Data API (reports and queries), offline or with a
  * template lookup; never a key.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../src/cli/run-command.js';
+import { readSettings } from '../../src/settings.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { ReportConfig } from '../../src/config/schema.js';
 import { formatPlannedRequests, plannedRequests, type TemplateLookup } from '../../src/cli/dry-run.js';
@@ -93,5 +98,20 @@ describe('dry-run requests', () => {
     const failing = formatPlannedRequests([{ target: 't', method: 'POST', path: '', headers: {}, body: '', error: 'boom' }], true);
     expect(failing).toBe('requests (templates read from Stripe; nothing created):\ntarget t\n  would fail before creating a run: boom');
     expect(text).not.toMatch(/sk_|rk_/);
+  });
+
+  it('reports run --dry-run on a query file configuration prints the plan and the request, offline in demo mode', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dry-run-'));
+    writeFileSync(path.join(dir, 'revenue.yaml'), 'api: data\nmode: sandbox\nquery:\n  file: revenue.sql\n');
+    writeFileSync(path.join(dir, 'revenue.sql'), 'SELECT id\nFROM charges\nWHERE created >= {{interval_start}}\n');
+    const lines: string[] = [];
+    const code = await runCommand({ ...readSettings(), schedulesDir: dir, demo: true }, 'revenue', { period: '2026-10', dryRun: true }, (l) => lines.push(l));
+    expect(code).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toContain('configuration  revenue (data query:revenue.sql, sandbox)');
+    expect(text).toContain('query          revenue.sql: 3 lines of SQL');
+    expect(text).toContain('requests (built offline; nothing sent):\ntarget self\n  POST /v2/data/query_runs\n');
+    expect(text).toContain('"dataset":"analytical","format":"csv","query":{"sql":"SELECT id\\nFROM charges\\nWHERE created >= ');
+    expect(lines.at(-1)).toBe('dry run: nothing started');
   });
 });
