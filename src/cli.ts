@@ -71,7 +71,7 @@ program
   .description('run a configuration now: the same firing its schedule or Trigger in the Temporal UI starts')
   .option('--period <P>', 'period: 2025-10, 2025-W41, 2025-10-14, 2025-Q3 or 2025 (default: the previous one)')
   .option('--wait', 'follow it: progress per target, then a summary table')
-  .option('--dry-run', 'print the plan (period, UTC interval, targets, parameters) and start nothing')
+  .option('--dry-run', 'print the plan (period, UTC interval, targets, parameters) and the request of each target, and start nothing')
   .option('--force', 'run targets again even if their file is archived')
   .action(action((name: string, opts: { period?: string; wait?: boolean; dryRun?: boolean; force?: boolean }) => runCommand(readSettings(), name, opts, out, stdoutLive())));
 

@@ -37,6 +37,8 @@ export function readSettings() {
     stripeV2Prefix: process.env.STRIPE_V2_PREFIX,
     stripeV2Version: process.env.STRIPE_V2_VERSION,
     stripeV1Version: process.env.STRIPE_V1_VERSION,
+    /** `Stripe-Version` of the Data API (`/v2/data`); unset = the client's default, 2026-10-28.preview. */
+    stripeDataVersion: process.env.STRIPE_DATA_VERSION,
     emulatorPort: int('STRIPE_EMULATOR_PORT', 12111),
     /** Running ReportRuns allowed per permit pool when a configuration sets no capacity (Stripe's cap). */
     permitCapacity: { live: int('REPORTS_PERMITS_LIVE', STRIPE_RUNNING_CAP.live), sandbox: int('REPORTS_PERMITS_SANDBOX', STRIPE_RUNNING_CAP.sandbox) },

@@ -17,7 +17,7 @@ import type { PermitPoolOptions } from './workflows/permit-state.js';
 export interface WorkerDepsInput {
   temporal: Client;
   /** Stripe's address and versions (settings), or the emulator's in demo mode and tests. */
-  stripe: { baseUrl?: string; v2Prefix?: string; v2Version?: string; v1Version?: string; demoKeys?: Record<Mode, string>; env?: NodeJS.ProcessEnv };
+  stripe: { baseUrl?: string; v2Prefix?: string; v2Version?: string; v1Version?: string; dataVersion?: string; demoKeys?: Record<Mode, string>; env?: NodeJS.ProcessEnv };
   /** The filesystem archive (REPORTS_ARCHIVE_DIR): shared by every worker host. */
   archiveDir: string;
   /** S3 settings every S3 archive starts from (tests: the test server's credentials). */
@@ -64,7 +64,13 @@ export function buildWorkerDeps(input: WorkerDepsInput): WorkerDeps {
 export function workerDepsFromSettings(settings: Settings, temporal: Client): WorkerDepsInput {
   return {
     temporal,
-    stripe: { baseUrl: settings.stripeApiBase, v2Prefix: settings.stripeV2Prefix, v2Version: settings.stripeV2Version, v1Version: settings.stripeV1Version },
+    stripe: {
+      baseUrl: settings.stripeApiBase,
+      v2Prefix: settings.stripeV2Prefix,
+      v2Version: settings.stripeV2Version,
+      v1Version: settings.stripeV1Version,
+      dataVersion: settings.stripeDataVersion,
+    },
     archiveDir: settings.archiveDir,
     defaultCapacity: settings.permitCapacity,
     webhooks: settings.webhooks,

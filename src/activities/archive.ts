@@ -3,7 +3,9 @@
  * again), where new content goes (the key itself or its next version), the file a run already
  * archived, and the manifest written beside every file.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { buildQueryRequest } from '../stripe/run-request.js';
 import { archiveKey, type ArchiveStore } from '../archive/store.js';
 import type { ArchiveFor } from '../archive/stores.js';
 import type { ArchiveSpec } from '../domain/report-job.js';
@@ -109,6 +111,7 @@ export function manifestFor(
     api: job.api,
     report: job.report,
     parameters: { ...job.parameters, interval_start: period.start, interval_end: period.end },
+    ...(job.query ? { query: sentQuery(job) } : {}),
     run_id: runId,
     livemode: origin.livemode,
     size: file.size,
@@ -122,6 +125,12 @@ export function manifestFor(
     project_version: projectVersion,
     ...(supersedes ? { supersedes } : {}),
   };
+}
+
+/** A query's SQL exactly as the run sent it (placeholders rendered for the period), and its sha256. */
+function sentQuery(job: ReportJob): NonNullable<ArchiveManifest['query']> {
+  const sql = buildQueryRequest(job).body.query.sql;
+  return { sql, sha256: createHash('sha256').update(sql).digest('hex'), ...(job.query?.file ? { file: job.query.file } : {}) };
 }
 
 export function createArchiveActivities(archiveFor: ArchiveFor) {

@@ -1,11 +1,14 @@
 /**
  * Activities that talk to Stripe about a ReportRun: check the request, create the run, read its
- * status. Both APIs hide behind one shape so the workflow does not care which it is.
+ * status. Every API (v1, v2, the Data API's report runs and query runs) hides behind one shape so
+ * the workflow does not care which it is.
  */
 import { InvalidInputError } from '../domain/errors.js';
 import { reportRunsCreated } from '../observability/metrics.js';
 import { LivemodeMismatchError, ReportRunFailedError, StripeRateLimitError } from '../stripe/errors.js';
-import { buildV1Request, buildV2Request } from '../stripe/run-request.js';
+import { buildDataReportRequest, buildQueryRequest, buildV1Request, buildV2Request, isQueryJob } from '../stripe/run-request.js';
+import type { DataRun } from '../stripe/types.js';
+import type { StripeClient } from '../stripe/client.js';
 import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
 import type { ReportJob } from '../domain/report-job.js';
 import type { StripeClientFor } from './stripe-clients.js';
@@ -48,6 +51,17 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
         throw new InvalidInputError(`target connected_account ${job.target.connectedAccount}: with an organization key, name its platform (platform: acct_…)`);
       }
     }
+    if (isQueryJob(job)) {
+      // No template to ask: the SQL was checked when the configuration loaded; Stripe checks the rest.
+      return { client, dataAvailableUntil: undefined, request: { api: 'query' as const, ...buildQueryRequest(job) } };
+    }
+    if (job.api === 'data') {
+      const report = await client.getDataReport(job.report, { context: job.target.context });
+      checkLivemode(job, report.livemode, `report ${job.report}`);
+      const request = buildDataReportRequest(job, report);
+      validateReportParameters(report, request.body.parameters, { waitForData: true });
+      return { client, dataAvailableUntil: dataAvailableUntil(report), request: { api: 'data' as const, ...request } };
+    }
     if (job.api === 'v2') {
       const template = await client.getReport(job.report, { context: job.target.context });
       checkLivemode(job, template.livemode, `report ${job.report}`);
@@ -86,7 +100,10 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
       const opts = { context: request.context, idempotencyKey, onAnswer: (a: { idempotentReplayed: boolean }) => (replayed = a.idempotentReplayed) };
       let run;
       try {
-        run = request.api === 'v2' ? await client.createReportRun(request.body, opts) : await client.createReportRunV1(request.body, opts);
+        if (request.api === 'query') run = await client.createQueryRun(request.body, opts);
+        else if (request.api === 'data') run = await client.createDataReportRun(request.body, opts);
+        else if (request.api === 'v2') run = await client.createReportRun(request.body, opts);
+        else run = await client.createReportRunV1(request.body, opts);
         // A retried create that Stripe answered from its idempotency cache created nothing.
         if (!replayed) reportRunsCreated.inc({ api: job.api, report: job.report });
       } catch (err) {
@@ -102,6 +119,7 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
     async checkReportRun(job: ReportJob, runId: string): Promise<RunStatus> {
       const client = clientFor(job);
       const opts = { context: job.target.context };
+      if (job.api === 'data') return dataRunStatus(job, await dataRun(client, job, runId));
       if (job.api === 'v2') {
         const run = await client.getReportRun(runId, opts);
         checkLivemode(job, run.livemode, `run ${run.id}`);
@@ -134,4 +152,43 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
       return { status: 'running' };
     },
   };
+}
+
+/** A Data API run: a query run for a query configuration, else a report run. */
+export function dataRun(client: StripeClient, job: ReportJob, runId: string): Promise<DataRun> {
+  const opts = { context: job.target.context };
+  return isQueryJob(job) ? client.getQueryRun(runId, opts) : client.getDataReportRun(runId, opts);
+}
+
+/** Why a Data API run stopped: `status_details` is `{ code, message }`; tolerate it nested under the status too. */
+function stopReason(run: DataRun): { code?: string; message?: string } {
+  const details = (run.status_details ?? {}) as Record<string, unknown>;
+  const nested = details[run.status];
+  const from = nested && typeof nested === 'object' ? (nested as Record<string, unknown>) : details;
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  return { code: text(from.code) ?? text(from.error_code), message: text(from.message) ?? text(from.error_message) };
+}
+
+/** A Data API run's status in the workflow's terms, with Stripe's reason and what to do about it. */
+export function dataRunStatus(job: ReportJob, run: DataRun): RunStatus {
+  checkLivemode(job, run.livemode, `run ${run.id}`);
+  const kind = isQueryJob(job) ? 'query run' : 'report run';
+  if (run.status === 'succeeded') {
+    const file = run.result?.file;
+    if (!file) throw new ReportRunFailedError(`${kind} ${run.id} succeeded without a result file`);
+    activityLog().info('ReportRun succeeded', { reportRunId: run.id, size: Number(file.size), rows: run.result?.row_count });
+    return { status: 'succeeded', size: Number(file.size), contentType: file.content_type };
+  }
+  if (run.status === 'running') {
+    activityLog().debug('ReportRun still running', { reportRunId: run.id });
+    return { status: 'running' };
+  }
+  const { code, message } = stopReason(run);
+  let errorMessage = message ?? (run.status === 'canceled' ? 'the run was cancelled' : 'Stripe gave no reason');
+  if (code === 'file_size_above_limit' && !job.compress) {
+    errorMessage = `${errorMessage.replace(/\.$/, '')}; the result is too large for a CSV: add \`result: { compress: true }\` to configuration ${job.configId} for a ZIP`;
+  }
+  if (code === 'query_run_invalid_sql') errorMessage = `Stripe refused the SQL${job.query?.file ? ` of ${job.query.file}` : ''}: ${errorMessage}`;
+  activityLog().warn(`${kind} ${run.status} at Stripe`, { reportRunId: run.id, errorCode: code, errorMessage });
+  return { status: run.status, errorCode: code ?? (run.status === 'failed' ? 'unknown' : undefined), errorMessage };
 }

@@ -35,6 +35,7 @@ import { checkZip, CsvCheck } from './verify-file.js';
 import { entryStream, firstCsvEntry, openZip, type ZipSource } from './zip.js';
 import type { StripeClientFor } from './stripe-clients.js';
 import { activityLog } from './log-context.js';
+import { dataRun } from './report-runs.js';
 
 /** The activity's heartbeat details: enough for any host to resume. Never the URL. */
 export interface TransferCheckpoint {
@@ -55,7 +56,15 @@ interface FileSource {
   livemode: boolean;
   runCreatedAt?: string;
   runSucceededAt?: string;
+  /** When the run (and so the URL) was fetched, in ms. */
+  fetchedAt: number;
 }
+
+/**
+ * A Data API download URL lives 5 minutes. Resuming re-hashes what is stored first (seconds for
+ * gigabytes): a URL older than this is fetched again right before the download starts.
+ */
+const DATA_URL_FRESH_MS = 60_000;
 
 /** Not enough room for the file: say so plainly; the partial file is removed. */
 export class DiskFullError extends ReportsError {
@@ -90,11 +99,18 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
   async function sourceOf(job: ReportJob, runId: string): Promise<FileSource> {
     const client = clientFor(job);
     const opts = { context: job.target.context };
+    if (job.api === 'data') {
+      // Data API URLs live 5 minutes: this run is fetched on every attempt, right before its download.
+      const run = await dataRun(client, job, runId);
+      const file = run.status === 'succeeded' ? run.result?.file : undefined;
+      if (!file) throw new ReportRunFailedError(`run ${runId} has no file to download (status ${run.status})`);
+      return { url: file.download_url.url, withKey: false, size: Number(file.size), contentType: file.content_type, livemode: run.livemode, runCreatedAt: run.created, fetchedAt: Date.now() };
+    }
     if (job.api === 'v2') {
       const run = await client.getReportRun(runId, opts);
       if (run.status !== 'succeeded' || !run.result) throw new ReportRunFailedError(`run ${runId} has no file to download (status ${run.status})`);
       const file = run.result.file;
-      return { url: file.download_url.url, withKey: false, size: Number(file.size), contentType: file.content_type, livemode: run.livemode, runCreatedAt: run.created };
+      return { url: file.download_url.url, withKey: false, size: Number(file.size), contentType: file.content_type, livemode: run.livemode, runCreatedAt: run.created, fetchedAt: Date.now() };
     }
     const run = await client.getReportRunV1(runId, opts);
     if (run.status !== 'succeeded' || !run.result) throw new ReportRunFailedError(`run ${runId} has no file to download (status ${run.status})`);
@@ -106,7 +122,16 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       livemode: run.livemode,
       runCreatedAt: new Date(run.created * 1000).toISOString(),
       runSucceededAt: run.succeeded_at ? new Date(run.succeeded_at * 1000).toISOString() : undefined,
+      fetchedAt: Date.now(),
     };
+  }
+
+  /** The URL to download from now: a Data API run is fetched again when its URL may be near its 5 minutes. */
+  async function freshUrl(job: ReportJob, runId: string, source: FileSource): Promise<string> {
+    if (job.api !== 'data' || Date.now() - source.fetchedAt < DATA_URL_FRESH_MS) return source.url;
+    const again = await sourceOf(job, runId);
+    if (again.size !== source.size) throw new DownloadVerificationError(`run ${runId} now announces ${again.size} bytes, not ${source.size}; downloading again`);
+    return again.url;
   }
 
   /**
@@ -168,7 +193,7 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
 
     let res: Awaited<ReturnType<typeof client.openFile>>;
     try {
-      res = await client.openFile(source.url, { withKey: source.withKey, offset: offset > 0 ? offset : undefined });
+      res = await client.openFile(await freshUrl(job, runId, source), { withKey: source.withKey, offset: offset > 0 ? offset : undefined });
     } catch (err) {
       await write.pause();
       throw err;

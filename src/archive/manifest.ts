@@ -7,7 +7,7 @@ export interface ArchiveManifest {
   config: string;
   period: { name: string; unit: string; timezone: string; interval_start: string; interval_end: string };
   target: { id: string; kind: string; stripe_context?: string; connected_account?: string; organization?: string };
-  api: 'v2' | 'v1';
+  api: 'v2' | 'v1' | 'data';
   report: string;
   parameters: Record<string, unknown>;
   run_id: string;
@@ -23,6 +23,8 @@ export interface ArchiveManifest {
   project_version: string;
   /** Set on a later version: the key of the version before it (kept, never overwritten). */
   supersedes?: string;
+  /** Set for a Data API query (`query:`): the SQL exactly as sent (placeholders rendered), its sha256, and the file it came from. */
+  query?: { sql: string; sha256: string; file?: string };
   /** Set on a CSV extracted from an archived ZIP (`result.extract`): which ZIP, and which entry. */
   extracted_from?: { key: string; sha256: string; entry: string };
 }

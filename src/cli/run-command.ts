@@ -12,6 +12,8 @@ import { startReport } from '../temporal/start-report.js';
 import { watchFiring } from '../temporal/watch.js';
 import { businessKey } from '../domain/business-key.js';
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
+import { createStripeClients } from '../activities/stripe-clients.js';
+import { formatPlannedRequests, plannedRequests, type TemplateLookup } from './dry-run.js';
 import { loadNamedConfig, withClient } from './connect.js';
 import { linesOnly, type LiveOutput } from './live-output.js';
 import { firingSummary, targetChangeLine } from './progress-format.js';
@@ -27,12 +29,34 @@ export interface RunOptions {
 export function plan(config: ReportConfig, period: Period): string {
   const lines = [
     `configuration  ${config.id} (${config.api} ${config.report}, ${config.mode})`,
+    ...(config.query ? [`query          ${config.query.file ?? '(inline)'}: ${config.query.sql.trim().split('\n').length} lines of SQL`] : []),
     `period         ${period.name} in ${period.timezone}`,
     `interval (UTC) ${period.start} to ${period.end} (end exclusive)`,
     `targets        ${targetsOf(config).map((t) => t.id).join(', ')}`,
     `parameters     ${JSON.stringify({ ...config.parameters, interval_start: period.start, interval_end: period.end })}`,
   ];
   return lines.join('\n');
+}
+
+/**
+ * Each target's request. With the configuration's key in the environment (not demo mode) each
+ * template is read from Stripe and the parameters checked against it; otherwise offline.
+ */
+async function dryRunRequests(settings: Settings, config: ReportConfig, period: Period): Promise<string> {
+  const versions = { v2Prefix: settings.stripeV2Prefix, v2Version: settings.stripeV2Version, v1Version: settings.stripeV1Version, dataVersion: settings.stripeDataVersion };
+  const online = !settings.demo && Boolean(process.env[config.key_env]);
+  if (!online) return formatPlannedRequests(await plannedRequests(config, period, undefined, versions), false);
+  const stripe = createStripeClients({ baseUrl: settings.stripeApiBase, ...versions });
+  const lookup: TemplateLookup = async (job) => {
+    const client = stripe.clientFor(job);
+    const opts = { context: job.target.context };
+    return job.api === 'data' ? client.getDataReport(job.report, opts) : client.getReport(job.report, opts);
+  };
+  try {
+    return formatPlannedRequests(await plannedRequests(config, period, lookup, versions), true);
+  } finally {
+    await stripe.close();
+  }
 }
 
 export function outcomeTable(result: ReportWorkflowResult): string {
@@ -51,6 +75,7 @@ export async function runCommand(settings: Settings, name: string, opts: RunOpti
   const period = opts.period !== undefined ? parsePeriod(opts.period, config.schedule.timezone) : periodForConfig(config, new Date());
   out(plan(config, period));
   if (opts.dryRun) {
+    out(await dryRunRequests(settings, config, period));
     out('dry run: nothing started');
     return 0;
   }

@@ -20,6 +20,9 @@ const EXAMPLES: Record<string, string> = {
   description: 'Monthly balance summary',
   api: 'v2',
   report: 'balance.summary.1',
+  query: '{ file: revenue.sql }',
+  'query.sql': '"SELECT … WHERE created >= {{interval_start}}"',
+  'query.file': 'revenue.sql',
   mode: 'sandbox',
   key_env: 'STRIPE_SECRET_KEY',
   schedule: '{ cron: "0 6 2 * *", timezone: Europe/London }',
@@ -66,6 +69,7 @@ const LABELS: Record<string, string> = {
   recheck: 'a duration',
   key_env: 'an environment variable name',
   webhook_url: 'an environment reference',
+  sql: 'SQL (it is blank)',
 };
 
 /** Fields whose values may be secrets even when they do not look like keys: never echoed. */

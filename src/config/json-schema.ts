@@ -19,6 +19,8 @@ export function configJsonSchema(): Record<string, unknown> {
       'name the environment variable holding the key with key_env. Check with `npx reports validate`.',
     ...schema,
     required,
+    // Exactly one of report and query (zod checks it in code; editors get the same rule).
+    oneOf: [{ required: ['report'] }, { required: ['query'] }],
   };
 }
 

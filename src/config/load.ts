@@ -4,9 +4,10 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, Scalar, type Document } from 'yaml';
 import { redactSecrets } from '../stripe/keys.js';
 import { explainIssues, show } from './explain-issue.js';
+import { loadQuerySql } from './query-sql.js';
 import { expandTargets } from './targets-from.js';
 import { ReportConfigSchema, type ReportConfig } from './schema.js';
 
@@ -145,7 +146,13 @@ export function parseConfig(text: string, file: string): LoadResult {
     }
   }
   if (problems.length > 0 || !parsed.success) return fail(problems);
-  const expanded = expandTargets(parsed.data, file);
+  const sqlNode = doc.getIn(['query', 'sql'], true);
+  const withSql = loadQuerySql(parsed.data, file, {
+    lineOf: (at) => lineOfPath(doc, text, at),
+    sqlIsBlock: isScalar(sqlNode) && (sqlNode.type === Scalar.BLOCK_LITERAL || sqlNode.type === Scalar.BLOCK_FOLDED),
+  });
+  if (withSql.problems.length > 0) return fail(withSql.problems);
+  const expanded = expandTargets(withSql.config, file);
   if (expanded.problems.length > 0) return fail(expanded.problems);
   return { ok: true, config: expanded.config, file };
 }

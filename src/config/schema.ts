@@ -161,13 +161,32 @@ export const PeriodSchema = z
   ])
   .describe('The period each run covers: day, week, month, quarter or year, or { unit, offset }.');
 
+export const QuerySchema = z
+  .object({
+    sql: z.string().regex(/\S/, 'write the SQL, or name a file with file:').optional().describe('The SQL, with {{interval_start}}, {{interval_end}} and {{period}} for the period.'),
+    file: z.string().min(1, 'name a .sql file, relative to this configuration file').optional().describe('A file holding the SQL, relative to this configuration file; read when the configuration loads.'),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    if (!q.sql === !q.file) ctx.addIssue({ code: 'custom', message: 'give exactly one of sql or file', params: { fix: 'query: { file: revenue.sql } or query: { sql: "SELECT …" }' } });
+  })
+  .describe('A Data API SQL query (api: data) instead of report: { sql } or { file }.');
+
 export const ReportConfigSchema = z
   .object({
     $schema: z.string().optional(),
     id: id.describe('Defaults to the file name. Lowercase letters, digits, "-" and "_".'),
     description: z.string().optional(),
-    api: z.enum(['v2', 'v1']).default('v2').describe('v2: Reports API (/v2/reporting); v1: Reporting API (/v1/reporting).'),
-    report: z.string().min(1, 'name the report: a v2 template id or a v1 report_type').describe('A v2 Report template id or a v1 report_type.'),
+    api: z
+      .enum(['v2', 'v1', 'data'])
+      .default('v2')
+      .describe('v2: Reports API (/v2/reporting); v1: Reporting API (/v1/reporting); data: the Data API (/v2/data), a report or a SQL query.'),
+    report: z
+      .string()
+      .min(1, 'name the report: a v2 template id, a v1 report_type, or a Data API report name or id')
+      .optional()
+      .describe('A v2 Report template id, a v1 report_type, or a Data API report name (balance.summary) or id. Either this or query (api: data).'),
+    query: QuerySchema.optional(),
     mode: z.enum(['live', 'sandbox']).describe('live or sandbox; a key of the other mode is refused before any call.'),
     key_env: z
       .string()
@@ -290,7 +309,54 @@ export const ReportConfigSchema = z
         });
       }
     }
-  });
+    checkReportOrQuery(c, ctx);
+  })
+  // `report` stays a string for every consumer (job, metrics, manifest): a query's is a label.
+  // A file query's `sql` is filled in by the loader (load.ts), which knows where the file is.
+  .transform(({ report, query, ...rest }) => ({
+    ...rest,
+    report: report ?? queryLabel(query),
+    ...(query ? { query: { sql: query.sql ?? '', ...(query.file ? { file: query.file } : {}) } } : {}),
+  }));
+
+/** What a query configuration reports as its `report`: `query`, or `query:<file>`. */
+export function queryLabel(query: { file?: string } | undefined): string {
+  return query?.file ? `query:${query.file}` : 'query';
+}
+
+type ConfigInput = { api: string; report?: string; query?: unknown; parameters: Record<string, unknown>; targets?: Record<string, unknown>[]; targets_from?: { as: string } };
+
+/** Exactly one of report and query; a query only with api: data, on one account, without parameters. */
+function checkReportOrQuery(c: ConfigInput, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string, fix: string) => ctx.addIssue({ code: 'custom', path, message, params: { fix } });
+  if (c.report === undefined && c.query === undefined) {
+    issue(['report'], 'is missing', c.api === 'data' ? 'add `report: balance.summary` (a Data API report), or `query: { file: revenue.sql }`' : 'add `report: balance.summary.1`');
+    return;
+  }
+  if (c.report !== undefined && c.query !== undefined) {
+    issue(['query'], 'is given with report:', 'keep one: report: runs a report, query: runs SQL');
+    return;
+  }
+  if (c.api === 'data' && c.report !== undefined && /\.\d+$/.test(c.report)) {
+    issue(['report'], `Data API report names have no version suffix ({value})`, `write \`report: ${c.report.replace(/\.\d+$/, '')}\``);
+  }
+  if (c.query === undefined) return;
+  if (c.api !== 'data') {
+    issue(['query'], `queries need the Data API, not api: ${c.api}`, 'add `api: data`');
+    return;
+  }
+  for (const name of Object.keys(c.parameters)) {
+    issue(['parameters', name], `a query takes no report parameters (${name})`, 'remove it; write the value in the SQL, or use {{interval_start}}, {{interval_end}}, {{period}}');
+  }
+  for (const [i, t] of (c.targets ?? []).entries()) {
+    if ('connected_account' in t || 'organization' in t) {
+      issue(['targets', i], 'a query runs as one account, so it cannot take a connected_account or organization target', 'use account: targets (organization key) or none; filter connected accounts in the SQL');
+    }
+  }
+  if (c.targets_from?.as === 'connected_account') {
+    issue(['targets_from', 'as'], 'a query runs as one account, so it cannot take connected_account targets', 'use as: account, or filter connected accounts in the SQL');
+  }
+}
 
 export type ReportConfig = z.infer<typeof ReportConfigSchema>;
 export type TargetSpec = z.infer<typeof TargetSchema>;

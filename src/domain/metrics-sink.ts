@@ -38,7 +38,7 @@ export interface PermitPoolReport {
 
 // Type aliases, not interfaces: the SDK's `Sinks` constraint needs their implicit index signature.
 export type MetricsSink = {
-  runFinished(run: { api: 'v1' | 'v2'; report: string; status: FinishedRunStatus }): void;
+  runFinished(run: { api: 'v1' | 'v2' | 'data'; report: string; status: FinishedRunStatus }): void;
   stageDone(stage: MeasuredStage, seconds: number): void;
   dataDeadlinePassed(configuration: string): void;
   firingEnded(firing: FiringEnd): void;

@@ -21,7 +21,9 @@ export type ArchiveSpec =
 
 export interface ReportJob {
   configId: string;
-  api: 'v2' | 'v1';
+  /** `data`: Stripe's Data API (`/v2/data`): a report by name or id, or a SQL query. */
+  api: 'v2' | 'v1' | 'data';
+  /** The report (v2 template id, v1 report_type, Data API report name or id); for a query, a label (`query`, `query:revenue.sql`). */
   report: string;
   mode: 'live' | 'sandbox';
   /** Name of the environment variable with the key; the worker reads it. */
@@ -40,4 +42,9 @@ export interface ReportJob {
   permits: { pool?: string; capacity?: number };
   /** How long to wait for Stripe to have data for the whole period, and the longest recheck interval. */
   waitForData: { deadlineMs: number; recheckMs: number };
+  /**
+   * `api: data` with `query:` instead of `report:`: the SQL as written (placeholders unrendered;
+   * read from `file` when the configuration loaded, so it travels with the job).
+   */
+  query?: { sql: string; file?: string };
 }

@@ -1,15 +1,30 @@
 /**
- * The Stripe reporting client: v2 (`/v2/reporting`, JSON) and v1 (`/v1/reporting`, form-encoded),
- * on undici. It sets the headers Stripe needs (Authorization, Stripe-Version, Stripe-Context,
- * Idempotency-Key), maps every failure to ./errors.ts, and never lets the key into a message.
+ * The Stripe reporting client: v2 (`/v2/reporting`, JSON), v1 (`/v1/reporting`, form-encoded) and
+ * the Data API (`/v2/data`, JSON: reports and SQL query runs), on undici. It sets the headers
+ * Stripe needs (Authorization, Stripe-Version, Stripe-Context, Idempotency-Key), maps every
+ * failure to ./errors.ts, and never lets the key into a message.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { ReportsError } from '../domain/errors.js';
-import { errorFromResponse, StripeApiError, StripeUnexpectedResponseError } from './errors.js';
+import { errorFromResponse, StripeApiError, StripeInvalidRequestError, StripeUnexpectedResponseError } from './errors.js';
 import { isOrganizationKey, redactSecrets } from './keys.js';
-import { checkReportRunV1, checkReportRunV2, checkReportTemplate, checkReportTypeV1 } from './response-shape.js';
+import {
+  checkDataReport,
+  checkDataReportList,
+  checkDataReportRun,
+  checkQueryRun,
+  checkReportRunV1,
+  checkReportRunV2,
+  checkReportTemplate,
+  checkReportTypeV1,
+} from './response-shape.js';
 import type {
+  CreateDataReportRun,
+  CreateQueryRun,
   CreateReportRunV1,
+  DataQueryRun,
+  DataReport,
+  DataReportRun,
   CreateReportRunV2,
   ReportRunV1,
   ReportRunV2,
@@ -27,6 +42,8 @@ export interface StripeClientOptions {
   v2Version?: string;
   /** Version for v1 calls; unset uses the account's default. */
   v1Version?: string;
+  /** Preview version for Data API calls (`/v2/data`); Stripe has not confirmed it, so it is a setting. */
+  dataVersion?: string;
   timeoutMs?: number;
   /** The largest API answer read (default 1 MiB; a run or template is a few KB): a bigger one is refused unread. */
   maxResponseBytes?: number;
@@ -37,8 +54,8 @@ export interface StripeClientOptions {
 
 /** One request's answer, as `observe` and `onAnswer` see it. Never a key, a URL or a body. */
 export interface StripeAnswer {
-  /** `files` for result file downloads. */
-  api: 'v1' | 'v2' | 'files';
+  /** `data` for the Data API (`/v2/data`), `files` for result file downloads. */
+  api: 'v1' | 'v2' | 'data' | 'files';
   /** The HTTP status; undefined when Stripe could not be reached. */
   status?: number;
   /** Stripe answered from its idempotency cache (`Idempotent-Replayed: true`): nothing new was done. */
@@ -56,6 +73,23 @@ export interface CallOptions {
 export const DEFAULT_BASE_URL = 'https://api.stripe.com';
 export const DEFAULT_V2_PREFIX = '/v2/reporting';
 export const DEFAULT_V2_VERSION = '2025-07-03.preview';
+export const DEFAULT_DATA_VERSION = '2026-10-28.preview';
+export const DATA_PREFIX = '/v2/data';
+
+/**
+ * A Data API report is named by its name (`balance.summary`, always dotted) or its id: the
+ * configuration's `report:` is taken as a name when it holds a dot, else as an id.
+ */
+export function isDataReportName(nameOrId: string): boolean {
+  return nameOrId.includes('.');
+}
+
+/** The path that reads a Data API report with its parameters, by id or by name (a list filtered by name). */
+export function dataReportPath(nameOrId: string): string {
+  return isDataReportName(nameOrId)
+    ? `${DATA_PREFIX}/reports?${new URLSearchParams({ name: nameOrId, 'include[]': 'parameters' })}`
+    : `${DATA_PREFIX}/reports/${encodeURIComponent(nameOrId)}?${new URLSearchParams({ 'include[]': 'parameters' })}`;
+}
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 type Body = { kind: 'json'; value: unknown } | { kind: 'form'; value: URLSearchParams };
@@ -71,6 +105,7 @@ export class StripeClient {
   private readonly v2Prefix: string;
   private readonly v2Version: string;
   private readonly v1Version?: string;
+  private readonly dataVersion: string;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
@@ -83,6 +118,7 @@ export class StripeClient {
     this.v2Prefix = options.v2Prefix ?? DEFAULT_V2_PREFIX;
     this.v2Version = options.v2Version ?? DEFAULT_V2_VERSION;
     this.v1Version = options.v1Version;
+    this.dataVersion = options.dataVersion ?? DEFAULT_DATA_VERSION;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
@@ -115,6 +151,40 @@ export class StripeClient {
 
   getReportRunV1(id: string, opts: CallOptions = {}): Promise<ReportRunV1> {
     return this.call('GET', `/v1/reporting/report_runs/${encodeURIComponent(id)}`, 'v1', undefined, opts, checkReportRunV1);
+  }
+
+  // ---- Data API (/v2/data) -------------------------------------------------------------
+
+  /** A report with its parameters, by id, or by name (the first report of that name the list holds). */
+  async getDataReport(nameOrId: string, opts: CallOptions = {}): Promise<DataReport> {
+    const path = dataReportPath(nameOrId);
+    if (!isDataReportName(nameOrId)) return this.call('GET', path, 'data', undefined, opts, checkDataReport);
+    const reports = await this.call('GET', path, 'data', undefined, opts, checkDataReportList);
+    const found = reports.find((r) => r.name === nameOrId);
+    if (!found) {
+      const others = reports.map((r) => r.name).slice(0, 5);
+      throw new StripeInvalidRequestError(
+        `Data API report "${nameOrId}" not found: GET ${path} listed ${others.length > 0 ? `only ${others.join(', ')}` : 'no report of that name'}`,
+        { status: 404, code: 'not_found' },
+      );
+    }
+    return found;
+  }
+
+  createDataReportRun(body: CreateDataReportRun, opts: CallOptions = {}): Promise<DataReportRun> {
+    return this.call('POST', `${DATA_PREFIX}/report_runs`, 'data', { kind: 'json', value: body }, opts, checkDataReportRun);
+  }
+
+  getDataReportRun(id: string, opts: CallOptions = {}): Promise<DataReportRun> {
+    return this.call('GET', `${DATA_PREFIX}/report_runs/${encodeURIComponent(id)}`, 'data', undefined, opts, checkDataReportRun);
+  }
+
+  createQueryRun(body: CreateQueryRun, opts: CallOptions = {}): Promise<DataQueryRun> {
+    return this.call('POST', `${DATA_PREFIX}/query_runs`, 'data', { kind: 'json', value: body }, opts, checkQueryRun);
+  }
+
+  getQueryRun(id: string, opts: CallOptions = {}): Promise<DataQueryRun> {
+    return this.call('GET', `${DATA_PREFIX}/query_runs/${encodeURIComponent(id)}`, 'data', undefined, opts, checkQueryRun);
   }
 
   // ---- files ----------------------------------------------------------------------------
@@ -163,10 +233,10 @@ export class StripeClient {
     }
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, api: 'v1' | 'v2', body: Body | undefined, opts: CallOptions, check: Check<T>): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, api: 'v1' | 'v2' | 'data', body: Body | undefined, opts: CallOptions, check: Check<T>): Promise<T> {
     const what = `${method} ${path}`;
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };
-    const version = api === 'v2' ? this.v2Version : this.v1Version;
+    const version = api === 'v2' ? this.v2Version : api === 'data' ? this.dataVersion : this.v1Version;
     if (version) headers['stripe-version'] = version;
     if (opts.context) headers['stripe-context'] = opts.context;
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;

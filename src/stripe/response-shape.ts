@@ -4,7 +4,7 @@
  * than as a TypeError later or, worse, as a run that looks "running" forever.
  */
 import { StripeUnexpectedResponseError } from './errors.js';
-import type { ReportRunV1, ReportRunV2, ReportTemplate, ReportTypeV1 } from './types.js';
+import type { DataQueryRun, DataReport, DataReportRun, DataRun, ReportRunV1, ReportRunV2, ReportTemplate, ReportTypeV1 } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -49,6 +49,13 @@ class Reader {
     return v;
   }
 
+  /** An int64 as Stripe's v2 APIs send it: digits in a JSON string. */
+  digits(o: Obj, field: string, path = field): string {
+    const v = o[field];
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) this.fail(`whose "${path}" is not a whole number in a string (${shown(v)})`);
+    return v;
+  }
+
   oneOf(o: Obj, field: string, allowed: readonly string[], path = field): string {
     const v = o[field];
     if (v === undefined) this.fail(`without "${path}"`);
@@ -68,7 +75,7 @@ export function checkReportRunV2(value: Obj, what: string): ReportRunV2 {
   if (status === 'succeeded') {
     const file = r.object(r.object(value.result, 'result').file, 'result.file');
     r.oneOf(file, 'content_type', ['csv', 'zip'], 'result.file.content_type');
-    if (typeof file.size !== 'string' || !/^\d+$/.test(file.size)) r.fail(`whose "result.file.size" is not a whole number in a string (${shown(file.size)})`);
+    r.digits(file, 'size', 'result.file.size');
     r.string(r.object(file.download_url, 'result.file.download_url'), 'url', 'result.file.download_url.url');
   }
   if (status === 'failed') r.object(value.status_details, 'status_details');
@@ -101,4 +108,58 @@ export function checkReportTypeV1(value: Obj, what: string): ReportTypeV1 {
   r.number(value, 'data_available_start');
   r.number(value, 'data_available_end');
   return value as unknown as ReportTypeV1;
+}
+
+// ---- Data API (contract section 6) ------------------------------------------------------------
+
+/** Known statuses of a Data API run; the enum is open, so another one is refused by name, never guessed. */
+export const DATA_RUN_STATUSES = ['running', 'succeeded', 'failed', 'canceled'] as const;
+
+function checkDataRun(value: Obj, what: string, noun: string): DataRun {
+  const r = new Reader(what, noun);
+  r.string(value, 'id');
+  r.boolean(value, 'livemode');
+  const status = r.oneOf(value, 'status', DATA_RUN_STATUSES);
+  const options = value.result_options;
+  if (options !== undefined && options !== null) {
+    const o = r.object(options, 'result_options');
+    if (o.compress_file !== undefined && typeof o.compress_file !== 'boolean') r.fail(`whose "result_options.compress_file" is not true or false (${shown(o.compress_file)})`);
+    if (o.compression !== undefined && typeof o.compression !== 'string') r.fail(`whose "result_options.compression" is not a string (${shown(o.compression)})`);
+  }
+  if (value.status_details !== undefined && value.status_details !== null) r.object(value.status_details, 'status_details');
+  if (status === 'succeeded') {
+    const result = r.object(value.result, 'result');
+    for (const count of ['col_count', 'row_count']) if (result[count] !== undefined) r.digits(result, count, `result.${count}`);
+    const file = r.object(result.file, 'result.file');
+    r.oneOf(file, 'content_type', ['csv', 'zip'], 'result.file.content_type');
+    r.digits(file, 'size', 'result.file.size');
+    r.string(r.object(file.download_url, 'result.file.download_url'), 'url', 'result.file.download_url.url');
+  }
+  return value as unknown as DataRun;
+}
+
+export function checkDataReportRun(value: Obj, what: string): DataReportRun {
+  return checkDataRun(value, what, 'a report run') as DataReportRun;
+}
+
+export function checkQueryRun(value: Obj, what: string): DataQueryRun {
+  return checkDataRun(value, what, 'a query run') as DataQueryRun;
+}
+
+export function checkDataReport(value: Obj, what: string): DataReport {
+  const r = new Reader(what, 'a report');
+  r.string(value, 'id');
+  r.string(value, 'name');
+  r.boolean(value, 'livemode');
+  // Asked for with include[]=parameters: without them nothing can be checked before a run.
+  r.object(value.parameters, 'parameters');
+  return value as unknown as DataReport;
+}
+
+/** `GET /v2/data/reports?name=…`: the list's reports, each checked. */
+export function checkDataReportList(value: Obj, what: string): DataReport[] {
+  const r: Reader = new Reader(what, 'a list');
+  const data = value.data;
+  if (!Array.isArray(data)) r.fail(`whose "data" is not a list (${shown(data)})`);
+  return data.map((item: unknown, i) => checkDataReport(r.object(item, `data[${i}]`), what));
 }

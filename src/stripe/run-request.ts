@@ -3,12 +3,18 @@
  * The period supplies the interval; the target supplies Stripe-Context and connected_account.
  */
 import { InvalidInputError } from '../domain/errors.js';
-import type { CreateReportRunV1, CreateReportRunV2, ReportParameters, ReportTemplate } from './types.js';
+import { renderQuerySql } from '../domain/sql-query.js';
+import { isDataReportName } from './client.js';
+import type { CreateDataReportRun, CreateQueryRun, CreateReportRunV1, CreateReportRunV2, ReportParameters, ReportTemplate } from './types.js';
 import type { ReportJob } from '../domain/report-job.js';
 
 const GRANULARITY = 'organization_report_granularity';
 
-export function buildV2Request(job: ReportJob, template: ReportTemplate): { body: CreateReportRunV2; context?: string } {
+/**
+ * The parameters of a v2 or Data API report run: the configuration's, the interval, and what the
+ * target adds (connected_account, or the organization granularity when the report offers both).
+ */
+function reportParameters(job: ReportJob, template: Pick<ReportTemplate, 'parameters'>): ReportParameters {
   const params: ReportParameters = {
     ...job.parameters,
     interval_start: job.period.start,
@@ -28,7 +34,60 @@ export function buildV2Request(job: ReportJob, template: ReportTemplate): { body
       throw new InvalidInputError(`target organization: aggregated: report ${job.report} cannot aggregate across accounts (use concatenated)`);
     }
   }
-  const body: CreateReportRunV2 = { report: job.report, report_parameters: params };
+  return params;
+}
+
+export function buildV2Request(job: ReportJob, template: ReportTemplate): { body: CreateReportRunV2; context?: string } {
+  const body: CreateReportRunV2 = { report: job.report, report_parameters: reportParameters(job, template) };
+  if (job.compress) body.result_options = { compress_file: true };
+  return { body, context: job.target.context };
+}
+
+/**
+ * A Data API report run (`POST /v2/data/report_runs`): the report by name or id, parameters as
+ * for v2 (timestamps in ISO 8601), a CSV. The caller validates the parameters against `template`.
+ */
+export function buildDataReportRequest(job: ReportJob, template: Pick<ReportTemplate, 'parameters'>): { body: CreateDataReportRun; context?: string } {
+  const body: CreateDataReportRun = {
+    report: isDataReportName(job.report) ? { name: job.report } : { id: job.report },
+    parameters: reportParameters(job, template),
+    format: 'csv',
+  };
+  if (job.compress) body.result_options = { compress_file: true };
+  return { body, context: job.target.context };
+}
+
+/**
+ * Whether a job runs a SQL query: it carries one, or (a job built by a workflow that does not
+ * pass `query` yet) its report is the label a query configuration gets (`query`, `query:<file>`).
+ */
+export function isQueryJob(job: Pick<ReportJob, 'api' | 'report' | 'query'>): boolean {
+  return job.api === 'data' && (job.query !== undefined || job.report === 'query' || job.report.startsWith('query:'));
+}
+
+/**
+ * A Data API query run (`POST /v2/data/query_runs`): the configuration's SQL with the period's
+ * placeholders rendered. A query runs as the key's account, or an organization key's account
+ * (Stripe-Context); it has no parameters, so connected-account and organization-wide targets
+ * cannot be expressed.
+ */
+export function buildQueryRequest(job: ReportJob): { body: CreateQueryRun; context?: string } {
+  if (!job.query) {
+    throw new InvalidInputError(`configuration ${job.configId}: the job for ${job.report} reached the worker without its SQL (the workflow that built it does not pass query yet)`);
+  }
+  const { target } = job;
+  if (target.kind === 'connected_account' || target.kind === 'organization') {
+    throw new InvalidInputError(
+      `target ${target.id}: a query runs as one account (the key's, or account: with an organization key); filter connected accounts in the SQL, or use report: for ${target.kind} targets`,
+    );
+  }
+  let sql: string;
+  try {
+    sql = renderQuerySql(job.query.sql, { intervalStart: job.period.start, intervalEnd: job.period.end, period: job.period.name });
+  } catch (err) {
+    throw new InvalidInputError(`configuration ${job.configId}: the query${job.query.file ? ` in ${job.query.file}` : ''} cannot be rendered: ${(err as Error).message}`, { param: 'query' });
+  }
+  const body: CreateQueryRun = { dataset: 'analytical', format: 'csv', query: { sql } };
   if (job.compress) body.result_options = { compress_file: true };
   return { body, context: target.context };
 }

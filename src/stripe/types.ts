@@ -90,3 +90,84 @@ export interface CreateReportRunV1 {
     reporting_category?: string;
   };
 }
+
+// ---- Data API (`/v2/data`, contract section 6) ----------------------------------------------
+
+/** A Data API report (`v2.data.report`). Names have no version suffix (`balance.summary`). */
+export interface DataReport {
+  id: string;
+  object: 'v2.data.report';
+  name: string;
+  description?: string;
+  livemode: boolean;
+  default_sql?: string;
+  /** Present when asked for with `include[]=parameters` (this client always asks). */
+  parameters: Record<string, ReportParameterSpec>;
+}
+
+/** Stripe documents an open enum: the client refuses a status it does not know rather than guess. */
+export type DataRunStatus = 'running' | 'succeeded' | 'failed' | 'canceled';
+
+/** The SDK has `compress_file`, the docs' example `compression: "none"`: both are accepted. */
+export interface DataResultOptions {
+  compress_file?: boolean;
+  compression?: string;
+}
+
+/** Why a run failed or was cancelled. */
+export interface DataStatusDetails {
+  code?: 'file_size_above_limit' | 'internal_error' | 'query_run_invalid_sql' | string;
+  message?: string;
+  canceled_at?: string;
+}
+
+/** What a report run and a query run share. Counts and the size are int64 in JSON strings. */
+export interface DataRun {
+  id: string;
+  object: string;
+  created: string;
+  livemode: boolean;
+  status: DataRunStatus;
+  status_details?: DataStatusDetails | null;
+  result?: null | {
+    col_count?: string;
+    row_count?: string;
+    file?: {
+      columns?: { name: string; type: string }[];
+      content_type: 'csv' | 'zip';
+      size: string;
+      download_url: { url: string; expires_at: string };
+    } | null;
+    inline?: unknown;
+  };
+  result_options?: DataResultOptions | null;
+}
+
+export interface DataReportRun extends DataRun {
+  object: 'v2.data.report_run';
+  name?: string;
+  report?: string;
+  parameters?: ReportParameters;
+  refreshed_at?: string;
+}
+
+export interface DataQueryRun extends DataRun {
+  object: 'v2.data.query_run';
+  dataset?: string;
+  format?: string;
+  query?: { sql: string };
+}
+
+export interface CreateDataReportRun {
+  report: { id: string } | { name: string };
+  parameters: ReportParameters;
+  format: 'csv';
+  result_options?: { compress_file: boolean };
+}
+
+export interface CreateQueryRun {
+  dataset: 'analytical';
+  format: 'csv';
+  query: { sql: string };
+  result_options?: { compress_file: boolean };
+}

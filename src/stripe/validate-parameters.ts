@@ -5,6 +5,9 @@
 import { InvalidInputError } from '../domain/errors.js';
 import type { ReportParameters, ReportTemplate } from './types.js';
 
+/** What validation reads of a template: a v2 Report template or a Data API report. */
+type Template = Pick<ReportTemplate, 'id' | 'parameters'>;
+
 /** Stripe answers `*_details` as an object, absent, null or false: only an object counts. */
 function details<T>(value: T | null | false | undefined): T | undefined {
   return value && typeof value === 'object' ? value : undefined;
@@ -14,7 +17,7 @@ function details<T>(value: T | null | false | undefined): T | undefined {
  * `waitForData`: a timestamp past the template's `max` is not an error but a wait (Stripe has
  * not processed the period yet); the caller compares with `dataAvailableUntil` instead.
  */
-export function validateReportParameters(template: ReportTemplate, params: ReportParameters, opts: { waitForData?: boolean } = {}): void {
+export function validateReportParameters(template: Template, params: ReportParameters, opts: { waitForData?: boolean } = {}): void {
   const problems: string[] = [];
   const show = (v: unknown) => JSON.stringify(v);
   for (const [name, value] of Object.entries(params)) {
@@ -60,7 +63,7 @@ export function validateReportParameters(template: ReportTemplate, params: Repor
 }
 
 /** The end of the data a template has for its interval: the earliest `max` among its timestamps. */
-export function dataAvailableUntil(template: ReportTemplate): string | undefined {
+export function dataAvailableUntil(template: Template): string | undefined {
   const maxes = Object.values(template.parameters)
     .filter((p) => p.type === 'timestamp')
     .map((p) => details(p.timestamp_details)?.max)

@@ -1,13 +1,22 @@
 /**
  * Which run a verified event is about, and whether it matters. Only a run that stopped running
- * (succeeded / failed) is worth waking a workflow for; everything else is acknowledged and
- * dropped so Stripe does not retry it.
+ * is worth waking a workflow for; everything else is acknowledged and dropped so Stripe does not
+ * retry it.
  */
 export type Route =
   | { relevant: true; eventId: string; type: string; runId: string }
   | { relevant: false; eventId?: string; type?: string; runId?: string; reason: string };
 
-const V2_RELEVANT = new Set(['v2.reporting.report_run.succeeded', 'v2.reporting.report_run.failed']);
+/**
+ * Thin event types worth a status check, by the run object they are about (`related_object.type`).
+ * A Data API run can also be cancelled, which has no event of its own: `updated` wakes the
+ * workflow for one check, which sees `canceled` (or `running`, and waits on).
+ */
+const THIN_RELEVANT: Record<string, readonly string[]> = {
+  'v2.reporting.report_run': ['succeeded', 'failed'],
+  'v2.data.report_run': ['succeeded', 'failed', 'updated'],
+  'v2.data.query_run': ['succeeded', 'failed', 'updated'],
+};
 const V1_RELEVANT = new Set(['reporting.report_run.succeeded', 'reporting.report_run.failed']);
 
 export function routeEvent(kind: 'thin' | 'snapshot', event: Record<string, unknown>): Route {
@@ -15,10 +24,12 @@ export function routeEvent(kind: 'thin' | 'snapshot', event: Record<string, unkn
   const type = str(event.type);
   if (!eventId || !type) return { relevant: false, eventId, type, reason: 'event without id or type' };
   if (kind === 'thin') {
+    // `v2.data.query_run.succeeded` is about a `v2.data.query_run`: the object is the type without its last part.
+    const object = type.slice(0, type.lastIndexOf('.'));
     const related = obj(event.related_object);
-    const runId = related && related.type === 'v2.reporting.report_run' ? str(related.id) : undefined;
-    if (!V2_RELEVANT.has(type)) return { relevant: false, eventId, type, runId, reason: 'event type not relevant' };
-    if (!runId) return { relevant: false, eventId, type, reason: 'no v2.reporting.report_run in related_object' };
+    const runId = related && related.type === object ? str(related.id) : undefined;
+    if (!THIN_RELEVANT[object]?.includes(type.slice(object.length + 1))) return { relevant: false, eventId, type, runId, reason: 'event type not relevant' };
+    if (!runId) return { relevant: false, eventId, type, reason: `no ${object} in related_object` };
     return { relevant: true, eventId, type, runId };
   }
   const object = obj(obj(event.data)?.object);

@@ -17,7 +17,8 @@ describe('schedules/schema.json', () => {
   it('has a title and description, and does not require the id (it defaults to the file name)', () => {
     const schema = configJsonSchema();
     expect(schema).toMatchObject({ title: expect.any(String), description: expect.stringContaining('key_env') });
-    expect(schema.required).toEqual(['report', 'mode']);
+    expect(schema.required).toEqual(['mode']);
+    expect(schema.oneOf).toEqual([{ required: ['report'] }, { required: ['query'] }]);
   });
 
   it.each(examples)('%s references it and validates against it', (file) => {
@@ -28,10 +29,22 @@ describe('schedules/schema.json', () => {
   });
 
   it.each([
+    ['a Data API report', { api: 'data', report: 'balance.summary', mode: 'live' }],
+    ['a query from a file', { api: 'data', query: { file: 'revenue.sql' }, mode: 'sandbox' }],
+    ['an inline query', { api: 'data', query: { sql: 'SELECT 1' }, mode: 'sandbox' }],
+  ])('editors accept %s', (_, config) => {
+    expect(validate(config) ? 'valid' : validate.errors).toBe('valid');
+  });
+
+  it.each([
     ['a wrong mode', { report: 'r', mode: 'prod' }],
     ['an unknown field', { report: 'r', mode: 'live', colour: 'red' }],
     ['a target mixing forms', { report: 'r', mode: 'live', targets: [{ account: 'acct_1', organization: 'aggregated' }] }],
     ['a bad period unit', { report: 'r', mode: 'live', period: 'fortnight' }],
+    ['neither report nor query', { mode: 'live' }],
+    ['both report and query', { api: 'data', report: 'balance.summary', query: { sql: 'SELECT 1' }, mode: 'live' }],
+    ['a query with an unknown field', { api: 'data', query: { sql: 'SELECT 1', dialect: 'trino' }, mode: 'live' }],
+    ['an unknown api', { api: 'v3', report: 'r', mode: 'live' }],
   ])('editors flag %s too', (_, config) => {
     expect(validate(config)).toBe(false);
   });
