@@ -1,7 +1,7 @@
 /**
  * The job one firing gives one target: the configuration, the period and the target in the shape
  * that crosses Temporal. Pure (workflow code may use it). `reports run --dry-run` builds its
- * requests from it; reportWorkflow's jobFor builds the same fields, plus `query` once it passes it.
+ * requests from it, and reportWorkflow gives it to each child.
  */
 import { businessKey } from '../domain/business-key.js';
 import type { Period } from '../domain/period.js';

@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ReportActivities } from '../activities/index.js';
-import { durationMs } from '../config/durations.js';
+import { jobFromConfig } from '../config/report-job.js';
 import { parsePeriod, periodForConfig } from '../config/period.js';
 import type { Period } from '../domain/period.js';
 import type { ReportConfig } from '../config/schema.js';
@@ -31,7 +31,6 @@ import { firingProgressQuery } from './messages.js';
 import { STRIPE_RUNNING_CAP } from './permit-state.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
-import type { ReportJob } from '../domain/report-job.js';
 import type { ReportWorkflowInput } from './types.js';
 import type { ReportWorkflowResult, TargetOutcome } from '../domain/outcomes.js';
 import type { ReportsSinks } from '../domain/metrics-sink.js';
@@ -77,25 +76,6 @@ function settlePeriod(input: ReportWorkflowInput): Period {
   return period;
 }
 
-function jobFor(config: ReportConfig, period: Period, target: ReportTarget): ReportJob {
-  return {
-    configId: config.id,
-    api: config.api,
-    report: config.report,
-    mode: config.mode,
-    keyEnv: config.key_env,
-    period,
-    target,
-    parameters: config.parameters,
-    compress: config.result.compress,
-    extract: config.result.extract,
-    businessKey: businessKey(config.id, period.name, target.id),
-    waitForData: { deadlineMs: durationMs(config.wait_for_data.deadline), recheckMs: durationMs(config.wait_for_data.recheck) },
-    permits: config.permits,
-    archive: config.archive,
-  };
-}
-
 export async function reportWorkflow(input: ReportWorkflowInput): Promise<ReportWorkflowResult> {
   const { config } = input;
   const progress = new FiringProgressTracker();
@@ -118,7 +98,9 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
     fanOutWindow(config),
     progress.follow((target) => businessKey(config.id, period.name, target.id), async (target): Promise<TargetOutcome> => {
       if (archived[target.id]) return { target: target.id, status: 'skipped', reason: `already archived at ${archived[target.id]!.location}` };
-      const job = jobFor(config, period, target);
+      // The job adds `query` only for Data API query configurations: a running firing's children
+      // get exactly the input they got before, so this needed no patch.
+      const job = jobFromConfig(config, period, target);
       try {
         const result = await executeChild(reportRunWorkflow, {
           workflowId: job.businessKey,
