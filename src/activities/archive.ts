@@ -124,6 +124,7 @@ export function manifestFor(
     archived_at: new Date().toISOString(),
     project_version: projectVersion,
     ...(supersedes ? { supersedes } : {}),
+    ...(job.compressedBecause ? { compressed_because: job.compressedBecause } : {}),
   };
 }
 
@@ -145,7 +146,9 @@ export function createArchiveActivities(archiveFor: ArchiveFor) {
       const store = archiveFor(spec);
       const found: Record<string, ArchivedFile> = {};
       for (const t of targets) {
-        const file = await store.find(archiveKey(configId, period, t.id, t.ext));
+        // A CSV too large for Stripe was archived as a ZIP instead (manifest: compressed_because).
+        const other = t.ext === 'csv' ? 'zip' : undefined;
+        const file = (await store.find(archiveKey(configId, period, t.id, t.ext))) ?? (other ? await store.find(archiveKey(configId, period, t.id, other)) : undefined);
         if (file) {
           found[t.id] = file;
           activityLog().info('already archived; skipped', { target: t.id, location: file.location });

@@ -25,6 +25,8 @@ export interface ArchiveManifest {
   supersedes?: string;
   /** Set for a Data API query (`query:`): the SQL exactly as sent (placeholders rendered), its sha256, and the file it came from. */
   query?: { sql: string; sha256: string; file?: string };
+  /** Set when the file is a ZIP the configuration did not ask for: why (a CSV over Stripe's 5 GB limit). */
+  compressed_because?: string;
   /** Set on a CSV extracted from an archived ZIP (`result.extract`): which ZIP, and which entry. */
   extracted_from?: { key: string; sha256: string; entry: string };
 }

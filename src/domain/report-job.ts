@@ -47,4 +47,6 @@ export interface ReportJob {
    * read from `file` when the configuration loaded, so it travels with the job).
    */
   query?: { sql: string; file?: string };
+  /** Set when the run was made compressed though the configuration did not ask: why (kept in the manifest). */
+  compressedBecause?: string;
 }

@@ -40,7 +40,7 @@ export function checkFaults(f: Record<string, unknown>): EmulatorFaults {
   return f as EmulatorFaults;
 }
 
-const CONFIG_KEYS = ['processingMs', 'runningCap', 'downloadUrlTtlSeconds', 'rowsPerRun', 'bytesPerRun', 'downloadBytesPerSecond', 'webhookUrl', 'webhookSecret'];
+const CONFIG_KEYS = ['processingMs', 'runningCap', 'downloadUrlTtlSeconds', 'rowsPerRun', 'bytesPerRun', 'downloadBytesPerSecond', 'maxFileBytes', 'webhookUrl', 'webhookSecret'];
 
 export function checkConfig(o: Record<string, unknown>): Configurable {
   for (const [k, v] of Object.entries(o)) {
@@ -50,7 +50,7 @@ export function checkConfig(o: Record<string, unknown>): Configurable {
       if (!c || typeof c.live !== 'number' || typeof c.sandbox !== 'number') throw bad('runningCap must be { live: number, sandbox: number }');
     } else if (k === 'webhookUrl' || k === 'webhookSecret') {
       if (v !== null && typeof v !== 'string') throw bad(`${k} must be a string`);
-    } else if ((k === 'bytesPerRun' || k === 'downloadBytesPerSecond') && v === null) {
+    } else if ((k === 'bytesPerRun' || k === 'downloadBytesPerSecond' || k === 'maxFileBytes') && v === null) {
       // null clears an optional setting.
     } else if (typeof v !== 'number' || v < 0) throw bad(`${k} must be a number >= 0`);
   }

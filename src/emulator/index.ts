@@ -31,6 +31,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       rowsPerRun: opts.rowsPerRun ?? 50,
       bytesPerRun: opts.bytesPerRun,
       downloadBytesPerSecond: opts.downloadBytesPerSecond,
+      maxFileBytes: opts.maxFileBytes,
       webhookUrl: opts.webhookUrl,
       webhookSecret: opts.webhookSecret,
     },

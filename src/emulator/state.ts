@@ -27,6 +27,8 @@ export interface Config {
   bytesPerRun?: number;
   /** Downloads are paced to this rate when set. */
   downloadBytesPerSecond?: number;
+  /** Stripe's largest result file (5 GB); tests lower it to reach file_size_above_limit cheaply. */
+  maxFileBytes?: number;
   webhookUrl?: string;
   webhookSecret?: string;
 }
@@ -136,7 +138,7 @@ export class State {
     const c = this.config as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(o)) {
       if (v !== undefined && v !== null) c[k] = v;
-      else if (k === 'bytesPerRun' || k === 'downloadBytesPerSecond' || k === 'webhookUrl' || k === 'webhookSecret') delete c[k];
+      else if (k === 'bytesPerRun' || k === 'downloadBytesPerSecond' || k === 'maxFileBytes' || k === 'webhookUrl' || k === 'webhookSecret') delete c[k];
     }
   }
 
@@ -196,11 +198,13 @@ export class State {
       return this.settle(run, { code: 'internal_error', message: 'The report run failed because of an internal error.' });
     }
     try {
-      // The Data API's limit is on the file served: a compressed one may stay under it.
-      const limitOnCsv = !(run.data && run.compress);
-      if (limitOnCsv && run.csv.bytes !== undefined && run.csv.bytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      // The limit is on the file served: a compressed one may stay under it (Stripe's guide: a
+      // report over 5 GB must be requested with compress_file).
+      const limit = this.config.maxFileBytes ?? MAX_FILE_BYTES;
+      const limitOnCsv = !run.compress;
+      if (limitOnCsv && run.csv.bytes !== undefined && run.csv.bytes > limit) return this.tooLarge(run);
       const csvBytes = await csvSize(run.csv);
-      if (limitOnCsv && csvBytes > MAX_FILE_BYTES) return this.tooLarge(run);
+      if (limitOnCsv && csvBytes > limit) return this.tooLarge(run);
       if (run.data) run.data.rowCount = await csvRowCount(run.csv);
       if (run.compress) {
         const path = join(this.tmpDir, `${run.id}.zip`);
@@ -214,7 +218,7 @@ export class State {
         run.zipPath = path;
       } else run.size = csvBytes;
       if (this.closed || run.status !== 'running') return;
-      if (run.size > MAX_FILE_BYTES) return this.tooLarge(run);
+      if (run.size > limit) return this.tooLarge(run);
       this.settle(run);
     } catch (err) {
       if (this.closed || run.status !== 'running') return;

@@ -43,6 +43,8 @@ export interface EmulatorOptions {
   bytesPerRun?: number;
   /** Paces downloads to this many bytes per second (unset: as fast as the socket takes them). */
   downloadBytesPerSecond?: number;
+  /** Stripe's largest result file, 5 GB by default; a larger one fails with file_size_above_limit. */
+  maxFileBytes?: number;
   webhookUrl?: string;
   webhookSecret?: string;
   faults?: EmulatorFaults;
@@ -120,6 +122,7 @@ export type Configurable = Partial<
     | 'rowsPerRun'
     | 'bytesPerRun'
     | 'downloadBytesPerSecond'
+    | 'maxFileBytes'
     | 'webhookUrl'
     | 'webhookSecret'
   >

@@ -71,6 +71,7 @@ function fileTransfer(t: PollTiming) {
 
 /** Patches to running logic (README, "Upgrading"): each id is recorded in the history of the runs that take it. */
 const PATCH_AWAIT_UNSUBSCRIBE = 'await-unsubscribe-on-failure';
+const PATCH_RERUN_COMPRESSED = 'rerun-compressed-when-too-large';
 
 export interface ReportRunResult {
   runId: string;
@@ -97,37 +98,19 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   try {
     await measured('waiting_for_data', () => waitForData(job, t, progress));
 
-    progress.stage = 'waiting_for_permit';
-    log.debug('waiting for a permit', about());
-    const permit = await measured('waiting_for_permit', () => acquirePermit(job));
-
-    progress.stage = 'creating';
-    log.debug('permit granted; creating the ReportRun', { ...about(), pool: permit.poolId });
     // Derived from the business key and this execution: activity retries reuse the same key and
     // get the same ReportRun back; a deliberate re-run of a failed period gets a new one.
     const idempotencyKey = `${job.businessKey}/${workflowInfo().firstExecutionRunId}`;
-    let runId: string;
-    let status: RunStatus;
-    let letGo: Promise<unknown> | undefined;
-    try {
-      ({ runId } = await stripeCalls.createReportRun(job, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
-      progress.runId = runId;
-      log.debug('ReportRun created; waiting for it', about(runId));
-      const subscribed = await stripeCalls.subscribeToRunEvents(runId);
-      try {
-        status = await waitWhileRunning(runId);
-      } finally {
-        // The permit is held from creating the run until it stops running. Both signals go out
-        // now without waiting for each other or for the server, so the transfer is scheduled in
-        // the same workflow task; they are awaited before this workflow ends.
-        letGo = Promise.all([permit.release(), subscribed ? unsubscribe(runId) : undefined]);
-      }
-    } catch (err) {
-      // Failed or cancelled before the run stopped (creating it included): still give the permit
-      // back. Since the patch, also wait for the mailbox to hear the unsubscribe: the server drops
-      // a signal whose sender has closed, and the mailbox would stay open for its 48 h idle time.
-      await (patched(PATCH_AWAIT_UNSUBSCRIBE) && letGo ? letGo : permit.release());
-      throw err;
+    let runJob = job;
+    let { runId, status, letGo } = await runAtStripe(runJob, idempotencyKey);
+
+    // Over Stripe's 5 GB limit for a CSV: its guide says to ask for a compressed file. Once, under
+    // a key of its own; the manifest says why the file is a ZIP.
+    if (status.status === 'failed' && status.errorCode === 'file_size_above_limit' && !job.compress && patched(PATCH_RERUN_COMPRESSED)) {
+      await letGo;
+      log.warn('ReportRun too large for a CSV; running it again compressed', about(runId));
+      runJob = { ...job, compress: true, compressedBecause: `ReportRun ${runId} failed with file_size_above_limit (a CSV over Stripe's 5 GB limit): run again with compress_file` };
+      ({ runId, status, letGo } = await runAtStripe(runJob, `${idempotencyKey}/compressed`));
     }
 
     // Failed, or cancelled at Stripe (the Data API can): the target ends with Stripe's reason.
@@ -146,13 +129,13 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     const transfer = fileTransfer(t);
     try {
       // One activity streams the file from Stripe into the archive, verified on the way.
-      const [file] = await measured('transfer', () => Promise.all([transfer.transferReportFile(job, runId), letGo]));
+      const [file] = await measured('transfer', () => Promise.all([transfer.transferReportFile(runJob, runId), letGo]));
       progress.stage = 'archived';
       log.debug('archived', { ...about(runId), location: file.location, size: file.size });
       return { runId, file };
     } catch (err) {
       // Failed for good (or cancelled): no partial file or unfinished upload of this run stays behind.
-      await CancellationScope.nonCancellable(() => stripeCalls.discardTransfer(job, runId)).catch(() => undefined);
+      await CancellationScope.nonCancellable(() => stripeCalls.discardTransfer(runJob, runId)).catch(() => undefined);
       throw err;
     }
   } catch (err) {
@@ -160,6 +143,43 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     progress.detail = rootCauseMessage(err);
     log.warn('target failed', { ...about(progress.runId), reason: progress.detail });
     throw err;
+  }
+
+  /**
+   * One ReportRun at Stripe: a permit, the run created, waited for until it stops running. The
+   * permit and the mailbox are let go as soon as it stops (`letGo`, awaited before the end).
+   */
+  async function runAtStripe(runJob: ReportJob, idempotencyKey: string): Promise<{ runId: string; status: RunStatus; letGo?: Promise<unknown> }> {
+    progress.stage = 'waiting_for_permit';
+    log.debug('waiting for a permit', about());
+    const permit = await measured('waiting_for_permit', () => acquirePermit(runJob));
+
+    progress.stage = 'creating';
+    log.debug('permit granted; creating the ReportRun', { ...about(), pool: permit.poolId });
+    let runId: string;
+    let status: RunStatus;
+    let letGo: Promise<unknown> | undefined;
+    try {
+      ({ runId } = await stripeCalls.createReportRun(runJob, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
+      progress.runId = runId;
+      log.debug('ReportRun created; waiting for it', about(runId));
+      const subscribed = await stripeCalls.subscribeToRunEvents(runId);
+      try {
+        status = await waitWhileRunning(runId);
+      } finally {
+        // The permit is held from creating the run until it stops running. Both signals go out
+        // now without waiting for each other or for the server, so the transfer is scheduled in
+        // the same workflow task; they are awaited before this workflow ends.
+        letGo = Promise.all([permit.release(), subscribed ? unsubscribe(runId) : undefined]);
+      }
+    } catch (err) {
+      // Failed or cancelled before the run stopped (creating it included): still give the permit
+      // back. Since the patch, also wait for the mailbox to hear the unsubscribe: the server drops
+      // a signal whose sender has closed, and the mailbox would stay open for its 48 h idle time.
+      await (patched(PATCH_AWAIT_UNSUBSCRIBE) && letGo ? letGo : permit.release());
+      throw err;
+    }
+    return { runId, status, letGo };
   }
 
   /**
