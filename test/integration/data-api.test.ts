@@ -1,0 +1,77 @@
+/**
+ * Stripe's Data API (`api: data`) through real workflows on the real server and the emulator over
+ * HTTP: a report run for the key's own account, a SQL query run across an Organization's
+ * accounts (Stripe-Context), each archived with its manifest; SQL Stripe refuses and a run Stripe
+ * cancels end their target with Stripe's code and message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReportConfigSchema } from '../../src/config/schema.js';
+import { startReport } from '../../src/temporal/start-report.js';
+import { progressQuery } from '../../src/workflows/messages.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
+
+let stack: TestStack;
+const keys = { KEY: 'sk_test_dataapi0key0000', ORG_KEY: 'sk_org_test_dataapi0key00' };
+
+beforeAll(async () => {
+  stack = await startStack({ name: 'data-api', emulator: { processingMs: 300 }, keys });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const fire = async (fields: Record<string, unknown>) => {
+  const config = ReportConfigSchema.parse({ mode: 'sandbox', api: 'data', ...fields });
+  const handle = await startReport(stack.client, config, '2025-10', { taskQueue: stack.temporal.taskQueue, timing: { initialMs: 200 } });
+  return { config, handle };
+};
+
+describe('the Data API', () => {
+  it('a report run for the key\'s own account is archived with its manifest', async () => {
+    const { config, handle } = await fire({ id: 'data-balance', report: 'balance.summary', key_env: 'KEY' });
+    const result = await handle.result();
+    const outcome = result.outcomes[0]!;
+    expect(outcome.status, JSON.stringify(outcome)).toBe('archived');
+    if (outcome.status !== 'archived') return;
+    expect(outcome.runId).toMatch(/^rrun_/);
+    expect(outcome.file.sha256).toBe(await stack.emulator.fileSha256(outcome.runId));
+    const manifest = await stack.archiveFor(config.archive).manifest('data-balance/2025-10/self.csv');
+    expect(manifest).toMatchObject({ api: 'data', report: 'balance.summary', run_id: outcome.runId, sha256: outcome.file.sha256 });
+  });
+
+  it('a SQL query across two accounts of an Organization: one query run each (Stripe-Context), the SQL as sent in each manifest', async () => {
+    const sql = "SELECT currency, sum(net) AS net FROM balance_transactions WHERE created >= {{interval_start}} AND created < {{interval_end}} GROUP BY currency";
+    const { config, handle } = await fire({ id: 'data-query', query: { sql }, key_env: 'ORG_KEY', targets: [{ account: 'acct_dataquery1' }, { account: 'acct_dataquery2' }] });
+    const result = await handle.result();
+    expect(result.outcomes.map((o) => o.status)).toEqual(['archived', 'archived']);
+    const runs = stack.emulator.listRuns().filter((r) => r.kind === 'query');
+    expect(runs.map((r) => r.context).sort()).toEqual(['acct_dataquery1', 'acct_dataquery2']);
+    for (const r of runs) expect(r.sql).toContain("TIMESTAMP '2025-10-01");
+    const manifest = await stack.archiveFor(config.archive).manifest('data-query/2025-10/acct_dataquery1.csv');
+    expect(manifest?.query?.sql).toBe(runs.find((r) => r.context === 'acct_dataquery1')!.sql);
+    expect(manifest?.query?.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('SQL Stripe refuses ends the target at once with query_run_invalid_sql and Stripe\'s message', async () => {
+    const { handle } = await fire({ id: 'data-bad-sql', query: { sql: 'SELECT FROM WHERE' }, key_env: 'KEY' });
+    const failure = await handle.result().catch((e: Error & { cause?: Error }) => e);
+    expect(String((failure as Error & { cause?: Error }).cause?.message)).toMatch(/failed at Stripe: query_run_invalid_sql/);
+  });
+
+  it('a run Stripe cancels ends the target with canceled and Stripe\'s reason', async () => {
+    stack.emulator.configure({ processingMs: 600_000 });
+    try {
+      const { handle } = await fire({ id: 'data-canceled', report: 'balance.summary', key_env: 'KEY' });
+      const run = stack.client.workflow.getHandle('report/data-canceled/2025-10/self');
+      let runId: string | undefined;
+      await expect.poll(async () => (runId = (await run.query(progressQuery).catch(() => undefined))?.runId), { timeout: 60_000 }).toBeDefined();
+      const res = await fetch(`${stack.emulator.url}/_emulator/runs/${runId}/cancel`, { method: 'POST', body: JSON.stringify({ message: 'canceled by the account owner' }) });
+      expect(res.status).toBe(200);
+      const failure = await handle.result().catch((e: Error & { cause?: Error }) => e);
+      expect(String((failure as Error & { cause?: Error }).cause?.message)).toContain(`ReportRun ${runId} canceled at Stripe`);
+    } finally {
+      stack.emulator.configure({ processingMs: 300 });
+    }
+  });
+});
