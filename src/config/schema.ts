@@ -267,11 +267,35 @@ export const ReportConfigSchema = z
       .describe('Where files go: the filesystem (REPORTS_ARCHIVE_DIR) or an S3 bucket; S3 credentials come from the standard AWS environment.'),
     notify: z
       .object({
-        webhook_url: envReference,
-        on: z.array(z.enum(['success', 'failure'])).default(['failure']),
+        on: z.array(z.enum(['success', 'failure'])).default(['failure']).describe('When to send: after a firing where every target archived (success), or one with a failed target (failure).'),
+        slack: z
+          .object({ webhook_url: envReference.describe('A Slack incoming webhook, as an environment reference.') })
+          .strict()
+          .optional()
+          .describe('A Block Kit message with the numbers per currency, failed targets and a link to the firing.'),
+        email: z
+          .object({
+            smtp_url: envReference.describe('smtp(s)://user:password@host:port, as an environment reference.'),
+            from: z.email('an e-mail address such as reports@example.com'),
+            to: z.array(z.email('an e-mail address such as finance@example.com')).min(1, 'list at least one recipient'),
+            attach_max_bytes: z.number().int().min(0).default(10_000_000).describe('CSVs up to this size are attached (default 10 MB); larger ones are linked.'),
+          })
+          .strict()
+          .optional()
+          .describe('An e-mail (text and HTML) with the summary, sent over SMTP.'),
+        webhook_url: envReference.optional().describe('A generic webhook: POSTed the summary as JSON (Slack-compatible text).'),
       })
       .strict()
+      .superRefine((n, ctx) => {
+        if (!n.slack && !n.email && !n.webhook_url) {
+          ctx.addIssue({ code: 'custom', message: 'names no destination', params: { fix: 'add slack: { webhook_url: ${SLACK_WEBHOOK_URL} }, email: { smtp_url, from, to } or webhook_url' } });
+        }
+      })
       .optional(),
+    reconcile: z
+      .enum(['balance_transactions'])
+      .optional()
+      .describe("Tie the report's totals out to the ledger: sum the period's balance transactions per target and compare."),
     paused: z.boolean().default(false),
   })
   .strict()

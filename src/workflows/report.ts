@@ -132,7 +132,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   if (config.notify) {
     const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
     // A notification that cannot be sent must not undo an archived close: log it and go on.
-    if (wanted) await notifyOutcome(config.notify.webhook_url, result).catch((err) => log.warn(`notification failed: ${rootCauseMessage(err)}`));
+    if (wanted && config.notify.webhook_url) await notifyOutcome(config.notify.webhook_url, result).catch((err) => log.warn(`notification failed: ${rootCauseMessage(err)}`));
   }
   const limit = failureLimit(config, ran.length);
   if (ran.length > 0 && failed.length > limit) {

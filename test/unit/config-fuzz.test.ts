@@ -93,7 +93,11 @@ const cases: [string, string, string, string | RegExp][] = [
   ['archive backend gcs', `${base}archive:\n  backend: gcs\n`, 'archive', '{"backend":"gcs"} is not a valid archive'],
   ['result compress "yes"', `${base}result:\n  compress: "yes"\n`, 'result.compress', 'write true or false, without quotes'],
   ['notify on: sometimes', `${base}notify:\n  webhook_url: \${HOOK}\n  on: [sometimes]\n`, 'notify.on.0', '"sometimes" is not one of success, failure'],
-  ['notify without webhook_url', `${base}notify:\n  on: [failure]\n`, 'notify.webhook_url', 'is missing'],
+  ['notify without a destination', `${base}notify:\n  on: [failure]\n`, 'notify', 'names no destination'],
+  ['notify email to a name', `${base}notify:\n  email:\n    smtp_url: \${SMTP_URL}\n    from: reports@example.com\n    to: [Finance Team]\n`, 'notify.email.to.0', '"Finance Team"'],
+  ['notify email without to', `${base}notify:\n  email:\n    smtp_url: \${SMTP_URL}\n    from: reports@example.com\n`, 'notify.email.to', 'is missing'],
+  ['notify slack url written out', `${base}notify:\n  slack:\n    webhook_url: https://hooks.slack.com/services/T0/B0/x\n`, 'notify.slack.webhook_url', 'environment reference'],
+  ['reconcile charges', `${base}reconcile: charges\n`, 'reconcile', '"charges" is not one of balance_transactions'],
   ['paused: 1', `${base}paused: 1\n`, 'paused', 'expected true or false, got the number 1'],
 ];
 
