@@ -19,6 +19,7 @@ import { readSettings } from './settings.js';
 import { startOrConnectTemporal } from './temporal/dev-server.js';
 import { startReport } from './temporal/start-report.js';
 import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
+import type { DemoKeys } from './activities/stripe-clients.js';
 import { workerDepsFromSettings } from './worker-deps.js';
 import { startWorkerService } from './worker-service.js';
 
@@ -26,7 +27,10 @@ import { startWorkerService } from './worker-service.js';
 let logger: Logger;
 
 /** Demo keys: well-formed, of each mode, and known only to the emulator. */
-const DEMO_KEYS = { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_demo0emulator0key0000' } as const;
+const DEMO_KEYS: DemoKeys = {
+  account: { sandbox: 'sk_test_demo0emulator0key0000', live: 'sk_live_demo0emulator0key0000' },
+  organization: { sandbox: 'sk_org_test_demo0emulator0key0000', live: 'sk_org_live_demo0emulator0key0000' },
+};
 
 async function main(): Promise<void> {
   logger = initLogger('start');

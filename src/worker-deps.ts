@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from './activities/index.js';
-import { createStripeClients, type KeyScopeFor, type StripeClients } from './activities/stripe-clients.js';
+import { createStripeClients, type DemoKeys, type KeyScopeFor, type StripeClients } from './activities/stripe-clients.js';
 import { FilesystemArchive } from './archive/filesystem.js';
 import type { S3ArchiveOptions } from './archive/s3.js';
 import { createArchiveFor } from './archive/stores.js';
@@ -17,7 +17,7 @@ import type { PermitPoolOptions } from './workflows/permit-state.js';
 export interface WorkerDepsInput {
   temporal: Client;
   /** Stripe's address and versions (settings), or the emulator's in demo mode and tests. */
-  stripe: { baseUrl?: string; v2Prefix?: string; v2Version?: string; v1Version?: string; dataVersion?: string; demoKeys?: Record<Mode, string>; env?: NodeJS.ProcessEnv };
+  stripe: { baseUrl?: string; v2Prefix?: string; v2Version?: string; v1Version?: string; dataVersion?: string; demoKeys?: DemoKeys; env?: NodeJS.ProcessEnv };
   /** The filesystem archive (REPORTS_ARCHIVE_DIR): shared by every worker host. */
   archiveDir: string;
   /** S3 settings every S3 archive starts from (tests: the test server's credentials). */

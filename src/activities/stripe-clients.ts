@@ -7,14 +7,20 @@ import { createHash } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors.js';
 import { StripeClient, type StripeClientOptions } from '../stripe/client.js';
 import { assertKeyMode, type Mode } from '../stripe/keys.js';
+import type { ReportTarget } from '../domain/target.js';
 
 export interface StripeClientsOptions extends Omit<StripeClientOptions, 'apiKey'> {
-  /** Demo mode: keys by mode, instead of reading the environment. */
-  demoKeys?: Record<Mode, string>;
+  /** Demo mode: keys by mode, instead of reading the environment (`organization`: for targets that need an organization key). */
+  demoKeys?: DemoKeys;
   env?: NodeJS.ProcessEnv;
 }
 
-type KeyedJob = { keyEnv: string; mode: Mode; configId: string };
+export interface DemoKeys {
+  account: Record<Mode, string>;
+  organization: Record<Mode, string>;
+}
+
+type KeyedJob = { keyEnv: string; mode: Mode; configId: string; target?: Pick<ReportTarget, 'kind' | 'context'> };
 export type StripeClientFor = (job: KeyedJob) => StripeClient;
 /** A stable, non-secret name for the job's key: `key-<12 hex of its sha256>`. */
 export type KeyScopeFor = (job: KeyedJob) => string;
@@ -28,8 +34,9 @@ export interface StripeClients {
 export function createStripeClients(options: StripeClientsOptions): StripeClients {
   const clients = new Map<string, StripeClient>();
   const env = options.env ?? process.env;
-  const keyFor = ({ keyEnv, mode, configId }: KeyedJob): string => {
-    const key = options.demoKeys ? options.demoKeys[mode] : env[keyEnv];
+  const keyFor = (job: KeyedJob): string => {
+    const { keyEnv, mode, configId } = job;
+    const key = options.demoKeys ? demoKey(options.demoKeys, job) : env[keyEnv];
     if (!key) throw new InvalidInputError(`configuration ${configId}: environment variable ${keyEnv} is not set (it must hold the Stripe secret key)`);
     assertKeyMode(key, mode, `configuration ${configId}`);
     return key;
@@ -50,4 +57,15 @@ export function createStripeClients(options: StripeClientsOptions): StripeClient
       await Promise.all([...clients.values()].map((c) => c.close()));
     },
   };
+}
+
+/**
+ * The demo's key for a job: targets that only an organization key can reach (another account of
+ * the organization through Stripe-Context, or the organization as a whole) get the demo
+ * organization key, so the Organization examples run in demo mode as they would in production.
+ */
+function demoKey(keys: DemoKeys, job: KeyedJob): string {
+  const t = job.target;
+  const organization = t !== undefined && (t.kind === 'organization' || t.kind === 'account' || t.context !== undefined);
+  return (organization ? keys.organization : keys.account)[job.mode];
 }
