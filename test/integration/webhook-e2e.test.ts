@@ -79,9 +79,11 @@ async function statusChecks(cfg: ReportConfig, target = 'self', period = '2025-1
 
 describe('a webhook cuts the wait short', () => {
   it.each([
-    ['v2', {}],
-    ['v1', { api: 'v1', report: 'balance_change_from_activity.itemized.3', period: 'day' }],
-  ])('%s: archived within seconds of the run finishing, though polling waits a minute', async (_api, fields) => {
+    ['v2', {}, undefined],
+    ['v1', { api: 'v1', report: 'balance_change_from_activity.itemized.3', period: 'day' }, undefined],
+    ['Data API report run', { api: 'data', report: 'balance.summary' }, 'v2.data.report_run.succeeded'],
+    ['Data API query run', { api: 'data', report: undefined, query: { sql: 'SELECT currency, sum(net) AS net FROM balance_transactions WHERE created >= {{interval_start}} AND created < {{interval_end}} GROUP BY currency' } }, 'v2.data.query_run.succeeded'],
+  ])('%s: archived within seconds of the run finishing, though polling waits a minute', async (_api, fields, event) => {
     const cfg = config(fields);
     const routed = relay.stats().routed;
     const { result, ms } = await run(cfg, SLOW, 'period' in fields ? '2025-10-14' : '2025-10');
@@ -89,6 +91,10 @@ describe('a webhook cuts the wait short', () => {
     expect(ms).toBeLessThan(10_000);
     expect(relay.stats().routed).toBeGreaterThan(routed);
     expect(await wakeSignals(cfg, 'self', 'period' in fields ? '2025-10-14' : '2025-10')).toBe(1);
+    const outcome = result.outcomes[0];
+    if (event && outcome?.status === 'archived') {
+      expect(relayLines.find((l) => l.includes(outcome.runId) && l.includes('routed'))).toContain(event);
+    }
   });
 
   it('a failed run fails its target within seconds too', async () => {
@@ -98,6 +104,16 @@ describe('a webhook cuts the wait short', () => {
     const err = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: SLOW })).result().catch((e: unknown) => e as Error);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(String((err as { cause?: Error }).cause?.message ?? (err as Error).message)).toMatch(/failed at Stripe/);
+  });
+
+  it('a Data API query run Stripe fails (v2.data.query_run.failed) fails its target within seconds', async () => {
+    const cfg = config({ api: 'data', report: undefined, query: { sql: 'SELECT FROM WHERE' } });
+    const routed = relay.stats().routed;
+    const started = Date.now();
+    const err = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: SLOW })).result().catch((e: unknown) => e as Error);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(String((err as { cause?: Error }).cause?.message ?? (err as Error).message)).toMatch(/failed at Stripe: query_run_invalid_sql/);
+    expect(relay.stats().routed).toBeGreaterThan(routed);
   });
 
   it('duplicated events make at most one status check', async () => {
