@@ -75,7 +75,7 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
     const start = request.body.parameters.interval_start ?? 0;
     if (start < type.data_available_start) {
       throw new InvalidInputError(
-        `parameter interval_start = ${job.period.start} (period ${job.period.name}) is before ${new Date(type.data_available_start * 1000).toISOString()}, where ${job.report} data starts`,
+        `parameters.interval_start = ${job.period.start} (period ${job.period.name}) is before ${new Date(type.data_available_start * 1000).toISOString()}, where ${job.report} data starts`,
         { param: 'interval_start' },
       );
     }

@@ -164,7 +164,7 @@ export class StripeClient {
     if (!found) {
       const others = reports.map((r) => r.name).slice(0, 5);
       throw new StripeInvalidRequestError(
-        `Data API report "${nameOrId}" not found: GET ${path} listed ${others.length > 0 ? `only ${others.join(', ')}` : 'no report of that name'}`,
+        `report: Data API report "${nameOrId}" not found: GET ${path} listed ${others.length > 0 ? `only ${others.join(', ')}` : 'no report of that name'}`,
         { status: 404, code: 'not_found' },
       );
     }

@@ -4,7 +4,12 @@
  * accounts (Stripe-Context), each archived with its manifest; SQL Stripe refuses and a run Stripe
  * cancels end their target with Stripe's code and message.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { formatProblem, loadConfigFile } from '../../src/config/load.js';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { progressQuery } from '../../src/workflows/messages.js';
@@ -75,3 +80,40 @@ describe('the Data API', () => {
     }
   });
 });
+
+let badSeq = 0;
+
+describe('bad Data API input is refused before any run is created, naming the configuration, field and value', () => {
+  it.each([
+    ['an unknown report name', { report: 'balance.summry' }, /data-bad-0 .*report: Data API report "balance\.summry" not found/],
+    ['a parameter the template lacks', { report: 'balance.summary', parameters: { currency: 'usd' } }, /data-bad-1 .*parameters\.currency = "usd" is not accepted by balance\.summary/],
+    ['a value the template\'s enum does not allow', { report: 'balance_change_from_activity.itemized', parameters: { columns: ['balance_transaction_id', 'lunch'] } }, /data-bad-2 .*parameters\.columns has "lunch"/],
+  ])('%s', async (_name, fields, message) => {
+    const id = `data-bad-${badSeq++}`;
+    const before = stack.emulator.listRuns().length;
+    const { handle } = await fire({ id, key_env: 'KEY', ...fields });
+    const failure = await handle.result().catch((e: Error & { cause?: Error }) => e);
+    const reason = String((failure as Error & { cause?: Error }).cause?.message ?? (failure as Error).message);
+    expect(reason).toMatch(message);
+    expect(stack.emulator.listRuns().length).toBe(before);
+  });
+
+  it.each([
+    ['SQL that does not parse', { sql: 'SELECT currency,, net FROM balance_transactions' }, /query\.sql: line 1 of the SQL/],
+    ['a placeholder that does not exist', { sql: 'SELECT id FROM charges WHERE created >= {{month_start}}' }, /query\.sql: .*\{\{month_start\}\}/],
+    ['two statements', { sql: 'SELECT id FROM charges; SELECT id FROM payouts' }, /query\.sql: .*one statement/],
+    ['an SQL file that is missing', { file: 'no-such-query.sql' }, /query\.file: .*no-such-query\.sql/],
+  ])('%s: the configuration never loads, so no schedule or run can exist', (_name, query, message) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'data-bad-sql-'));
+    const file = path.join(dir, 'bad-query.yaml');
+    writeFileSync(file, stringify({ api: 'data', mode: 'sandbox', key_env: 'KEY', query }));
+    const loaded = loadConfigFile(file);
+    expect(loaded.ok).toBe(false);
+    if (loaded.ok) return;
+    const text = loaded.problems.map(formatProblem).join('\n');
+    expect(text).toContain(file);
+    expect(text).toMatch(message);
+  });
+});
+
+

@@ -126,8 +126,8 @@ describe('one report, end to end', () => {
 describe('bad input fails before any ReportRun and is not retried', () => {
   it.each([
     [{ report: 'balance.nope.9' }, /balance\.nope\.9/],
-    [{ parameters: { colour: 'red' } }, /parameter colour = "red" is not accepted/],
-    [{ report: 'balance_change_from_activity.itemized.3', parameters: { columns: ['gross', 'tax'] } }, /parameter columns has "tax"/],
+    [{ parameters: { colour: 'red' } }, /parameters.colour = "red" is not accepted/],
+    [{ report: 'balance_change_from_activity.itemized.3', parameters: { columns: ['gross', 'tax'] } }, /parameters.columns has "tax"/],
   ])('%j', async (fields, message) => {
     const before = emulator.counters().runsCreated;
     expect(await failure(config(fields))).toMatch(message);

@@ -55,7 +55,7 @@ describe('dry-run requests', () => {
     expect(JSON.parse(ok[0]!.body).report).toEqual({ id: 'rpt_123' });
     expect(ok[0]!.headers['Stripe-Version']).toBe('2027-01-01.preview');
     const typo = await plannedRequests(config('api: data\nreport: rpt_123\nmode: live\nparameters: { curency: usd }\n'), period, lookup);
-    expect(typo[0]!.error).toContain('parameter curency = "usd" is not accepted by rpt_123');
+    expect(typo[0]!.error).toContain('parameters.curency = "usd" is not accepted by rpt_123');
   });
 
   it('a query: the SQL rendered for the period, dataset analytical, CSV', async () => {

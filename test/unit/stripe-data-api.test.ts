@@ -66,7 +66,7 @@ describe('Data API client', () => {
     answer = () => [200, { data: [] }];
     const err = await client.getDataReport('balance.sumary').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StripeInvalidRequestError);
-    expect((err as Error).message).toBe('Data API report "balance.sumary" not found: GET /v2/data/reports?name=balance.sumary&include%5B%5D=parameters listed no report of that name');
+    expect((err as Error).message).toBe('report: Data API report "balance.sumary" not found: GET /v2/data/reports?name=balance.sumary&include%5B%5D=parameters listed no report of that name');
     expect((err as StripeInvalidRequestError).retryable).toBe(false);
   });
 

@@ -25,12 +25,12 @@ describe('parameters against the Report template', () => {
   });
 
   it.each([
-    [{ ...ok, colour: 'red' }, 'parameter colour = "red" is not accepted'],
-    [{ ...ok, granularity: 'c' }, 'parameter granularity = "c" is not one of a, b'],
-    [{ ...ok, columns: ['gross', 'tax'] }, 'parameter columns has "tax"'],
-    [{ ...ok, columns: 'gross' }, 'parameter columns = "gross" must be a list'],
-    [{ interval_start: ok.interval_start }, 'parameter interval_end is required'],
-    [{ ...ok, interval_end: '2025-12-01T00:00:00.000Z' }, 'parameter interval_end = "2025-12-01T00:00:00.000Z" is after 2025-11-20T00:00:00Z'],
+    [{ ...ok, colour: 'red' }, 'parameters.colour = "red" is not accepted'],
+    [{ ...ok, granularity: 'c' }, 'parameters.granularity = "c" is not one of a, b'],
+    [{ ...ok, columns: ['gross', 'tax'] }, 'parameters.columns has "tax"'],
+    [{ ...ok, columns: 'gross' }, 'parameters.columns = "gross" must be a list'],
+    [{ interval_start: ok.interval_start }, 'parameters.interval_end is required'],
+    [{ ...ok, interval_end: '2025-12-01T00:00:00.000Z' }, 'parameters.interval_end = "2025-12-01T00:00:00.000Z" is after 2025-11-20T00:00:00Z'],
     [{ ...ok, interval_start: '2019-01-01T00:00:00Z' }, 'is before 2020-01-01T00:00:00Z'],
     [{ ...ok, interval_start: 'yesterday' }, 'is not an RFC 3339 timestamp'],
   ])('%j is refused: %s', (params, message) => {
