@@ -92,7 +92,8 @@ export function errorFromAnswer(
 export function errorFromConnection(ctx: SecretContext, err: unknown, what = 'could not reach the webhook'): NotificationError {
   const e = err as { code?: string; message?: string; cause?: { code?: string } };
   const code = e.cause?.code ?? e.code;
-  const detail = clean([code, e.message].filter(Boolean).join(' '), ctx);
+  const said = e.message && code && !e.message.includes(code) ? `${code} ${e.message}` : (e.message ?? code ?? '');
+  const detail = clean(said, ctx);
   return new NotificationError(ctx.destination, ctx.variable, `${what}: ${detail || String(err)}`, true, { code });
 }
 
