@@ -8,7 +8,8 @@ import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
 import type { FiringSummary, NotificationResult } from '../summary/types.js';
 import { resolveEnvReference, type EnvSecret } from './env-ref.js';
-import { errorFromSmtp, NotificationError } from './errors.js';
+import { ReportsError } from '../domain/errors.js';
+import { clean, errorFromSmtp, NotificationError } from './errors.js';
 import { emailMessage, type EmailFile, type EmailLink, type EmailMessage } from './email-message.js';
 import type { FormatAmount } from './summary-lines.js';
 
@@ -28,7 +29,7 @@ export async function sendEmail(smtp: EnvSecret, envelope: EmailEnvelope, messag
   let transport: ReturnType<typeof createTransport> | undefined;
   try {
     // Opened now, not when the message was built: a retry opens them again.
-    for (const file of message.attachments) streams.push(await file.content());
+    for (const file of message.attachments) streams.push(await openAttachment(smtp, file));
     transport = createTransport({ url: smtp.secret, ...TIMEOUTS, logger: false, debug: false });
     const info = await transport.sendMail({
       from: envelope.from,
@@ -41,7 +42,9 @@ export async function sendEmail(smtp: EnvSecret, envelope: EmailEnvelope, messag
     // Some recipients refused, the others got it: sending again would repeat it to them.
     const refused = (info.rejected ?? []).map(String);
     if (refused.length) {
-      throw new NotificationError(smtp.destination, smtp.variable, `the SMTP server refused ${refused.join(', ')}; sent to the other ${envelope.to.length - refused.length}`, false);
+      const reply = info.rejectedErrors?.[0]?.response;
+      const why = reply ? ` (${clean(reply, smtp, 200)})` : '';
+      throw new NotificationError(smtp.destination, smtp.variable, `the SMTP server refused ${refused.join(', ')}${why}; sent to the other ${envelope.to.length - refused.length}`, false);
     }
   } catch (err) {
     if (err instanceof NotificationError) throw err;
@@ -71,6 +74,16 @@ export async function notifyEmail(
   });
   await sendEmail(smtp, { from: config.from, to: config.to }, message);
   return { destination: 'email', status: 'sent' };
+}
+
+/** An archive that cannot be read is said as such, retried as the archive's error says. */
+async function openAttachment(smtp: EnvSecret, file: EmailFile): Promise<Readable> {
+  try {
+    return await file.content();
+  } catch (err) {
+    const retryable = err instanceof ReportsError ? err.retryable : true;
+    throw new NotificationError(smtp.destination, smtp.variable, `could not read ${file.filename} from the archive to attach it: ${clean((err as Error).message ?? String(err), smtp)}`, retryable);
+  }
 }
 
 function contentType(filename: string): string {

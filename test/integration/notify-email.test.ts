@@ -5,11 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../src/domain/errors.js';
 import { notifyEmail } from '../../src/notify/email.js';
 import type { EmailFile } from '../../src/notify/email-message.js';
-import { NotificationError } from '../../src/notify/errors.js';
 import { balanceSummary, formatAmount } from '../helpers/firing-summary.js';
 import { filenameOf, leafParts, parseMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { notificationError } from '../helpers/notification-error.js';
 import { closedPort } from '../helpers/webhook-sink.js';
 
 const login = { user: 'reports', password: 'p@ss w0rd!s3cret' };
@@ -49,14 +50,6 @@ function send(to: string[], opts: { password?: string; url?: string; attachments
   );
 }
 
-async function failure(promise: Promise<unknown>): Promise<NotificationError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotificationError);
-  return err as NotificationError;
-}
 
 function expectNoPassword(err: Error) {
   for (const text of [err.message, JSON.stringify(err), String(err.stack)]) {
@@ -109,7 +102,7 @@ describe('e-mail over SMTP', () => {
 
   it('refuses for good a recipient the server refuses (550), naming the recipient', async () => {
     smtp.refuse.set('nobody@example.com', 550);
-    const err = await failure(send(['nobody@example.com']));
+    const err = await notificationError(send(['nobody@example.com']));
     expect(err.retryable).toBe(false);
     expect(err.message).toMatch(/^email \(SMTP_URL\): the SMTP server refused nobody@example\.com: 550/);
     expectNoPassword(err);
@@ -118,21 +111,21 @@ describe('e-mail over SMTP', () => {
   it('does not send twice when only some recipients are refused', async () => {
     smtp.refuse.set('nobody@example.com', 550);
     const before = smtp.received.length;
-    const err = await failure(send(['finance@example.com', 'nobody@example.com']));
+    const err = await notificationError(send(['finance@example.com', 'nobody@example.com']));
     expect(err.retryable).toBe(false);
-    expect(err.message).toContain('refused nobody@example.com; sent to the other 1');
+    expect(err.message).toContain('refused nobody@example.com (550 no such mailbox here); sent to the other 1');
     expect(smtp.received.slice(before).map((m) => m.to)).toEqual([['finance@example.com']]);
   });
 
   it('retries a recipient deferred with a 4xx', async () => {
     smtp.refuse.set('busy@example.com', 451);
-    const err = await failure(send(['busy@example.com']));
+    const err = await notificationError(send(['busy@example.com']));
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('refused busy@example.com: 451');
   });
 
   it('does not retry a refused login, and never shows the password', async () => {
-    const err = await failure(send(['finance@example.com'], { password: 'wrong-s3cret-password' }));
+    const err = await notificationError(send(['finance@example.com'], { password: 'wrong-s3cret-password' }));
     expect(err.retryable).toBe(false);
     expect(err.message).toBe('email (SMTP_URL): the SMTP server refused the login (535): check the user and password in SMTP_URL');
     expect(err.message).not.toContain('wrong-s3cret-password');
@@ -141,15 +134,22 @@ describe('e-mail over SMTP', () => {
 
   it('retries when the server is down', async () => {
     const down = `smtp://reports:${encodeURIComponent(login.password)}@127.0.0.1:${await closedPort()}`;
-    const err = await failure(send(['finance@example.com'], { url: down }));
+    const err = await notificationError(send(['finance@example.com'], { url: down }));
     expect(err.retryable).toBe(true);
     expect(err.message).toMatch(/^email \(SMTP_URL\): could not reach the SMTP server: .*ECONNREFUSED/);
     expectNoPassword(err);
   });
 
+  it('says which file could not be read from the archive, retrying as the archive says', async () => {
+    const unreadable: EmailFile = { filename: 'acct_gone.csv', size: 10, content: () => Promise.reject(new InvalidInputError('archive: monthly-balance/2025-10/acct_gone.csv does not exist')) };
+    const err = await notificationError(send(['finance@example.com'], { attachments: [unreadable] }));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe('email (SMTP_URL): could not read acct_gone.csv from the archive to attach it: archive: monthly-balance/2025-10/acct_gone.csv does not exist');
+  });
+
   it('opens the attachments again on a retry', async () => {
     const attachments = [file('acct_retry.csv', smallCsv)];
-    await failure(send(['nobody@example.com'], { attachments }));
+    await notificationError(send(['nobody@example.com'], { attachments }));
     const before = smtp.received.length;
     await send(['finance@example.com'], { attachments });
     expect(opened.get('acct_retry.csv')).toBe(2);

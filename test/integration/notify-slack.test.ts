@@ -3,10 +3,10 @@
  * and Slack's answers classified for retries without the webhook URL in any message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotificationError } from '../../src/notify/errors.js';
 import { notifySlack } from '../../src/notify/slack.js';
 import { allText, blockKitProblems } from '../helpers/block-kit.js';
 import { balanceSummary, formatAmount, hugeSummary } from '../helpers/firing-summary.js';
+import { notificationError } from '../helpers/notification-error.js';
 import { closedPort, startWebhookSink, type WebhookSink } from '../helpers/webhook-sink.js';
 
 const config = { webhook_url: '${SLACK_WEBHOOK_URL}' };
@@ -22,14 +22,6 @@ afterAll(async () => {
 
 const send = (summary = balanceSummary(), url = slack.url) => notifySlack(config, summary, { firingUrl, format: formatAmount, env: { SLACK_WEBHOOK_URL: url } });
 
-async function failure(promise: Promise<unknown>): Promise<NotificationError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotificationError);
-  return err as NotificationError;
-}
 
 function expectNoSecret(err: Error, url = slack.url) {
   expect(err.message).not.toContain(url);
@@ -73,7 +65,7 @@ describe('Slack', () => {
     [502, '<html>Bad Gateway</html>', true],
   ])('maps %i %s to retryable %s, naming the variable and not the URL', async (status, body, retryable) => {
     slack.answer({ status, body });
-    const err = await failure(send());
+    const err = await notificationError(send());
     expect(err.retryable).toBe(retryable);
     expect(err.status).toBe(status);
     expect(err.message).toContain(`slack (SLACK_WEBHOOK_URL): Slack answered ${status}`);
@@ -82,7 +74,7 @@ describe('Slack', () => {
 
   it('retries a 429 after Retry-After', async () => {
     slack.answer({ status: 429, body: 'rate_limited', headers: { 'retry-after': '7' } });
-    const err = await failure(send());
+    const err = await notificationError(send());
     expect(err.retryable).toBe(true);
     expect(err.retryAfterMs).toBe(7000);
     expectNoSecret(err);
@@ -90,19 +82,19 @@ describe('Slack', () => {
 
   it('retries when the connection is refused or cut, without the URL in the message', async () => {
     const down = `http://127.0.0.1:${await closedPort()}/services/T0001/B0002/s3cr3tT0k3nXYZ`;
-    const refused = await failure(send(balanceSummary(), down));
+    const refused = await notificationError(send(balanceSummary(), down));
     expect(refused.retryable).toBe(true);
     expect(refused.message).toMatch(/^slack \(SLACK_WEBHOOK_URL\): could not reach Slack: .*ECONNREFUSED/);
     expectNoSecret(refused, down);
 
     slack.answer('hang up');
-    const cut = await failure(send());
+    const cut = await notificationError(send());
     expect(cut.retryable).toBe(true);
     expectNoSecret(cut);
   });
 
   it('does not retry when the variable is missing', async () => {
-    const err = await failure(notifySlack(config, balanceSummary(), { format: formatAmount, env: {} }));
+    const err = await notificationError(notifySlack(config, balanceSummary(), { format: formatAmount, env: {} }));
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('notify.slack.webhook_url names SLACK_WEBHOOK_URL');
   });

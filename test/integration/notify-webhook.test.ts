@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import { resolveEnvReference } from '../../src/notify/env-ref.js';
-import { NotificationError } from '../../src/notify/errors.js';
 import { notifyWebhook, sendWebhook } from '../../src/notify/webhook.js';
 import { balanceSummary, formatAmount } from '../helpers/firing-summary.js';
+import { notificationError } from '../helpers/notification-error.js';
 import { startWebhookSink, type WebhookSink } from '../helpers/webhook-sink.js';
 
 let hook: WebhookSink;
@@ -48,12 +48,11 @@ describe('generic webhook', () => {
   it('maps a 500 to retryable and a 401 to not, without the URL or its token', async () => {
     for (const [status, retryable] of [[500, true], [401, false]] as const) {
       hook.answer({ status, body: `denied for ${hook.url}` });
-      const err = await notifyWebhook('${HOOK}', balanceSummary(), { format: formatAmount, env: { HOOK: hook.url } }).catch((e: unknown) => e as NotificationError);
-      expect(err).toBeInstanceOf(NotificationError);
-      expect((err as NotificationError).retryable).toBe(retryable);
-      expect((err as NotificationError).message).toContain(`webhook (HOOK): the webhook answered ${status}`);
-      expect((err as NotificationError).message).not.toContain('s3cr3tT0k3nXYZ');
-      expect((err as NotificationError).message).not.toContain('/hooks/abc');
+      const err = await notificationError(notifyWebhook('${HOOK}', balanceSummary(), { format: formatAmount, env: { HOOK: hook.url } }));
+      expect(err.retryable).toBe(retryable);
+      expect(err.message).toContain(`webhook (HOOK): the webhook answered ${status}`);
+      expect(err.message).not.toContain('s3cr3tT0k3nXYZ');
+      expect(err.message).not.toContain('/hooks/abc');
     }
   });
 });
