@@ -278,7 +278,7 @@ export const ReportConfigSchema = z
             smtp_url: envReference.describe('smtp(s)://user:password@host:port, as an environment reference.'),
             from: z.email('an e-mail address such as reports@example.com'),
             to: z.array(z.email('an e-mail address such as finance@example.com')).min(1, 'list at least one recipient'),
-            attach_max_bytes: z.number().int().min(0).default(10_000_000).describe('CSVs up to this size are attached (default 10 MB); larger ones are linked.'),
+            attach_max_bytes: z.number().int().min(0).default(10_000_000).describe('CSVs are attached while their total stays within this size (default 10 MB); the others are linked.'),
           })
           .strict()
           .optional()
