@@ -58,6 +58,34 @@ describe('the Data API', () => {
     expect(manifest?.query?.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('a report run across an Organization: one aggregated run without Stripe-Context, and one per account with it, each archived', async () => {
+    const { config, handle } = await fire({
+      id: 'data-org-balance',
+      report: 'balance.summary',
+      key_env: 'ORG_KEY',
+      targets: [{ organization: 'aggregated' }, { account: 'acct_dataorg1' }, { account: 'acct_dataorg2' }],
+    });
+    const result = await handle.result();
+    expect(result.outcomes.map((o) => `${o.target}:${o.status}`).sort()).toEqual(['acct_dataorg1:archived', 'acct_dataorg2:archived', 'organization-aggregated:archived']);
+    const runs = stack.emulator.listRuns().filter((r) => result.outcomes.some((o) => o.status === 'archived' && o.runId === r.id));
+    expect(runs.map((r) => r.context ?? 'none').sort()).toEqual(['acct_dataorg1', 'acct_dataorg2', 'none']);
+    const manifest = await stack.archiveFor(config.archive).manifest('data-org-balance/2025-10/organization-aggregated.csv');
+    expect(manifest).toMatchObject({ api: 'data', report: 'balance.summary', target: { kind: 'organization', organization: 'aggregated' } });
+  });
+
+  it('a SQL query for the key\'s own account is archived with the SQL as sent', async () => {
+    const sql = 'SELECT id, amount, currency FROM charges WHERE created >= {{interval_start}} AND created < {{interval_end}} AND {{period}} = {{period}}';
+    const { config, handle } = await fire({ id: 'data-query-self', query: { sql }, key_env: 'KEY' });
+    const result = await handle.result();
+    const outcome = result.outcomes[0]!;
+    expect(outcome.status, JSON.stringify(outcome)).toBe('archived');
+    if (outcome.status !== 'archived') return;
+    expect(outcome.runId).toMatch(/^qrun_/);
+    const manifest = await stack.archiveFor(config.archive).manifest('data-query-self/2025-10/self.csv');
+    expect(manifest?.query?.sql).toContain("'2025-10' = '2025-10'");
+    expect(manifest?.sha256).toBe(await stack.emulator.fileSha256(outcome.runId));
+  });
+
   it('SQL Stripe refuses ends the target at once with query_run_invalid_sql and Stripe\'s message', async () => {
     const { handle } = await fire({ id: 'data-bad-sql', query: { sql: 'SELECT FROM WHERE' }, key_env: 'KEY' });
     const failure = await handle.result().catch((e: Error & { cause?: Error }) => e);
