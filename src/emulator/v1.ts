@@ -66,7 +66,7 @@ export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, form: Rec
     connectedAccount: selection.connectedAccount ?? null,
     idempotencyKey,
     fileId: `file_${randomBytes(12).toString('hex')}`,
-    csv: csvSpecFor(report, selection, { livemode: key.livemode, context }, {
+    csv: csvSpecFor(report, selection, { livemode: key.livemode, context, organization: key.organization }, {
       rows: ctx.state.config.rowsPerRun,
       bytes: ctx.state.config.bytesPerRun,
     }),
