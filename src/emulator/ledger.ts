@@ -129,14 +129,27 @@ export function ledgerEntry(spec: LedgerSpec, index: number): LedgerEntry {
     fee,
     net: amount - fee,
     reporting_category: category,
-    type: TYPE_OF[category] ?? 'adjustment',
+    type: typeOf(category),
     description,
   };
 }
 
+const DISCREPANCY_SEED = seedOf('ledger discrepancy');
+
+/** The id of the n-th seeded discrepancy (a balance transaction in the ledger and in no file). */
+export function discrepancyId(n: number): string {
+  return ledgerId(DISCREPANCY_SEED, 'txn_', n);
+}
+
+/** A balance transaction's `type` for a reporting_category. */
+export function typeOf(category: string): string {
+  return TYPE_OF[category] ?? 'adjustment';
+}
+
 /** The object the entry came from (`ch_…`, `re_…`, `po_…`): computed on demand, it costs a hash. */
 export function ledgerSourceId(seed: number, entry: Pick<LedgerEntry, 'index' | 'reporting_category'>): string {
-  return ledgerId(seed, SOURCE_PREFIX[entry.reporting_category] ?? 'obj_', entry.index);
+  // Another seed: at Stripe the source's id shares nothing with the balance transaction's.
+  return ledgerId(fmix32(seed ^ 0x5f3759df), SOURCE_PREFIX[entry.reporting_category] ?? 'obj_', entry.index);
 }
 
 /** Every entry of the ledger, in index order; `currency` keeps only that currency. */
