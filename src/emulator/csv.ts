@@ -12,6 +12,7 @@
 import { Readable } from 'node:stream';
 import { DateTime } from 'luxon';
 import type { GeneratorKind } from './catalog.js';
+import { isPayoutCategory } from '../domain/reporting-category.js';
 import {
   activityIndex,
   CURRENCIES,
@@ -21,7 +22,6 @@ import {
   ledgerId,
   ledgerSourceId,
   ledgerTotals,
-  PAYOUT_CATEGORIES,
   type CategoryTotal,
   type LedgerSpec,
 } from './ledger.js';
@@ -199,7 +199,7 @@ function ledgerOf(spec: CsvSpec): LedgerSpec {
 /** Ledger indexes of the activity entries in one currency (natural-size itemized files with a currency filter). */
 function activityIndexesIn(ledger: LedgerSpec, activityRows: number, currency: string): number[] {
   const out: number[] = [];
-  for (const e of ledgerEntries(ledger, activityRows, currency)) if (!PAYOUT_CATEGORIES.includes(e.reporting_category)) out.push(e.index);
+  for (const e of ledgerEntries(ledger, activityRows, currency)) if (!isPayoutCategory(e.reporting_category)) out.push(e.index);
   return out;
 }
 
@@ -222,8 +222,8 @@ function balanceSummaryFromLedger(spec: CsvSpec): Shape {
   const rows = currencies.flatMap((currency) => {
     const t = totals.get(currency) ?? new Map<string, CategoryTotal>();
     const start = startingBalance(spec.seed, currency);
-    const activity = sum(t, (c) => !PAYOUT_CATEGORIES.includes(c));
-    const payouts = sum(t, (c) => PAYOUT_CATEGORIES.includes(c));
+    const activity = sum(t, (c) => !isPayoutCategory(c));
+    const payouts = sum(t, isPayoutCategory);
     const line = (category: string, description: string, v: number) => ({ category, description, net_amount: formatMinor(v, currency), currency });
     return [
       line('starting_balance', 'Starting balance', start),
@@ -241,7 +241,7 @@ function activitySummaryFromLedger(spec: CsvSpec): Shape {
   const rows: Array<Record<string, string>> = [];
   for (const currency of [...totals.keys()].sort()) {
     for (const [category, t] of [...totals.get(currency)!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (PAYOUT_CATEGORIES.includes(category)) continue;
+      if (isPayoutCategory(category)) continue;
       const f = (v: number) => formatMinor(v, currency);
       rows.push({ reporting_category: category, currency, count: String(t.count), gross: f(t.gross), fee: f(t.fee), net: f(t.net) });
     }

@@ -22,8 +22,6 @@ import { base62, fmix32, mix, seedOf } from './prng.js';
 
 export const CURRENCIES = ['usd', 'eur', 'gbp', 'cad', 'aud', 'jpy', 'chf', 'sek'];
 
-/** Reporting categories that are payouts: outside "balance change from activity", inside the balance summary's `payouts` line. */
-export const PAYOUT_CATEGORIES: readonly string[] = ['payout', 'payout_reversal'];
 
 const ACTIVITY = ['charge', 'charge', 'charge', 'charge', 'charge', 'charge', 'charge', 'refund', 'fee', 'dispute', 'adjustment', 'transfer'];
 
