@@ -69,7 +69,7 @@ export function defaultAvailabilityEnd(now: Date, lagDays = 3): Date {
 }
 
 /** [start, end] of the data a report can cover right now; `advancedTo` (advanceAvailability) wins. */
-export function availabilityOf(catalog: Catalog, report: CatalogReport, advancedTo: Date | null, now = new Date()) {
+export function availabilityOf(catalog: Catalog, report: Pick<CatalogReport, 'availability'>, advancedTo: Date | null, now = new Date()) {
   const a = { ...catalog.availability, ...(report.availability ?? {}) };
   const start = new Date(a.start ?? '2020-01-01T00:00:00Z');
   const end = advancedTo ?? (a.end ? new Date(a.end) : defaultAvailabilityEnd(now, a.endLagDays ?? 3));

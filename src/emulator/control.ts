@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, parseJsonBody, readBody, sendJson } from './http.js';
-import type { Configurable, Emulator, EmulatorFaults } from './types.js';
+import type { Configurable, Emulator, EmulatorFaults, LedgerDiscrepancy } from './types.js';
 
 const bad = (msg: string, param?: string) => new ApiError(400, 'invalid_request_error', 'invalid_control', msg, param);
 
@@ -57,6 +57,20 @@ export function checkConfig(o: Record<string, unknown>): Configurable {
   return o as Configurable;
 }
 
+/** A LedgerDiscrepancy as POST /_emulator/ledger/discrepancy takes it; every field checked, nothing changed on a bad one. */
+export function checkDiscrepancy(o: Record<string, unknown>): LedgerDiscrepancy {
+  const known = ['account', 'currency', 'reporting_category', 'amount', 'fee', 'created', 'livemode'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw bad(`unknown field ${k}; a discrepancy has ${known.join(', ')}`, k);
+  if (o.account !== undefined && (typeof o.account !== 'string' || !/^acct_[A-Za-z0-9]+$/.test(o.account))) throw bad('account must be an account id (acct_…)', 'account');
+  if (typeof o.currency !== 'string' || !/^[A-Za-z]{3}$/.test(o.currency)) throw bad('currency must be a three-letter ISO code', 'currency');
+  if (typeof o.reporting_category !== 'string' || !/^[a-z_]+$/.test(o.reporting_category)) throw bad('reporting_category must be a reporting category such as charge', 'reporting_category');
+  for (const k of ['amount', 'fee', 'created'] as const) {
+    if ((k === 'amount' || o[k] !== undefined) && !Number.isSafeInteger(o[k])) throw bad(`${k} must be an integer${k === 'created' ? ' (Unix seconds)' : ' in minor units'}`, k);
+  }
+  if (o.livemode !== undefined && typeof o.livemode !== 'boolean') throw bad('livemode must be true or false', 'livemode');
+  return { ...(o as unknown as LedgerDiscrepancy), currency: (o.currency as string).toLowerCase() };
+}
+
 export async function handleControl(req: IncomingMessage, res: ServerResponse, path: string, emu: Emulator & { resetCounters(): void }) {
   const method = req.method ?? 'GET';
   const body = method === 'POST' ? parseJsonBody(await readBody(req)) : {};
@@ -81,6 +95,11 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, p
   if (method === 'POST' && path === '/_emulator/reset') {
     emu.resetCounters();
     return sendJson(res, 200, emu.counters());
+  }
+  if (method === 'POST' && path === '/_emulator/ledger/discrepancy') return sendJson(res, 200, { ok: true, ...emu.addLedgerDiscrepancy(checkDiscrepancy(body)) });
+  if (method === 'DELETE' && path === '/_emulator/ledger/discrepancies') {
+    emu.clearLedgerDiscrepancies();
+    return sendJson(res, 200, { ok: true });
   }
   const cancel = /^\/_emulator\/runs\/([^/]+)\/cancel$/.exec(path);
   if (method === 'POST' && cancel) {

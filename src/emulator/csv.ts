@@ -2,11 +2,30 @@
  * Report file contents. Every row is a pure function of (spec, row index), so a file of any size
  * can be streamed lazily, re-streamed from an offset for Range requests, and hashed, all without
  * ever holding it in memory. The same spec always yields the same bytes.
+ *
+ * The balance reports (balance.summary, balance_change_from_activity itemized and summary) are
+ * made from one ledger per account and interval (./ledger.ts), which GET /v1/balance_transactions
+ * serves too. Their summaries, and an itemized file filtered by currency, iterate the ledger once
+ * to build their rows: fine at natural sizes (the run's row count), which is why files stretched
+ * to an exact byte size keep closed-form rows instead.
  */
 import { Readable } from 'node:stream';
 import { DateTime } from 'luxon';
 import type { GeneratorKind } from './catalog.js';
-import { base62, fmix32, mix } from './prng.js';
+import { isPayoutCategory } from '../domain/reporting-category.js';
+import {
+  activityIndex,
+  CURRENCIES,
+  formatMinor,
+  ledgerEntries,
+  ledgerEntry,
+  ledgerId,
+  ledgerSourceId,
+  ledgerTotals,
+  type CategoryTotal,
+  type LedgerSpec,
+} from './ledger.js';
+import { base62, mix } from './prng.js';
 
 export interface CsvSpec {
   generator: GeneratorKind;
@@ -39,9 +58,8 @@ export interface QueryColumn {
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-const CURRENCIES = ['usd', 'eur', 'gbp', 'cad', 'aud', 'jpy', 'chf', 'sek'];
 
-/** Minor units to `10.00` (all generated values are ASCII and comma-free, so no quoting is needed). */
+/** Minor units to `10.00` for query results' decimals (all generated values are ASCII and comma-free, so no quoting is needed). */
 function amount(cents: number): string {
   const neg = cents < 0;
   const a = Math.abs(cents);
@@ -105,79 +123,39 @@ function shapeOf(spec: CsvSpec): Shape {
   const want = new Set(spec.columns);
   const at = (i: number, f: number) => start + (mix(s, i, f) % spanSec) * 1000;
   const cur = (i: number) => spec.currency ?? (mix(s, i, 3) % 10 < 7 ? 'usd' : CURRENCIES[mix(s, i, 4) % CURRENCIES.length]);
-  // 24 characters from three independent 32-bit hashes of the row: unique in practice.
-  const id = (prefix: string, i: number) =>
-    `${prefix}${base62(fmix32(i ^ s), 8)}${base62(mix(s, i, 20), 8)}${base62(mix(s, i, 21), 8)}`;
+  const id = (prefix: string, i: number) => ledgerId(s, prefix, i);
 
   switch (spec.generator) {
     case 'query_result':
       return queryShape(spec, { at, cur, id, fmt });
-    case 'balance_summary': {
-      const cats = ['starting_balance', 'activity', 'payouts', 'ending_balance'];
-      const desc = ['Starting balance', 'Activity', 'Payouts', 'Ending balance'];
-      return {
-        natural: 4,
-        row: (i) => {
-          const block = Math.floor(i / 4);
-          const k = i % 4;
-          const startBal = mix(s, block, 1) % 5_000_000;
-          const activity = (mix(s, block, 2) % 3_000_000) - 500_000;
-          const payouts = -(mix(s, block, 5) % 2_000_000);
-          const vals = [startBal, activity, payouts, startBal + activity + payouts];
-          const currency = spec.currency ?? (block === 0 ? 'usd' : CURRENCIES[block % CURRENCIES.length]);
-          return { category: cats[k], description: desc[k], net_amount: amount(vals[k]), currency };
-        },
-      };
-    }
-    case 'activity_summary': {
-      const cats = ['charge', 'refund', 'dispute', 'fee', 'adjustment', 'transfer'];
-      return {
-        natural: cats.length,
-        row: (i) => {
-          const cat = cats[i % cats.length];
-          const block = Math.floor(i / cats.length);
-          const currency = spec.currency ?? (block === 0 ? 'usd' : CURRENCIES[block % CURRENCIES.length]);
-          const count = 1 + (mix(s, i, 1) % 4000);
-          const magnitude = count * (500 + (mix(s, i, 2) % 9500));
-          const gross = cat === 'charge' || cat === 'adjustment' ? magnitude : -Math.floor(magnitude / 10);
-          const fee = cat === 'charge' ? Math.round(gross * 0.029) + 30 * count : cat === 'dispute' ? 1500 * count : 0;
-          return { reporting_category: cat, currency, count: String(count), gross: amount(gross), fee: amount(fee), net: amount(gross - fee) };
-        },
-      };
-    }
+    case 'balance_summary':
+      return spec.bytes === undefined ? balanceSummaryFromLedger(spec) : stretchedBalanceSummary(spec);
+    case 'activity_summary':
+      return spec.bytes === undefined ? activitySummaryFromLedger(spec) : stretchedActivitySummary(spec);
     case 'activity_itemized': {
-      const cats = ['charge', 'charge', 'charge', 'charge', 'charge', 'charge', 'charge', 'refund', 'fee', 'dispute', 'adjustment', 'transfer'];
+      const ledger = ledgerOf(spec);
+      // Natural size: the ledger's activity entries (payouts are not "activity"), filtered by
+      // currency when asked. Stretched to a byte size: entry after entry, currency forced, so a
+      // row stays a closed function of its index however large the file.
+      const pick = spec.bytes === undefined && spec.currency !== undefined ? activityIndexesIn(ledger, spec.rows, spec.currency) : null;
       return {
-        natural: spec.rows,
+        natural: pick ? pick.length : spec.rows,
         row: (i) => {
-          const cat = cats[mix(s, i, 6) % cats.length];
-          const created = at(i, 7);
-          const availableOn = Math.floor(created / 86_400_000 + 2) * 86_400_000;
-          const base = 500 + (mix(s, i, 8) % 49_500);
-          const order = 1000 + (mix(s, i, 9) % 900_000);
-          let gross = base;
-          let fee = 0;
-          let description = `Charge for order #${order}`;
-          let src = 'ch_';
-          if (cat === 'charge') fee = Math.round(base * 0.029) + 30;
-          else if (cat === 'refund') ((gross = -base), (description = `REFUND FOR CHARGE (Charge for order #${order})`), (src = 're_'));
-          else if (cat === 'fee') ((gross = -(base % 2000) - 100), (description = 'Billing - Usage Fee'), (src = 'fee_'));
-          else if (cat === 'dispute') ((gross = -base), (fee = 1500), (description = `Dispute for order #${order}`), (src = 'du_'));
-          else if (cat === 'adjustment') ((gross = (base % 5000) - 2500), (description = 'Balance adjustment'), (src = 'adj_'));
-          else ((gross = -base), (description = 'Transfer to connected account'), (src = 'tr_'));
+          const e = ledgerEntry(ledger, pick ? pick[i]! : activityIndex(i));
           return {
-            balance_transaction_id: id('txn_', i),
-            created_utc: fmt(created),
-            available_on_utc: fmt(availableOn),
-            currency: cur(i),
-            gross: amount(gross),
-            fee: amount(fee),
-            net: amount(gross - fee),
-            reporting_category: cat,
-            description,
+            balance_transaction_id: e.id,
+            created_utc: fmt(e.createdMs),
+            available_on_utc: fmt(e.availableOnMs),
+            currency: e.currency,
+            gross: formatMinor(e.amount, e.currency),
+            fee: formatMinor(e.fee, e.currency),
+            net: formatMinor(e.net, e.currency),
+            reporting_category: e.reporting_category,
+            description: e.description,
             // Optional columns cost a hash each: only computed when asked for.
-            source_id: want.has('source_id') ? id(src, i) : '',
-            customer_id: want.has('customer_id') && (cat === 'charge' || cat === 'refund') ? `cus_${base62(mix(s, i % 97, 30), 14)}` : '',
+            source_id: want.has('source_id') ? ledgerSourceId(s, e) : '',
+            customer_id:
+              want.has('customer_id') && (e.reporting_category === 'charge' || e.reporting_category === 'refund') ? `cus_${base62(mix(s, e.index % 97, 30), 14)}` : '',
           };
         },
       };
@@ -190,13 +168,14 @@ function shapeOf(spec: CsvSpec): Shape {
           const effective = at(i, 7);
           const gross = 10_000 + (mix(s, i, 8) % 4_990_000);
           const arrival = new Date(Math.floor(effective / 86_400_000 + 2) * 86_400_000).toISOString().slice(0, 10);
+          const currency = cur(i);
           return {
             payout_id: id('po_', i),
             effective_at_utc: fmt(effective),
-            currency: cur(i),
-            gross: amount(gross),
-            fee: '0.00',
-            net: amount(gross),
+            currency,
+            gross: formatMinor(gross, currency),
+            fee: formatMinor(0, currency),
+            net: formatMinor(gross, currency),
             reporting_category: 'payout',
             description: 'STRIPE PAYOUT',
             payout_expected_arrival_date: arrival,
@@ -210,6 +189,107 @@ function shapeOf(spec: CsvSpec): Shape {
       };
     }
   }
+}
+
+/** The ledger a ledger-based file reads: the spec's seed is the ledger's (see params.ts csvSpecFor). */
+function ledgerOf(spec: CsvSpec): LedgerSpec {
+  return { seed: spec.seed, intervalStart: spec.intervalStart, intervalEnd: spec.intervalEnd, forceCurrency: spec.bytes === undefined ? undefined : spec.currency };
+}
+
+/** Ledger indexes of the activity entries in one currency (natural-size itemized files with a currency filter). */
+function activityIndexesIn(ledger: LedgerSpec, activityRows: number, currency: string): number[] {
+  const out: number[] = [];
+  for (const e of ledgerEntries(ledger, activityRows, currency)) if (!isPayoutCategory(e.reporting_category)) out.push(e.index);
+  return out;
+}
+
+/** A starting balance per currency: the ledger holds only the interval, so the balance before it is made up, deterministically. */
+function startingBalance(seed: number, currency: string): number {
+  return mix(seed, currency.charCodeAt(0) * 65_536 + currency.charCodeAt(1) * 256 + currency.charCodeAt(2), 1) % 5_000_000;
+}
+
+const sum = (totals: Map<string, CategoryTotal>, keep: (category: string) => boolean) =>
+  [...totals].reduce((acc, [category, t]) => (keep(category) ? acc + t.net : acc), 0);
+
+/**
+ * balance.summary.1 from the ledger: per currency (sorted), activity = every non-payout balance
+ * transaction's net, payouts = the payouts' net, ending = starting + activity + payouts.
+ */
+function balanceSummaryFromLedger(spec: CsvSpec): Shape {
+  const totals = ledgerTotals(ledgerOf(spec), spec.rows, spec.currency);
+  const currencies = [...totals.keys()].sort();
+  if (currencies.length === 0) currencies.push(spec.currency ?? 'usd');
+  const rows = currencies.flatMap((currency) => {
+    const t = totals.get(currency) ?? new Map<string, CategoryTotal>();
+    const start = startingBalance(spec.seed, currency);
+    const activity = sum(t, (c) => !isPayoutCategory(c));
+    const payouts = sum(t, isPayoutCategory);
+    const line = (category: string, description: string, v: number) => ({ category, description, net_amount: formatMinor(v, currency), currency });
+    return [
+      line('starting_balance', 'Starting balance', start),
+      line('activity', 'Activity', activity),
+      line('payouts', 'Payouts', payouts),
+      line('ending_balance', 'Ending balance', start + activity + payouts),
+    ];
+  });
+  return { natural: rows.length, row: (i) => rows[i]! };
+}
+
+/** balance_change_from_activity.summary.1 from the ledger: per currency and reporting_category, payouts left out. */
+function activitySummaryFromLedger(spec: CsvSpec): Shape {
+  const totals = ledgerTotals(ledgerOf(spec), spec.rows, spec.currency);
+  const rows: Array<Record<string, string>> = [];
+  for (const currency of [...totals.keys()].sort()) {
+    for (const [category, t] of [...totals.get(currency)!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (isPayoutCategory(category)) continue;
+      const f = (v: number) => formatMinor(v, currency);
+      rows.push({ reporting_category: category, currency, count: String(t.count), gross: f(t.gross), fee: f(t.fee), net: f(t.net) });
+    }
+  }
+  return { natural: rows.length, row: (i) => rows[i]! };
+}
+
+/*
+ * Summaries stretched to an exact byte size (benchmarks of multi-gigabyte files) repeat blocks of
+ * made-up figures, one block per currency: they cannot be sums of a ledger, whose length is the
+ * run's row count, and nobody ties them out.
+ */
+function stretchedBalanceSummary(spec: CsvSpec): Shape {
+  const s = spec.seed;
+  const cats = ['starting_balance', 'activity', 'payouts', 'ending_balance'];
+  const desc = ['Starting balance', 'Activity', 'Payouts', 'Ending balance'];
+  return {
+    natural: 4,
+    row: (i) => {
+      const block = Math.floor(i / 4);
+      const k = i % 4;
+      const startBal = mix(s, block, 1) % 5_000_000;
+      const activity = (mix(s, block, 2) % 3_000_000) - 500_000;
+      const payouts = -(mix(s, block, 5) % 2_000_000);
+      const vals = [startBal, activity, payouts, startBal + activity + payouts];
+      const currency = spec.currency ?? (block === 0 ? 'usd' : CURRENCIES[block % CURRENCIES.length]);
+      return { category: cats[k], description: desc[k], net_amount: formatMinor(vals[k], currency), currency };
+    },
+  };
+}
+
+function stretchedActivitySummary(spec: CsvSpec): Shape {
+  const s = spec.seed;
+  const cats = ['charge', 'refund', 'dispute', 'fee', 'adjustment', 'transfer'];
+  return {
+    natural: cats.length,
+    row: (i) => {
+      const cat = cats[i % cats.length];
+      const block = Math.floor(i / cats.length);
+      const currency = spec.currency ?? (block === 0 ? 'usd' : CURRENCIES[block % CURRENCIES.length]);
+      const count = 1 + (mix(s, i, 1) % 4000);
+      const magnitude = count * (500 + (mix(s, i, 2) % 9500));
+      const gross = cat === 'charge' || cat === 'adjustment' ? magnitude : -Math.floor(magnitude / 10);
+      const fee = cat === 'charge' ? Math.round(gross * 0.029) + 30 * count : cat === 'dispute' ? 1500 * count : 0;
+      const f = (v: number) => formatMinor(v, currency);
+      return { reporting_category: cat, currency, count: String(count), gross: f(gross), fee: f(fee), net: f(gross - fee) };
+    },
+  };
 }
 
 /** A query's rows: values by column type and name, deterministic per (seed, row, column). */

@@ -153,7 +153,7 @@ export function createReportRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, bod
   const d = findReport(ctx, body.report);
   const { echo, selection } = validateV2(d.report, body.parameters, ctx.state.availability(d.report), 'parameters');
   checkAccountScope(ctx, key, context, d.report, selection, 'parameters');
-  const csv = csvSpecFor(d.report, selection, { livemode: key.livemode, context }, { rows: ctx.state.config.rowsPerRun, bytes: ctx.state.config.bytesPerRun });
+  const csv = csvSpecFor(d.report, selection, { livemode: key.livemode, context, organization: key.organization }, { rows: ctx.state.config.rowsPerRun, bytes: ctx.state.config.bytesPerRun });
   const data: DataRun = { kind: 'report', name: d.name, reportId: d.id, columns: csv.columns.map((name) => ({ name, type: reportColumnType(name) })) };
   const run = ctx.state.start({
     ...runBase(key, 'rrun', context, idempotencyKey),

@@ -17,7 +17,7 @@ import type { Configurable, Emulator, EmulatorFaults, EmulatorOptions } from './
 import * as v1 from './v1.js';
 import { WebhookSender } from './webhooks.js';
 
-export type { Emulator, EmulatorCounters, EmulatorFaults, EmulatorOptions, RunInfo } from './types.js';
+export type { Emulator, EmulatorCounters, EmulatorFaults, EmulatorOptions, LedgerDiscrepancy, RunInfo } from './types.js';
 export { DEFAULT_CATALOG_PATH } from './catalog.js';
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -77,6 +77,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const id = state.cancel(runId, detail).id;
       return state.listRuns().find((r) => r.id === id)!;
     },
+    addLedgerDiscrepancy: (d) => state.addLedgerDiscrepancy(d),
+    clearLedgerDiscrepancies: () => void (state.ledgerDiscrepancies = []),
     resetCounters: () => state.resetCounters(),
     close: async () => {
       webhooks.close();

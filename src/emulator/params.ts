@@ -6,9 +6,11 @@
 import { IANAZone } from 'luxon';
 import type { CatalogReport, ParameterSpec } from './catalog.js';
 import type { CsvSpec } from './csv.js';
-import { ApiError, invalidFields, type FormValue } from './http.js';
-import { canonical, } from './http.js';
+import { ApiError, canonical, invalidFields, type FormValue } from './http.js';
+import { ledgerAccountOf, ledgerSeed } from './ledger.js';
 import { seedOf } from './prng.js';
+
+const LEDGER_GENERATORS: readonly string[] = ['balance_summary', 'activity_itemized', 'activity_summary'];
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const CURRENCY = /^[a-zA-Z]{3}$/;
@@ -211,21 +213,27 @@ const v1Invalid = (param: string, message: string) => new ApiError(400, 'invalid
 export function csvSpecFor(
   report: CatalogReport,
   sel: Selection,
-  who: { livemode: boolean; context: string | null },
+  who: { livemode: boolean; context: string | null; organization?: boolean },
   size: { rows: number; bytes?: number },
 ): CsvSpec {
-  const seed = seedOf(
-    canonical({
-      report: report.id,
-      start: sel.startMs,
-      end: sel.endMs,
-      currency: sel.currency,
-      account: sel.connectedAccount,
-      granularity: sel.granularity,
-      context: who.context,
-      livemode: who.livemode,
-    }),
-  );
+  // The balance reports read the account's ledger for the interval (./ledger.ts): their seed names
+  // the account, interval and mode, not the report, so they agree with each other and with
+  // GET /v1/balance_transactions; a currency filters the ledger rather than making another one.
+  const account = ledgerAccountOf({ context: who.context, connectedAccount: sel.connectedAccount, granularity: sel.granularity, organization: who.organization });
+  const seed = LEDGER_GENERATORS.includes(report.generator)
+    ? ledgerSeed(account, sel.startMs, sel.endMs, who.livemode)
+    : seedOf(
+        canonical({
+          report: report.id,
+          start: sel.startMs,
+          end: sel.endMs,
+          currency: sel.currency,
+          account: sel.connectedAccount,
+          granularity: sel.granularity,
+          context: who.context,
+          livemode: who.livemode,
+        }),
+      );
   return {
     generator: report.generator,
     columns: sel.columns ?? report.default_columns,

@@ -1,5 +1,5 @@
 /**
- * The HTTP front: routes requests to the v1, v2 and Data API handlers, applies the request-level faults, the
+ * The HTTP front: routes requests to the v1 (reporting and balance transactions), v2 and Data API handlers, applies the request-level faults, the
  * key check, Stripe-Version, and Idempotency-Key, and serves result files.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +9,7 @@ import { sendFile, sendStorageError } from './files.js';
 import { ApiError, canonical, parseForm, parseJsonBody, readBody, sendError, sendJson } from './http.js';
 import { authenticate, type ApiKey } from './keys.js';
 import type { Emulator } from './types.js';
+import * as balanceTransactions from './balance-transactions.js';
 import * as data from './data.js';
 import * as v1 from './v1.js';
 import * as v2 from './v2.js';
@@ -51,6 +52,7 @@ const ROUTES: Route[] = [
   { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs$/, handler: (c, k, { query }) => v1.listRuns(c, k, query) },
   { method: 'GET', api: 'v1', pattern: /^\/v1\/reporting\/report_runs\/([^/]+)$/, handler: (c, k, { params }) => v1.getRun(c, k, params[0]) },
   { method: 'GET', api: 'v1', pattern: /^\/v1\/events\/([^/]+)$/, handler: (c, k, { params }) => v1.getEvent(c, k, params[0]) },
+  { method: 'GET', api: 'v1', pattern: /^\/v1\/balance_transactions$/, handler: (c, k, { req, query }) => balanceTransactions.listBalanceTransactions(c, k, req, query) },
 ];
 
 export function createHandler(ctx: Ctx, emu: Emulator & { resetCounters(): void }) {

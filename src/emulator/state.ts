@@ -12,8 +12,9 @@ import { availabilityOf, type Catalog, type CatalogReport } from './catalog.js';
 import { csvRowCount, csvSize, csvStream, type CsvSpec, type QueryColumn } from './csv.js';
 import type { FileBody } from './files.js';
 import { ApiError } from './http.js';
+import { discrepancyId } from './ledger.js';
 import { mulberry32 } from './prng.js';
-import type { Configurable, EmulatorCounters, EmulatorFaults, RunInfo } from './types.js';
+import type { Configurable, EmulatorCounters, EmulatorFaults, LedgerDiscrepancy, RunInfo } from './types.js';
 import { writeZip } from './zip.js';
 
 /** Stripe's largest result file; a larger one fails with file_size_above_limit. */
@@ -112,6 +113,10 @@ const rateLimited = (message: string) =>
 export class State {
   readonly runs = new Map<string, Run>();
   readonly fileIds = new Map<string, string>();
+  /** Balance transactions in the ledger and in no file (POST /_emulator/ledger/discrepancy). */
+  ledgerDiscrepancies: LedgerDiscrepancy[] = [];
+  /** The last ledger GET /v1/balance_transactions listed (see balance-transactions.ts). */
+  ledgerCache: unknown = null;
   counters = newCounters();
   faults: EmulatorFaults;
   random: () => number;
@@ -140,6 +145,12 @@ export class State {
       if (v !== undefined && v !== null) c[k] = v;
       else if (k === 'bytesPerRun' || k === 'downloadBytesPerSecond' || k === 'maxFileBytes' || k === 'webhookUrl' || k === 'webhookSecret') delete c[k];
     }
+  }
+
+  /** Adds a balance transaction to the ledger only; answers its id (stable: the n-th discrepancy's). */
+  addLedgerDiscrepancy(d: LedgerDiscrepancy): { id: string } {
+    this.ledgerDiscrepancies = [...this.ledgerDiscrepancies, { ...d }];
+    return { id: discrepancyId(this.ledgerDiscrepancies.length - 1) };
   }
 
   resetCounters(): void {

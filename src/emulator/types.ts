@@ -16,7 +16,10 @@ export interface EmulatorFaults {
   webhookDelayMs?: number;
   /** 0..1: the share of events delayed by webhookDelayMs (unset: all of them); needs webhookDelayMs. */
   delayWebhookRate?: number;
-  /** 0..1 probability a create-run answers 429 report_run_rate_limit_exceeded although under the cap. */
+  /**
+   * 0..1 probability a create-run answers 429 report_run_rate_limit_exceeded although under the
+   * cap, and a page of GET /v1/balance_transactions answers Stripe's general 429 rate_limit.
+   */
   extraRateLimitRate?: number;
   /** 0..1 probability a GET on a pre-signed download URL is refused as expired (403 AccessDenied). */
   expireDownloadUrlRate?: number;
@@ -128,6 +131,25 @@ export type Configurable = Partial<
   >
 >;
 
+/**
+ * A balance transaction added to the ledger that GET /v1/balance_transactions serves and to no
+ * report file: the ledger no longer ties out to the reports (POST /_emulator/ledger/discrepancy).
+ */
+export interface LedgerDiscrepancy {
+  /** The account whose ledger gets it (`acct_…`, as Stripe-Account or the last segment of Stripe-Context names it); omitted: the key's own account. */
+  account?: string;
+  /** Lowercase ISO code. */
+  currency: string;
+  reporting_category: string;
+  /** Minor units, signed, as the API gives amounts; net = amount − fee. */
+  amount: number;
+  fee?: number;
+  /** Unix seconds; omitted: the start of whatever interval is listed, so it shows in every period. */
+  created?: number;
+  /** Only in this mode; omitted: both. */
+  livemode?: boolean;
+}
+
 export interface Emulator {
   url: string;
   port: number;
@@ -142,5 +164,9 @@ export interface Emulator {
   listRuns(): RunInfo[];
   /** Stripe cancels a running Data API run: it becomes `canceled` (status_details.canceled_at, and code/message if given). */
   cancelRun(runId: string, detail?: { code?: string; message?: string }): RunInfo;
+  /** Adds a balance transaction to the ledger only (see LedgerDiscrepancy); answers its id. */
+  addLedgerDiscrepancy(d: LedgerDiscrepancy): { id: string };
+  /** The ledger ties out to the files again. */
+  clearLedgerDiscrepancies(): void;
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import type { Run } from './state.js';
 import { checkAccessible, checkWritable } from './v2.js';
 
 const FILE_TTL_SEC = 90 * 86_400;
-const missing = (what: string, id: string, param = 'id') =>
+export const missing = (what: string, id: string, param = 'id') =>
   new ApiError(404, 'invalid_request_error', 'resource_missing', `No such ${what}: '${id}'`, param);
 
 const v1Reports = (ctx: Ctx) => ctx.state.catalog.reports.filter((r) => r.v1 !== false);
@@ -66,7 +66,7 @@ export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, form: Rec
     connectedAccount: selection.connectedAccount ?? null,
     idempotencyKey,
     fileId: `file_${randomBytes(12).toString('hex')}`,
-    csv: csvSpecFor(report, selection, { livemode: key.livemode, context }, {
+    csv: csvSpecFor(report, selection, { livemode: key.livemode, context, organization: key.organization }, {
       rows: ctx.state.config.rowsPerRun,
       bytes: ctx.state.config.bytesPerRun,
     }),
@@ -80,7 +80,14 @@ export function getRun(ctx: Ctx, key: ApiKey, id: string) {
   return renderRun(ctx, run);
 }
 
-export function listRuns(ctx: Ctx, key: ApiKey, query: URLSearchParams) {
+/** What a v1 list call asks for: `limit` (1..100, default 10) and the `created` filters, in Unix seconds. */
+export interface ListQuery {
+  limit: number;
+  created: { eq?: number; gte?: number; gt?: number; lte?: number; lt?: number };
+}
+
+/** Reads `limit` and `created`, `created[gte|gt|lte|lt]` as Stripe's v1 lists take them (400 naming the parameter otherwise). */
+export function listQueryOf(query: URLSearchParams): ListQuery {
   const num = (name: string) => {
     const v = query.get(name);
     if (v === null) return undefined;
@@ -89,18 +96,19 @@ export function listRuns(ctx: Ctx, key: ApiKey, query: URLSearchParams) {
   };
   const limit = num('limit') ?? 10;
   if (limit < 1 || limit > 100) throw new ApiError(400, 'invalid_request_error', 'parameter_invalid', 'limit must be between 1 and 100', 'limit');
-  const created = query.get('created') !== null ? num('created') : undefined;
-  const gte = num('created[gte]');
-  const gt = num('created[gt]');
-  const lte = num('created[lte]');
-  const lt = num('created[lt]');
+  return { limit, created: { eq: num('created'), gte: num('created[gte]'), gt: num('created[gt]'), lte: num('created[lte]'), lt: num('created[lt]') } };
+}
+
+export function createdMatches(c: number, f: ListQuery['created']): boolean {
+  return (f.eq === undefined || c === f.eq) && (f.gte === undefined || c >= f.gte) && (f.gt === undefined || c > f.gt) && (f.lte === undefined || c <= f.lte) && (f.lt === undefined || c < f.lt);
+}
+
+export function listRuns(ctx: Ctx, key: ApiKey, query: URLSearchParams) {
+  const { limit, created } = listQueryOf(query);
   // Newest first, as Stripe lists.
   let runs = [...ctx.state.runs.values()]
     .filter((r) => r.api === 'v1' && r.livemode === key.livemode)
-    .filter((r) => {
-      const c = Math.floor(r.createdMs / 1000);
-      return (created === undefined || c === created) && (gte === undefined || c >= gte) && (gt === undefined || c > gt) && (lte === undefined || c <= lte) && (lt === undefined || c < lt);
-    })
+    .filter((r) => createdMatches(Math.floor(r.createdMs / 1000), created))
     .reverse();
   const after = query.get('starting_after');
   if (after) {

@@ -100,7 +100,7 @@ export function createRun(ctx: Ctx, key: ApiKey, req: IncomingMessage, body: Rec
     context,
     connectedAccount: selection.connectedAccount ?? null,
     idempotencyKey,
-    csv: csvSpecFor(report, selection, { livemode: key.livemode, context }, {
+    csv: csvSpecFor(report, selection, { livemode: key.livemode, context, organization: key.organization }, {
       rows: ctx.state.config.rowsPerRun,
       bytes: ctx.state.config.bytesPerRun,
     }),

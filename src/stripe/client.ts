@@ -1,14 +1,16 @@
 /**
- * The Stripe reporting client: v2 (`/v2/reporting`, JSON), v1 (`/v1/reporting`, form-encoded) and
- * the Data API (`/v2/data`, JSON: reports and SQL query runs), on undici. It sets the headers
- * Stripe needs (Authorization, Stripe-Version, Stripe-Context, Idempotency-Key), maps every
- * failure to ./errors.ts, and never lets the key into a message.
+ * The Stripe reporting client: v2 (`/v2/reporting`, JSON), v1 (`/v1/reporting`, form-encoded), the
+ * Data API (`/v2/data`, JSON: reports and SQL query runs) and v1 balance transactions (the ledger
+ * the reports tie out to), on undici. It sets the headers Stripe needs (Authorization,
+ * Stripe-Version, Stripe-Context, Stripe-Account, Idempotency-Key), maps every failure to
+ * ./errors.ts, and never lets the key into a message.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { ReportsError } from '../domain/errors.js';
 import { errorFromResponse, StripeApiError, StripeInvalidRequestError, StripeUnexpectedResponseError } from './errors.js';
 import { isOrganizationKey, redactSecrets } from './keys.js';
 import {
+  checkBalanceTransactionPage,
   checkDataReport,
   checkDataReportList,
   checkDataReportRun,
@@ -19,6 +21,8 @@ import {
   checkReportTypeV1,
 } from './response-shape.js';
 import type {
+  BalanceTransaction,
+  BalanceTransactionQuery,
   CreateDataReportRun,
   CreateQueryRun,
   CreateReportRunV1,
@@ -63,8 +67,10 @@ export interface StripeAnswer {
 }
 
 export interface CallOptions {
-  /** `Stripe-Context`: the account an organization key acts on. */
+  /** `Stripe-Context`: the account an organization key acts on (an account, or `platform/connected`). */
   context?: string;
+  /** `Stripe-Account`: the connected account a platform's own key acts on (v1 calls). */
+  account?: string;
   idempotencyKey?: string;
   /** Told of this call's answer (e.g. whether a create was an idempotent replay). */
   onAnswer?: (answer: StripeAnswer) => void;
@@ -187,6 +193,33 @@ export class StripeClient {
     return this.call('GET', `${DATA_PREFIX}/query_runs/${encodeURIComponent(id)}`, 'data', undefined, opts, checkQueryRun);
   }
 
+  // ---- balance transactions (the ledger tie-out) --------------------------------------------
+
+  /**
+   * Every balance transaction created in [createdGte, createdLt), newest first, as Stripe lists
+   * them: pages of 100 followed with `starting_after` until `has_more` is false. The account is
+   * the call's (`context` / `account`, see stripe/balance-transactions-request.ts).
+   *
+   * A page that fails with a retryable error (429, 5xx, connection) is asked again, honouring
+   * `Retry-After`, up to `pageAttempts` times in all: a GET changes nothing, and one bad page must
+   * not send a long listing back to its first page. Other errors end the listing.
+   */
+  async *listBalanceTransactions(
+    query: BalanceTransactionQuery,
+    opts: CallOptions & { pageAttempts?: number; retryDelayMs?: number } = {},
+  ): AsyncGenerator<BalanceTransaction> {
+    let after: string | undefined;
+    for (;;) {
+      const params = new URLSearchParams({ 'created[gte]': String(query.createdGte), 'created[lt]': String(query.createdLt), limit: '100' });
+      if (after) params.set('starting_after', after);
+      const path = `/v1/balance_transactions?${params}`;
+      const page = await retryingPage(() => this.call('GET', path, 'v1', undefined, opts, checkBalanceTransactionPage), opts.pageAttempts ?? 4, opts.retryDelayMs ?? 500);
+      yield* page.data;
+      if (!page.has_more) return;
+      after = page.data.at(-1)!.id;
+    }
+  }
+
   // ---- files ----------------------------------------------------------------------------
 
   /**
@@ -239,6 +272,7 @@ export class StripeClient {
     const version = api === 'v2' ? this.v2Version : api === 'data' ? this.dataVersion : this.v1Version;
     if (version) headers['stripe-version'] = version;
     if (opts.context) headers['stripe-context'] = opts.context;
+    if (opts.account) headers['stripe-account'] = opts.account;
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
     let payload: string | undefined;
     if (body?.kind === 'json') {
@@ -323,6 +357,19 @@ export class StripeClient {
       throw new StripeUnexpectedResponseError(`${what} answered ${status} with an error body (${cause.slice(0, 200)})`, { status });
     }
     return check(parsed as Record<string, unknown>, what);
+  }
+}
+
+/** One page, asked again on a retryable error after Retry-After or a doubling delay (capped at 8 s). */
+async function retryingPage<T>(fetchPage: () => Promise<T>, attempts: number, firstDelayMs: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchPage();
+    } catch (err) {
+      if (!(err instanceof ReportsError) || !err.retryable || attempt >= attempts) throw err;
+      const delay = err.retryAfterMs ?? Math.min(8_000, firstDelayMs * 2 ** (attempt - 1));
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 

@@ -4,7 +4,18 @@
  * than as a TypeError later or, worse, as a run that looks "running" forever.
  */
 import { StripeUnexpectedResponseError } from './errors.js';
-import type { DataQueryRun, DataReport, DataReportRun, DataRun, ReportRunV1, ReportRunV2, ReportTemplate, ReportTypeV1 } from './types.js';
+import type {
+  BalanceTransaction,
+  BalanceTransactionPage,
+  DataQueryRun,
+  DataReport,
+  DataReportRun,
+  DataRun,
+  ReportRunV1,
+  ReportRunV2,
+  ReportTemplate,
+  ReportTypeV1,
+} from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -46,6 +57,13 @@ class Reader {
   number(o: Obj, field: string, path = field): number {
     const v = o[field];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(`whose "${path}" is not a number of 0 or more (${shown(v)})`);
+    return v;
+  }
+
+  /** A signed whole number, such as an amount in minor units. */
+  integer(o: Obj, field: string, path = field): number {
+    const v = o[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) this.fail(`whose "${path}" is not a whole number (${shown(v)})`);
     return v;
   }
 
@@ -162,4 +180,30 @@ export function checkDataReportList(value: Obj, what: string): DataReport[] {
   const data = value.data;
   if (!Array.isArray(data)) r.fail(`whose "data" is not a list (${shown(data)})`);
   return data.map((item: unknown, i) => checkDataReport(r.object(item, `data[${i}]`), what));
+}
+
+/**
+ * A page of `GET /v1/balance_transactions`: `data` and `has_more`, and of each transaction the
+ * fields the tie-out adds up (Stripe's documented list shape; any other field is ignored).
+ */
+export function checkBalanceTransactionPage(value: Obj, what: string): BalanceTransactionPage {
+  const r = new Reader(what, 'a list of balance transactions');
+  const hasMore = r.boolean(value, 'has_more');
+  if (!Array.isArray(value.data)) r.fail(`whose "data" is not an array (${shown(value.data)})`);
+  const data = (value.data as unknown[]).map((item, i): BalanceTransaction => {
+    const t = r.object(item, `data[${i}]`);
+    const at = (f: string) => `data[${i}].${f}`;
+    return {
+      id: r.string(t, 'id', at('id')),
+      amount: r.integer(t, 'amount', at('amount')),
+      fee: r.integer(t, 'fee', at('fee')),
+      net: r.integer(t, 'net', at('net')),
+      currency: r.string(t, 'currency', at('currency')).toLowerCase(),
+      reporting_category: r.string(t, 'reporting_category', at('reporting_category')),
+      created: r.integer(t, 'created', at('created')),
+      ...(typeof t.type === 'string' ? { type: t.type } : {}),
+    };
+  });
+  if (hasMore && data.length === 0) r.fail('with has_more true and no data: there is no cursor to continue from');
+  return { data, has_more: hasMore };
 }

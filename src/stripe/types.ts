@@ -91,6 +91,37 @@ export interface CreateReportRunV1 {
   };
 }
 
+// ---- Balance transactions (`/v1/balance_transactions`, contract section 7) --------------------
+
+/**
+ * A balance transaction, with the fields the ledger tie-out reads (Stripe sends more; they are
+ * ignored). Amounts are integers in the currency's minor unit (cents; yen for jpy).
+ */
+export interface BalanceTransaction {
+  id: string;
+  amount: number;
+  fee: number;
+  net: number;
+  /** Lowercase ISO code. */
+  currency: string;
+  reporting_category: string;
+  /** Unix seconds. */
+  created: number;
+  type?: string;
+}
+
+/** One page of `GET /v1/balance_transactions`. */
+export interface BalanceTransactionPage {
+  data: BalanceTransaction[];
+  has_more: boolean;
+}
+
+/** Which balance transactions to list: those created in [createdGte, createdLt), Unix seconds. */
+export interface BalanceTransactionQuery {
+  createdGte: number;
+  createdLt: number;
+}
+
 // ---- Data API (`/v2/data`, contract section 6) ----------------------------------------------
 
 /** A Data API report (`v2.data.report`). Names have no version suffix (`balance.summary`). */
