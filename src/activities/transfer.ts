@@ -32,7 +32,7 @@ import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
 import { archivedByRun, extractedFrom, firstFreeKey, keyForContent, manifestFor, versionKey, type FileOrigin } from './archive.js';
 import { checkZip, CsvCheck } from './verify-file.js';
-import { entryStream, firstCsvEntry, openZip, type ZipSource } from './zip.js';
+import { entryStream, firstCsvEntry, openZip, type ZipSource } from '../archive/zip.js';
 import type { StripeClientFor } from './stripe-clients.js';
 import { activityLog } from './log-context.js';
 import { dataRun } from './report-runs.js';

@@ -13,7 +13,7 @@ import { crc32 } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { DownloadVerificationError } from '../stripe/errors.js';
 import type { ReportJob } from '../domain/report-job.js';
-import { entryStream, localZipSource, openZip, type ZipSource } from './zip.js';
+import { entryStream, localZipSource, openZip, type ZipSource } from '../archive/zip.js';
 
 /** The first line of a stream, without reading the rest. */
 export async function firstLine(stream: Readable): Promise<string> {
