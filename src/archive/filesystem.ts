@@ -9,14 +9,15 @@
  * folder, and unlike rename it never replaces a file already there) and unlinked. The manifest
  * goes the same way, last: a reader never sees a manifest whose file is incomplete.
  */
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { link, mkdir, open, readdir, readFile, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ReportsError } from '../domain/errors.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ArchiveManifest } from './manifest.js';
-import { archivedFile, manifestKey, type ArchiveStore, type ArchiveWrite, type WriteCheckpoint, type WriteTarget } from './store.js';
+import { archivedFile, isDocumentKeyAllowed, manifestKey, type ArchiveStore, type ArchiveWrite, type WriteCheckpoint, type WriteTarget } from './store.js';
 
 export class ArchiveConflictError extends ReportsError {
   constructor(message: string) {
@@ -141,13 +142,19 @@ export class FilesystemArchive implements ArchiveStore {
     return resolved;
   }
 
-  async manifest(key: string): Promise<ArchiveManifest | undefined> {
+  /** A file's text, or undefined when there is no such file. */
+  private async text(key: string): Promise<string | undefined> {
     try {
-      return JSON.parse(await readFile(this.pathOf(manifestKey(key)), 'utf8')) as ArchiveManifest;
+      return await readFile(this.pathOf(key), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  async manifest(key: string): Promise<ArchiveManifest | undefined> {
+    const text = await this.text(manifestKey(key));
+    return text === undefined ? undefined : (JSON.parse(text) as ArchiveManifest);
   }
 
   async *keys(prefix: string): AsyncIterable<string> {
@@ -224,6 +231,33 @@ export class FilesystemArchive implements ArchiveStore {
     );
     await Promise.all(names.map((n) => rm(path.join(dir, n), { force: true })));
     return names.length;
+  }
+
+  async writeDocument(key: string, body: string, _contentType: string): Promise<void> {
+    if (!isDocumentKeyAllowed(key)) throw new ArchiveConflictError(`archive key ${key} is the name of an archived file or manifest, not of a document`);
+    const file = this.pathOf(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    // Hidden and unique per writer: never listed, and two writers never share a temporary file.
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.partial`);
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // Unlike a manifest, a document is derived: rename replaces an earlier one atomically.
+      await rename(temp, file);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await fsyncDir(path.dirname(file));
+  }
+
+  async readDocument(key: string): Promise<string | undefined> {
+    return this.text(key);
   }
 
   async writeManifest(key: string, manifest: ArchiveManifest): Promise<ArchivedFile> {

@@ -36,7 +36,7 @@ import { ReportsError } from '../domain/errors.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import { ArchiveConflictError } from './filesystem.js';
 import type { ArchiveManifest } from './manifest.js';
-import { archivedFile, manifestKey, type ArchiveStore, type ArchiveWrite, type WriteCheckpoint, type WriteTarget } from './store.js';
+import { archivedFile, isDocumentKeyAllowed, manifestKey, type ArchiveStore, type ArchiveWrite, type WriteCheckpoint, type WriteTarget } from './store.js';
 
 /** The archive refused our credentials, or the bucket is missing or not ours: fix the configuration. */
 export class ArchiveAccessError extends ReportsError {
@@ -210,16 +210,20 @@ export class S3Archive implements ArchiveStore {
     }
   }
 
-  async manifest(key: string): Promise<ArchiveManifest | undefined> {
-    const objectKey = this.objectKey(manifestKey(key));
-    let text: string;
+  /** An object's body as text, or undefined when there is no such object. */
+  private async text(objectKey: string): Promise<string | undefined> {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
-      text = (await res.Body?.transformToString('utf8')) ?? '';
+      return (await res.Body?.transformToString('utf8')) ?? '';
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw this.failure(err, `GetObject ${objectKey}`);
     }
+  }
+
+  async manifest(key: string): Promise<ArchiveManifest | undefined> {
+    const text = await this.text(this.objectKey(manifestKey(key)));
+    if (text === undefined) return undefined;
     try {
       return JSON.parse(text) as ArchiveManifest;
     } catch {
@@ -470,6 +474,23 @@ export class S3Archive implements ArchiveStore {
     const uploads = (await this.uploadsUnder(`${base}.`)).filter((u) => name.test(u.key.slice(base.length)));
     for (const u of uploads) await this.abortUpload(u.key, u.uploadId);
     return uploads.length;
+  }
+
+  async writeDocument(key: string, body: string, contentType: string): Promise<void> {
+    if (!isDocumentKeyAllowed(key)) throw new ArchiveConflictError(`archive key ${key} is the name of an archived file or manifest, not of a document`);
+    const objectKey = this.objectKey(key);
+    try {
+      // One PutObject is atomic; no If-None-Match: a document is derived and replaced when recomputed.
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: body, ContentType: contentType, ...this.checksum(), ...this.encryption() }),
+      );
+    } catch (err) {
+      throw this.failure(err, `PutObject ${objectKey}`);
+    }
+  }
+
+  async readDocument(key: string): Promise<string | undefined> {
+    return this.text(this.objectKey(key));
   }
 
   async writeManifest(key: string, manifest: ArchiveManifest): Promise<ArchivedFile> {

@@ -78,12 +78,31 @@ export interface ArchiveStore {
    * no-op; a different one is refused with ArchiveConflictError, never overwritten.
    */
   writeManifest(key: string, manifest: ArchiveManifest): Promise<ArchivedFile>;
+  /**
+   * Writes a small derived document (a period's `summary.json`, `summary.md`) under `key`, replacing
+   * any earlier version: it is recomputed from the archived files, so overwriting loses nothing.
+   * Atomic (a reader sees the old or the new body, never a mix). It has no manifest, so `keys` and
+   * `find` never list it; a key that holds an archived file is refused.
+   */
+  writeDocument(key: string, body: string, contentType: string): Promise<void>;
+  /** The body of a document written by `writeDocument`, or undefined when there is none. */
+  readDocument(key: string): Promise<string | undefined>;
   /** Human-readable place, for logs and `npm start`. */
   describe(): string;
 }
 
 export function archiveKey(configId: string, period: string, target: string, ext: string): string {
   return `${configId}/${period}/${target}.${ext}`;
+}
+
+/** Where a period's finance summary lives, beside its files: `<config>/<period>/summary.json` and `summary.md`. */
+export function summaryKeys(configId: string, period: string): { json: string; markdown: string } {
+  return { json: `${configId}/${period}/summary.json`, markdown: `${configId}/${period}/summary.md` };
+}
+
+/** Documents never take the name of an archived file or of a manifest. */
+export function isDocumentKeyAllowed(key: string): boolean {
+  return !/\.(csv|zip|manifest\.json)$/i.test(key);
 }
 
 export function manifestKey(key: string): string {
