@@ -7,6 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import yauzl from 'yauzl';
+import type { ArchiveStore } from './store.js';
 
 /** Where a ZIP's bytes come from: its size, and bytes [start, end] (inclusive) on demand. */
 export interface ZipSource {
@@ -19,6 +20,11 @@ export async function localZipSource(file: string): Promise<ZipSource> {
   const { size } = await handle.stat();
   await handle.close();
   return { size, read: async (start, end) => createReadStream(file, { start, end }) };
+}
+
+/** An archived ZIP, read by ranges from its backend (an S3 object is never downloaded whole). */
+export function archivedZipSource(store: Pick<ArchiveStore, 'openRange'>, key: string, size: number): ZipSource {
+  return { size, read: (start, end) => store.openRange(key, start, end) };
 }
 
 class SourceReader extends yauzl.RandomAccessReader {}
