@@ -20,7 +20,9 @@ function formatterFor(currency: string, decimals: number): Intl.NumberFormat | n
   if (f === undefined) {
     try {
       const standard = new Intl.NumberFormat(LOCALE, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-      f = new Intl.NumberFormat(LOCALE, { style: 'currency', currency, maximumFractionDigits: Math.max(standard, decimals) });
+      // The currency's decimals, or all the report wrote when it wrote more (a JPY `218214.30` stays `¥218,214.30`).
+      const digits = Math.max(standard, decimals);
+      f = new Intl.NumberFormat(LOCALE, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
     } catch {
       f = null; // not an ISO code Intl knows the shape of
     }

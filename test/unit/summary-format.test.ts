@@ -17,6 +17,7 @@ describe('formatAmount', () => {
     ['usd', '-99999999999999999999.99', '-$99,999,999,999,999,999,999.99'],
     // More decimals than the currency has are shown, never rounded away.
     ['jpy', '1500.5', '¥1,500.5'],
+    ['jpy', '218214.30', '¥218,214.30'],
     ['usd', '0.005', '$0.005'],
     ['xyz', '1.00', 'XYZ 1.00'],
     ['us', '1.00', '1.00 US'],
