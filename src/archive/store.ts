@@ -11,6 +11,7 @@
  *      so a reader never sees an incomplete or unverified file.
  */
 import type { Readable } from 'node:stream';
+import { ReportsError } from '../domain/errors.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ArchiveManifest } from './manifest.js';
 
@@ -103,6 +104,17 @@ export function summaryKeys(configId: string, period: string): { json: string; m
 /** Documents never take the name of an archived file or of a manifest. */
 export function isDocumentKeyAllowed(key: string): boolean {
   return !/\.(csv|zip|manifest\.json)$/i.test(key);
+}
+
+/** A JSON document written by `writeDocument`: undefined when there is none, an error naming it when it is not JSON. */
+export async function readJsonDocument<T>(store: ArchiveStore, key: string): Promise<T | undefined> {
+  const text = await store.readDocument(key);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ReportsError(`${key} in ${store.describe()} is not valid JSON`, false);
+  }
 }
 
 export function manifestKey(key: string): string {

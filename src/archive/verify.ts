@@ -7,7 +7,8 @@
  * file that is gone, sums bytes the archive no longer holds and is reported as stale.
  */
 import { createHash } from 'node:crypto';
-import { summaryKeys, type ArchiveStore } from './store.js';
+import { ReportsError } from '../domain/errors.js';
+import { readJsonDocument, summaryKeys, type ArchiveStore } from './store.js';
 
 export interface VerifyFinding {
   /** The archived file, or for a summary its `summary.json` key. */
@@ -54,14 +55,14 @@ function periodOf(keyOrPrefix: string): string | undefined {
 async function verifySummary(store: ArchiveStore, period: string, files: Map<string, VerifyFinding>): Promise<VerifyFinding | undefined> {
   const [configId, name] = period.split('/') as [string, string];
   const key = summaryKeys(configId, name).json;
-  const text = await store.readDocument(key);
-  if (text === undefined) return undefined;
-  let summary: SummaryFileList;
+  let summary: SummaryFileList | undefined;
   try {
-    summary = JSON.parse(text) as SummaryFileList;
-  } catch {
-    return { key, status: 'summary-stale', detail: 'not valid JSON' };
+    summary = await readJsonDocument<SummaryFileList>(store, key);
+  } catch (err) {
+    if (err instanceof ReportsError && !err.retryable) return { key, status: 'summary-stale', detail: 'not valid JSON' };
+    throw err;
   }
+  if (!summary) return undefined;
   const problems: string[] = [];
   for (const t of summary.targets ?? []) {
     const manifest = await store.manifest(t.key);

@@ -3,7 +3,7 @@
  * programs and the next period read) and `summary.md` (what people read). Both are derived from
  * the archived files, so saving again replaces them.
  */
-import { summaryKeys, type ArchiveStore } from '../archive/store.js';
+import { readJsonDocument, summaryKeys, type ArchiveStore } from '../archive/store.js';
 import { ReportsError } from '../domain/errors.js';
 import { renderMarkdown } from './render-markdown.js';
 import type { FiringSummary } from './types.js';
@@ -19,14 +19,8 @@ export async function saveSummary(store: ArchiveStore, summary: FiringSummary): 
 /** The summary saved for a period, or undefined when there is none. */
 export async function loadSummary(store: ArchiveStore, configId: string, period: string): Promise<FiringSummary | undefined> {
   const key = summaryKeys(configId, period).json;
-  const text = await store.readDocument(key);
-  if (text === undefined) return undefined;
-  let parsed: FiringSummary;
-  try {
-    parsed = JSON.parse(text) as FiringSummary;
-  } catch {
-    throw new ReportsError(`${key} in ${store.describe()} is not valid JSON`, false);
-  }
+  const parsed = await readJsonDocument<FiringSummary>(store, key);
+  if (parsed === undefined) return undefined;
   if (parsed?.summary_version !== 1) throw new ReportsError(`${key} in ${store.describe()} is not a summary this version reads (summary_version ${String(parsed?.summary_version)})`, false);
   return parsed;
 }
