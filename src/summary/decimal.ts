@@ -23,8 +23,10 @@ export class NotAnAmountError extends Error {
   }
 }
 
-export function isAmount(value: string): boolean {
-  return PLAIN_DECIMAL.test(value);
+/** The amount as the report wrote it, checked: a plain decimal, else NotAnAmountError naming where it was. */
+export function parseAmount(value: string, place: AmountPlace): string {
+  if (!PLAIN_DECIMAL.test(value)) throw new NotAnAmountError(value, place);
+  return value;
 }
 
 function decimalsOf(value: string): number {
@@ -39,8 +41,7 @@ export class DecimalSum {
 
   /** Adds one amount as the report writes it; throws NotAnAmountError for anything else. */
   add(amount: string, place: AmountPlace): void {
-    if (!PLAIN_DECIMAL.test(amount)) throw new NotAnAmountError(amount, place);
-    this.value = this.value.plus(amount);
+    this.value = this.value.plus(parseAmount(amount, place));
     const d = decimalsOf(amount);
     if (d > this.decimals) this.decimals = d;
   }
@@ -58,13 +59,6 @@ export function addAmounts(a: string, b: string): string {
 /** a − b of two amounts already checked. */
 export function subtractAmounts(a: string, b: string): string {
   return new Big(a).minus(b).toFixed(Math.max(decimalsOf(a), decimalsOf(b)));
-}
-
-/** Sums amounts already checked ("0" for none). */
-export function sumAmounts(amounts: Iterable<string>): string {
-  const sum = new DecimalSum();
-  for (const a of amounts) sum.add(a, { column: 'total' });
-  return sum.toString();
 }
 
 /** Whether an amount is zero, whatever its decimals (`0`, `-0.00`). */

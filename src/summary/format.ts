@@ -4,6 +4,7 @@
  * `12345678901234567.89` stays exact), with the currency's own decimals (none for JPY, KRW …)
  * unless the report wrote more: a figure is never rounded for display.
  */
+import { isZero } from './decimal.js';
 import type { CurrencyFigures, FiringSummary, SummaryDigest } from './types.js';
 
 const LOCALE = 'en-US';
@@ -74,6 +75,6 @@ export function summaryDigest(summary: FiringSummary, key: string): SummaryDiges
     files: summary.files,
     rows: summary.rows,
     headline: capped(lines, HEADLINE_LINES, 'currencies'),
-    ...(summary.tie_out ? { tie_out: { agrees: summary.tie_out.agrees, differences: summary.tie_out.lines.filter((l) => !/^-?0(\.0+)?$/.test(l.difference)).length } } : {}),
+    ...(summary.tie_out ? { tie_out: { agrees: summary.tie_out.agrees, differences: summary.tie_out.lines.filter((l) => !isZero(l.difference)).length } } : {}),
   };
 }

@@ -14,7 +14,7 @@ import { archivedZipSource, entryStream, firstCsvEntry, openZip } from '../archi
 import { NotAnAmountError } from './decimal.js';
 import { ReportFileError } from './errors.js';
 import { FAMILY_COLUMNS } from './family.js';
-import { ActivityTotals, BalanceTotals } from './figures.js';
+import { ActivityTotals, BalanceTotals, totalsFor } from './figures.js';
 import type { CurrencyFigures, ReportFamily, TargetSummary } from './types.js';
 
 export interface FileFigures {
@@ -86,7 +86,7 @@ function linesOf(record: string[]): number {
  * lacks a column the family needs or a cell is not what its column holds (an amount, a count).
  */
 export async function summarizeCsv(body: Readable, key: string, family: ReportFamily): Promise<FileFigures> {
-  const totals = family === 'activity' ? new ActivityTotals() : family === 'balance' ? new BalanceTotals() : undefined;
+  const totals = totalsFor(family);
   let handle: RowHandler | undefined;
   let headerSeen = false;
   let rows = 0;

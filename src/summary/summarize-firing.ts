@@ -10,7 +10,7 @@ import { PeriodFiles } from './archived-file.js';
 import { figureChanges } from './changes.js';
 import { ReportFileError } from './errors.js';
 import { reportFamily } from './family.js';
-import { ActivityTotals, BalanceTotals } from './figures.js';
+import { totalsFor } from './figures.js';
 import { summarizeArchivedFile } from './summarize-file.js';
 import { loadSummary } from './summary-store.js';
 import type { FiringSummary, ReportFamily, TargetSummary } from './types.js';
@@ -55,7 +55,7 @@ async function inBatches<T>(items: T[], parallel: number, work: (item: T) => Pro
 }
 
 function firingTotals(family: ReportFamily, targets: TargetSummary[]) {
-  const totals = family === 'activity' ? new ActivityTotals() : family === 'balance' ? new BalanceTotals() : undefined;
+  const totals = totalsFor(family);
   for (const t of targets) totals?.addFigures(t.currencies);
   return totals?.figures() ?? [];
 }

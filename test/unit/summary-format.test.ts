@@ -1,7 +1,30 @@
 /** Amounts as finance reads them: exact, each currency's decimals, negative, huge; the digest's headline. */
 import { describe, expect, it } from 'vitest';
+import { addAmounts, DecimalSum, NotAnAmountError, parseAmount, subtractAmounts } from '../../src/summary/decimal.js';
 import { formatAmount, summaryDigest } from '../../src/summary/format.js';
 import type { CurrencyFigures, FiringSummary } from '../../src/summary/types.js';
+
+describe('exact decimals', () => {
+  it('reads amounts strictly', () => {
+    expect(parseAmount('-5301.77', { column: 'net' })).toBe('-5301.77');
+    for (const bad of ['12.3x', '', ' 1.00', '1e3', '.5', '+1.00', '1,000.00', 'NaN']) {
+      expect(() => parseAmount(bad, { line: 7, column: 'gross' })).toThrow(NotAnAmountError);
+    }
+    expect(() => parseAmount('12.3x', { line: 7, column: 'gross' })).toThrow('column gross holds "12.3x", which is not an amount');
+  });
+
+  it('adds and subtracts exactly, keeps the decimals, never writes an exponent', () => {
+    expect(addAmounts('0.10', '0.20')).toBe('0.30');
+    expect(subtractAmounts('1500', '2000')).toBe('-500');
+    expect(addAmounts('99999999999999999999999.99', '0.01')).toBe('100000000000000000000000.00');
+    expect(subtractAmounts('0.0000001', '0')).toBe('0.0000001');
+    const sum = new DecimalSum();
+    for (let i = 0; i < 1000; i++) sum.add('0.01', { column: 'net' });
+    sum.add('-0.00', { column: 'net' });
+    expect(sum.toString()).toBe('10.00');
+    expect(new DecimalSum().toString()).toBe('0');
+  });
+});
 
 describe('formatAmount', () => {
   it.each([
