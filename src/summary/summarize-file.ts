@@ -1,8 +1,8 @@
 /**
  * One archived report file, summed: its rows and, per currency, the figures its family has.
  * Streamed with csv-parse (a file may be 5 GB: only the per-currency totals are kept), each row
- * handled inside the parser as it is read; a UTF-8 BOM and CRLF line ends are Stripe's optional
- * quirks and read like any other file. A ZIP is read through its first CSV entry by ranged reads.
+ * added as it arrives and dropped; a UTF-8 BOM and CRLF line ends are Stripe's optional quirks and
+ * read like any other file. A ZIP is read through its first CSV entry by ranged reads.
  */
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
