@@ -84,13 +84,22 @@ export interface Expected {
   currencies: Map<string, Map<string, bigint>>;
   /** currency → reporting_category → figure → cents. */
   categories: Map<string, Map<string, Map<string, bigint>>>;
+  /** currency → the decimals its amounts are written with in the file (one number: the generator is consistent). */
+  decimals: Map<string, number>;
 }
 
-/** `-12.34` → -1234n: every generated amount has two decimals. */
+/**
+ * An amount in thousandths, as an integer: `-12.34` → -12340n, `1500` (JPY) → 1500000n. Reports
+ * write at most three decimals (KWD); anything else is not test data this helper reads.
+ */
 export function cents(amount: string): bigint {
-  if (!/^-?\d+\.\d\d$/.test(amount)) throw new Error(`test data: ${amount} is not a two-decimal amount`);
-  return BigInt(amount.replace('.', ''));
+  const m = /^(-?)(\d+)(?:\.(\d{1,3}))?$/.exec(amount);
+  if (!m) throw new Error(`test data: ${amount} is not an amount`);
+  return BigInt(`${m[1]}${m[2]}${(m[3] ?? '').padEnd(3, '0')}`);
 }
+
+/** Decimals an amount is written with (`12.30` → 2, `1500` → 0). */
+export const decimalsOf = (amount: string) => (amount.includes('.') ? amount.length - amount.indexOf('.') - 1 : 0);
 
 const bump = (m: Map<string, bigint>, k: string, v: bigint) => m.set(k, (m.get(k) ?? 0n) + v);
 const at = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
@@ -103,12 +112,14 @@ export function expectedOf(csv: Buffer, family: 'balance' | 'activity' | 'unknow
   if (lines.some((l) => l.includes('"'))) throw new Error('test data: quoted fields; the hand split below cannot read them');
   const header = lines[0]!.split(',');
   const col = (name: string) => header.indexOf(name);
-  const out: Expected = { rows: lines.length - 1, currencies: new Map(), categories: new Map() };
+  const out: Expected = { rows: lines.length - 1, currencies: new Map(), categories: new Map(), decimals: new Map() };
+  const seen = (currency: string, amount: string) => out.decimals.set(currency, Math.max(out.decimals.get(currency) ?? 0, decimalsOf(amount)));
   for (const line of lines.slice(1)) {
     const f = line.split(',');
     if (family === 'balance') {
       const figures = at(out.currencies, f[col('currency')]!, () => new Map());
       bump(figures, f[col('category')]!, cents(f[col('net_amount')]!));
+      seen(f[col('currency')]!, f[col('net_amount')]!);
     } else if (family === 'activity') {
       const currency = f[col('currency')]!;
       const count = col('count') >= 0 ? BigInt(f[col('count')]!) : 1n;
@@ -118,16 +129,20 @@ export function expectedOf(csv: Buffer, family: 'balance' | 'activity' | 'unknow
         bump(m, 'count', count);
         for (const name of ['gross', 'fee', 'net']) bump(m, name, cents(f[col(name)]!));
       }
+      for (const name of ['gross', 'fee', 'net']) seen(currency, f[col(name)]!);
     }
   }
   return out;
 }
 
-/** The summary's figures in the same shape, read back through `cents` (so `12.3` for `12.30` fails). */
-export function actualOf(figures: CurrencyFigures[]): Pick<Expected, 'currencies' | 'categories'> {
+/** The summary's figures in the same shape, and the most decimals each currency's figures are written with. */
+export function actualOf(figures: CurrencyFigures[]): Expected {
   const currencies = new Map<string, Map<string, bigint>>();
   const categories = new Map<string, Map<string, Map<string, bigint>>>();
+  const decimals = new Map<string, number>();
   for (const f of figures) {
+    const amounts = [...Object.values(f.balance ?? {}), f.gross, f.fee, f.net].filter((a): a is string => a !== undefined);
+    decimals.set(f.currency, Math.max(...amounts.map(decimalsOf)));
     const m = new Map<string, bigint>();
     if (f.balance) for (const [k, v] of Object.entries(f.balance)) m.set(k, cents(v));
     if (f.net !== undefined) {
@@ -139,5 +154,5 @@ export function actualOf(figures: CurrencyFigures[]): Pick<Expected, 'currencies
     }
     currencies.set(f.currency, m);
   }
-  return { currencies, categories };
+  return { rows: 0, currencies, categories, decimals };
 }

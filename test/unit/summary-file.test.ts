@@ -71,6 +71,8 @@ describe('summarizeCsv against an independent sum', () => {
     const actual = actualOf(result.currencies);
     expect(actual.currencies).toEqual(expected.currencies);
     if (family === 'activity') expect(actual.categories).toEqual(expected.categories);
+    // Written as the report writes that currency (`12.30`, never `12.3`; JPY without decimals).
+    expect(actual.decimals).toEqual(expected.decimals);
     // Per currency, sorted, never mixed.
     expect(result.currencies.map((c) => c.currency)).toEqual([...expected.currencies.keys()].sort());
     if (!('currency' in extra) && (('bytes' in extra) || ('rows' in extra && extra.rows > 1000))) expect(result.currencies.length).toBeGreaterThan(1);
