@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       return {
         ...input,
         webhooks,
+        temporalUiUrl: input.temporalUiUrl ?? server.uiUrl,
         stripe: emulator ? { ...input.stripe, baseUrl: emulator.url, demoKeys: DEMO_KEYS } : input.stripe,
       };
     },

@@ -29,6 +29,8 @@ export function readSettings() {
     /** Port of the embedded dev server of `npm start`, and the CLI's address when none is configured. */
     temporalPort: int('TEMPORAL_PORT', 7233),
     temporalUiPort: int('TEMPORAL_UI_PORT', 8233),
+    /** The Temporal UI that notifications link to (a firing's page); `npm start` sets its own. Unset: no link. */
+    temporalUiUrl: process.env.REPORTS_TEMPORAL_UI_URL || undefined,
     temporalDbFile: path.resolve(projectRoot, process.env.TEMPORAL_DB_FILE ?? '.data/temporal.db'),
     taskQueue: process.env.TEMPORAL_TASK_QUEUE ?? 'stripe-reports',
     /** Unset = demo mode against the built-in emulator. */

@@ -29,6 +29,8 @@ export interface WorkerDepsInput {
   keyScopeFor?: KeyScopeFor;
   /** Where `${ENV}` references of notifications resolve; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The Temporal UI notifications link to (REPORTS_TEMPORAL_UI_URL). */
+  temporalUiUrl?: string;
 }
 
 export interface WorkerDeps {
@@ -55,6 +57,7 @@ export function buildWorkerDeps(input: WorkerDepsInput): WorkerDeps {
       poolOptions: input.poolOptions,
       webhooks: input.webhooks,
       env: input.env,
+      temporalUiUrl: input.temporalUiUrl,
     },
     close: () => stripe.close(),
   };
@@ -75,5 +78,6 @@ export function workerDepsFromSettings(settings: Settings, temporal: Client): Wo
     defaultCapacity: settings.permitCapacity,
     webhooks: settings.webhooks,
     poolOptions: { reclaimEveryMs: settings.permitReclaimMs },
+    temporalUiUrl: settings.temporalUiUrl,
   };
 }

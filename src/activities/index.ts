@@ -12,6 +12,7 @@ import { createNotifyActivities } from './notify.js';
 import { createPermitActivities, type PermitDeps } from './permits.js';
 import { createReportRunActivities } from './report-runs.js';
 import { createRunEventActivities } from './run-events.js';
+import { createSummaryActivities } from './summary.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
 export interface ActivityDeps extends PermitDeps {
@@ -21,6 +22,8 @@ export interface ActivityDeps extends PermitDeps {
   archiveFor?: ArchiveFor;
   /** Where `${ENV}` references (notification webhooks) are resolved; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The Temporal UI's address: notifications link to the firing there. */
+  temporalUiUrl?: string;
   /** A webhook relay feeds this worker's runs: subscribe them to their Stripe events. */
   webhooks?: boolean;
 }
@@ -33,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransferActivities(deps.clientFor, deps.archiveFor ?? createArchiveFor(deps.archive)),
     ...createArchiveActivities(deps.archiveFor ?? createArchiveFor(deps.archive)),
     ...createNotifyActivities(deps.env),
+    ...createSummaryActivities({ archiveFor: deps.archiveFor ?? createArchiveFor(deps.archive), clientFor: deps.clientFor, env: deps.env, temporalUiUrl: deps.temporalUiUrl }),
     ...createPermitActivities(deps),
     ...createRunEventActivities(deps),
   });

@@ -17,7 +17,7 @@ export interface VerifyFinding {
   detail?: string;
 }
 
-/** What verify reads of a summary: the files it names (src/summary/types.ts has the whole shape). */
+/** What verify reads of a summary: the files it names (src/domain/summary.ts has the whole shape). */
 interface SummaryFileList {
   files?: number;
   rows?: number;

@@ -334,6 +334,7 @@ export const ReportConfigSchema = z
       }
     }
     checkReportOrQuery(c, ctx);
+    checkReconcile(c, ctx);
   })
   // `report` stays a string for every consumer (job, metrics, manifest): a query's is a label.
   // A file query's `sql` is filled in by the loader (load.ts), which knows where the file is.
@@ -379,6 +380,22 @@ function checkReportOrQuery(c: ConfigInput, ctx: z.RefinementCtx): void {
   }
   if (c.targets_from?.as === 'connected_account') {
     issue(['targets_from', 'as'], 'a query runs as one account, so it cannot take connected_account targets', 'use as: account, or filter connected accounts in the SQL');
+  }
+}
+
+/**
+ * The tie-out follows a rule Stripe documents for the report (src/summary/tie-out.ts): balance
+ * change from activity and balance summary reports, each on one account's ledger.
+ */
+function checkReconcile(c: ConfigInput & { reconcile?: string }, ctx: z.RefinementCtx): void {
+  if (!c.reconcile) return;
+  const issue = (path: (string | number)[], message: string, fix: string) => ctx.addIssue({ code: 'custom', path, message, params: { fix } });
+  if (c.query !== undefined || !/^(balance_change_from_activity|balance\.summary)(\.|$)/.test(c.report ?? '')) {
+    issue(['reconcile'], `Stripe documents no tie-out to balance transactions for ${c.report ? `report ${c.report}` : 'a query'}`, 'remove reconcile, or use it with a balance_change_from_activity.* or balance.summary report');
+    return;
+  }
+  for (const [i, t] of (c.targets ?? []).entries()) {
+    if ('organization' in t) issue(['targets', i], 'an organization-wide report has no single ledger to tie out to', 'list the accounts (- account: acct_…), or remove reconcile');
   }
 }
 

@@ -1,4 +1,5 @@
 /** What a firing learns about each target, and what it returns: references and hashes, never contents. */
+import type { NotificationResult, SummaryDigest } from './summary.js';
 
 export interface ArchivedFile {
   /** Where the file is, as the archive backend names it (a path for the filesystem). */
@@ -21,4 +22,10 @@ export interface ReportWorkflowResult {
   period: string;
   interval: { start: string; end: string };
   outcomes: TargetOutcome[];
+  /** The finance summary stored beside the files (its key and headline figures). */
+  summary?: SummaryDigest;
+  /** Why there is no summary, when it could not be computed (the files are archived all the same). */
+  summaryError?: string;
+  /** One per destination the configuration names, when its `on` wanted a message. */
+  notifications?: NotificationResult[];
 }

@@ -5,7 +5,7 @@
  * firing. Every text from a summary is HTML-escaped: target ids and reasons come from outside.
  */
 import type { Readable } from 'node:stream';
-import type { FiringSummary } from '../summary/types.js';
+import type { FiringSummary } from '../domain/summary.js';
 import {
   changeLines,
   count,

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
-import type { FiringSummary, NotificationResult } from '../summary/types.js';
+import type { FiringSummary, NotificationResult } from '../domain/summary.js';
 import { resolveEnvReference, type EnvSecret } from './env-ref.js';
 import { ReportsError } from '../domain/errors.js';
 import { clean, errorFromSmtp, NotificationError } from './errors.js';

@@ -7,7 +7,7 @@
  * cut to fit and a summary of any size — 60 currencies, 5,000 failed targets — yields a valid
  * message that says what it left out.
  */
-import type { FiringSummary } from '../summary/types.js';
+import type { FiringSummary } from '../domain/summary.js';
 import {
   changeLines,
   count,

@@ -4,7 +4,7 @@
  * `400 invalid_blocks`): a webhook that is gone or a message Slack refuses stays so
  * (non-retryable); a 429 waits for Retry-After, a 5xx or a failed connection is retried.
  */
-import type { FiringSummary, NotificationResult } from '../summary/types.js';
+import type { FiringSummary, NotificationResult } from '../domain/summary.js';
 import { resolveEnvReference, type EnvSecret } from './env-ref.js';
 import { postJson } from './post-json.js';
 import { slackMessage, type SlackMessage } from './slack-message.js';

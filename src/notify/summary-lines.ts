@@ -3,7 +3,7 @@
  * figures, the changes since the previous period, the tie-out, a failed target — as plain text, so
  * Slack, the e-mail and the webhook's `text` say the same thing and each only lays it out.
  */
-import type { CurrencyFigures, FiringSummary, TieOutLine } from '../summary/types.js';
+import type { CurrencyFigures, FiringSummary, TieOutLine } from '../domain/summary.js';
 
 /** Formats an amount (a decimal string in the currency's major unit) for people: `177,038.35 USD`. */
 export type FormatAmount = (currency: string, amount: string) => string;

@@ -4,7 +4,7 @@
  * the firing's per-target outcomes when the caller has them. Answers are classified like Slack's.
  */
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
-import type { FiringSummary, NotificationResult } from '../summary/types.js';
+import type { FiringSummary, NotificationResult } from '../domain/summary.js';
 import { resolveEnvReference, type EnvSecret } from './env-ref.js';
 import { postJson } from './post-json.js';
 import { escape } from './slack-message.js';

@@ -5,7 +5,7 @@
  */
 import { subtractAmounts } from './decimal.js';
 import { BALANCE_CATEGORIES } from './figures.js';
-import type { CurrencyFigures, FigureChange } from './types.js';
+import type { CurrencyFigures, FigureChange } from '../domain/summary.js';
 
 /** The figures of one currency that can be compared, by name: amounts as decimal strings, count as an integer string. */
 function comparable(f: CurrencyFigures): Array<[string, string]> {

@@ -4,7 +4,7 @@
  * (`balance.summary`); both are recognised. Anything else (a SQL query, a report type this project
  * does not know) is `unknown`: its rows are counted, never added up on a guess.
  */
-import type { ReportFamily } from './types.js';
+import type { ReportFamily } from '../domain/summary.js';
 
 const BALANCE = /^balance\.summary(\.\d+)?$/;
 const ACTIVITY = /^(balance_change_from_activity\.[a-z_]+|balance\.itemized|payouts\.[a-z_]+|ending_balance_reconciliation\.[a-z_]+)(\.\d+)?$/;

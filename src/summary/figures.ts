@@ -3,7 +3,7 @@
  * firing's targets). Never adds across currencies: each currency has its own totals.
  */
 import { DecimalSum, type AmountPlace } from './decimal.js';
-import type { BalanceFigures, CategoryFigures, CurrencyFigures, ReportFamily } from './types.js';
+import type { BalanceFigures, CategoryFigures, CurrencyFigures, ReportFamily } from '../domain/summary.js';
 
 export const BALANCE_CATEGORIES = ['starting_balance', 'activity', 'payouts', 'ending_balance'] as const;
 type BalanceCategory = (typeof BALANCE_CATEGORIES)[number];

@@ -5,7 +5,7 @@
  * unless the report wrote more: a figure is never rounded for display.
  */
 import { isZero } from './decimal.js';
-import type { CurrencyFigures, FiringSummary, SummaryDigest } from './types.js';
+import type { CurrencyFigures, FiringSummary, SummaryDigest } from '../domain/summary.js';
 
 const LOCALE = 'en-US';
 const formatters = new Map<string, Intl.NumberFormat | null>();

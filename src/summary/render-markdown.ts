@@ -5,7 +5,7 @@
  */
 import { capped, formatAmount, formatCount } from './format.js';
 import { BALANCE_CATEGORIES } from './figures.js';
-import type { CurrencyFigures, FiringSummary } from './types.js';
+import type { CurrencyFigures, FiringSummary } from '../domain/summary.js';
 
 /** Targets listed in full; summary.json has the rest. */
 export const MARKDOWN_TARGETS = 100;

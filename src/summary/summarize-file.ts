@@ -15,7 +15,7 @@ import { NotAnAmountError } from './decimal.js';
 import { ReportFileError } from './errors.js';
 import { FAMILY_COLUMNS } from './family.js';
 import { ActivityTotals, BalanceTotals, totalsFor } from './figures.js';
-import type { CurrencyFigures, ReportFamily, TargetSummary } from './types.js';
+import type { CurrencyFigures, ReportFamily, TargetSummary } from '../domain/summary.js';
 
 export interface FileFigures {
   rows: number;

@@ -13,7 +13,7 @@ import { reportFamily } from './family.js';
 import { totalsFor } from './figures.js';
 import { summarizeArchivedFile } from './summarize-file.js';
 import { loadSummary } from './summary-store.js';
-import type { FiringSummary, ReportFamily, TargetSummary } from './types.js';
+import type { FiringSummary, ReportFamily, TargetSummary } from '../domain/summary.js';
 
 export interface SummaryTarget {
   target: string;

@@ -6,7 +6,7 @@
 import { readJsonDocument, summaryKeys, type ArchiveStore } from '../archive/store.js';
 import { ReportsError } from '../domain/errors.js';
 import { renderMarkdown } from './render-markdown.js';
-import type { FiringSummary } from './types.js';
+import type { FiringSummary } from '../domain/summary.js';
 
 /** Saves both documents; returns the key of `summary.json`. The JSON goes last: it is what `loadSummary` and `verify` read. */
 export async function saveSummary(store: ArchiveStore, summary: FiringSummary): Promise<string> {

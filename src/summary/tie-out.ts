@@ -20,7 +20,7 @@ import Big from 'big.js';
 import { minorUnitDigits } from '../domain/currency.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { isPayoutCategory } from '../domain/reporting-category.js';
-import type { CategoryFigures, TargetSummary, TieOut, TieOutLine } from './types.js';
+import type { CategoryFigures, TargetSummary, TieOut, TieOutLine } from '../domain/summary.js';
 
 /** What the tie-out reads of a balance transaction (stripe/types.ts BalanceTransaction has it): amounts in minor units. */
 export interface LedgerTransaction {

@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   executeChild,
   log,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -50,6 +51,22 @@ const { findArchivedTargets } = proxyActivities<ReportActivities>({
 const { notifyOutcome } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 5 },
+});
+
+// Reading every archived file of the period may take minutes for large itemized reports; it
+// heartbeats per file. The archive may be down for a while: retried for about half an hour.
+const { summarizeFiring } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+});
+
+// Slack, an SMTP server or a webhook may be down or rate-limited for a while: retried with backoff
+// for about 15 minutes (a 429's Retry-After sets the next delay); a refusal (404, a bad login, a
+// refused recipient) is not retried.
+const { notifyDestination } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 6 },
 });
 
 function invalid(config: ReportConfig, err: unknown): ApplicationFailure {
@@ -129,7 +146,9 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   const count = (status: TargetOutcome['status']) => outcomes.filter((o) => o.status === status).length;
   metrics.firingEnded({ configuration: config.id, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
   log.info('firing finished', { configuration: config.id, period: period.name, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
-  if (config.notify) {
+  if (patched('finance-summary')) {
+    await summarizeAndNotify(config, period, result);
+  } else if (config.notify) {
     const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
     // A notification that cannot be sent must not undo an archived close: log it and go on.
     if (wanted && config.notify.webhook_url) await notifyOutcome(config.notify.webhook_url, result).catch((err) => log.warn(`notification failed: ${rootCauseMessage(err)}`));
@@ -144,6 +163,35 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
     );
   }
   return result;
+}
+
+/**
+ * After the last target: the finance summary of the archived files (stored beside them), then one
+ * message per destination. Neither can undo an archive: a summary that cannot be computed or a
+ * destination that stays down is said in the firing's result, and the firing goes on.
+ */
+async function summarizeAndNotify(config: ReportConfig, period: Period, result: ReportWorkflowResult): Promise<void> {
+  try {
+    result.summary = await summarizeFiring(config, period, result.outcomes);
+  } catch (err) {
+    result.summaryError = rootCauseMessage(err);
+    log.warn(`summary failed: ${result.summaryError}`);
+  }
+  const notify = config.notify;
+  if (!notify) return;
+  const failedTargets = result.outcomes.some((o) => o.status === 'failed');
+  if (!notify.on.includes(failedTargets ? 'failure' : 'success')) return;
+  const destinations = (['slack', 'email', 'webhook'] as const).filter((d) => (d === 'webhook' ? notify.webhook_url : notify[d]));
+  result.notifications = [];
+  for (const destination of destinations) {
+    try {
+      result.notifications.push(await notifyDestination(destination, config, result));
+    } catch (err) {
+      const reason = rootCauseMessage(err);
+      log.warn(`notification to ${destination} failed: ${reason}`);
+      result.notifications.push({ destination, status: 'failed', reason });
+    }
+  }
 }
 
 /** How many failed targets a firing tolerates: `max_failed_targets`, or all but one. */

@@ -2,7 +2,7 @@
  * FiringSummary fixtures built by hand for the notification tests, and a small amount formatter
  * standing in for src/summary/format.ts.
  */
-import type { CurrencyFigures, FiringSummary } from '../../src/summary/types.js';
+import type { CurrencyFigures, FiringSummary } from '../../src/domain/summary.js';
 
 /** `177,038.35 USD`: Intl.NumberFormat with the currency's own decimals, the code after the amount. */
 export function formatAmount(currency: string, amount: string): string {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { CurrencyFigures } from '../../src/summary/types.js';
+import type { CurrencyFigures } from '../../src/domain/summary.js';
 import yazl from 'yazl';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import type { ArchiveStore } from '../../src/archive/store.js';

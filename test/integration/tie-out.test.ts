@@ -12,7 +12,7 @@ import { balanceTransactionsRequest } from '../../src/stripe/balance-transaction
 import { StripeClient, type CallOptions } from '../../src/stripe/client.js';
 import type { BalanceTransaction } from '../../src/stripe/types.js';
 import { buildTieOut, ledgerTotals, tieOut, tieOutRuleFor, tieOutTarget, type LedgerTotals } from '../../src/summary/tie-out.js';
-import type { CurrencyFigures, TargetSummary } from '../../src/summary/types.js';
+import type { CurrencyFigures, TargetSummary } from '../../src/domain/summary.js';
 
 const KEY = 'sk_test_tieout0key0000';
 const ORG_KEY = 'sk_org_test_tieout0key00';

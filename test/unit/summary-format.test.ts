@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { addAmounts, DecimalSum, NotAnAmountError, parseAmount, subtractAmounts } from '../../src/summary/decimal.js';
 import { formatAmount, summaryDigest } from '../../src/summary/format.js';
-import type { CurrencyFigures, FiringSummary } from '../../src/summary/types.js';
+import type { CurrencyFigures, FiringSummary } from '../../src/domain/summary.js';
 
 describe('exact decimals', () => {
   it('reads amounts strictly', () => {

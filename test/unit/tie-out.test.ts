@@ -3,7 +3,7 @@ import { minorUnitDigits } from '../../src/domain/currency.js';
 import { InvalidInputError } from '../../src/domain/errors.js';
 import { balanceTransactionsRequest } from '../../src/stripe/balance-transactions-request.js';
 import { buildTieOut, ledgerTotals, tieOut, tieOutRuleFor, tieOutTarget, type LedgerTransaction } from '../../src/summary/tie-out.js';
-import type { CurrencyFigures, TargetSummary } from '../../src/summary/types.js';
+import type { CurrencyFigures, TargetSummary } from '../../src/domain/summary.js';
 
 const activity = tieOutRuleFor('balance_change_from_activity.summary.1')!;
 const balance = tieOutRuleFor('balance.summary.1')!;
