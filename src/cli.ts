@@ -10,6 +10,7 @@ import { workerCommand } from './cli/worker-command.js';
 import { runCommand } from './cli/run-command.js';
 import { validateConfigs } from './config/validate-command.js';
 import { verifyCommand } from './cli/verify-command.js';
+import { notifyCommand } from './cli/notify-command.js';
 import { statusCommand } from './cli/status-command.js';
 import { syncCommand } from './cli/sync-command.js';
 import { createScrubber, secretValuesFromEnv } from './observability/logger.js';
@@ -105,6 +106,13 @@ program
   .option('--config <id>', 'only this configuration')
   .option('--period <P>', 'only this period')
   .action(action((opts: { config?: string; period?: string }) => verifyCommand(readSettings(), opts, out)));
+
+program
+  .command('notify <config>')
+  .description("send a period's finance summary again (from the archive) to the configuration's destinations")
+  .requiredOption('--period <P>', 'the period, e.g. 2025-10')
+  .option('--to <destinations>', 'only these: slack, email, webhook (comma-separated)')
+  .action(action((config: string, opts: { period: string; to?: string }) => notifyCommand(readSettings(), config, opts, out)));
 
 program
   .command('emulator')

@@ -14,7 +14,7 @@ import { targetsOf } from '../config/targets.js';
 import type { ReportWorkflowResult, TargetOutcome } from '../domain/outcomes.js';
 import type { Period } from '../domain/period.js';
 import type { FiringSummary, NotificationResult, SummaryDigest, TieOut } from '../domain/summary.js';
-import { sendSummary, type Destination } from '../notify/send-summary.js';
+import { firingUrl, sendSummary, type Destination } from '../notify/send-summary.js';
 import { notifications } from '../observability/metrics.js';
 import { balanceTransactionsRequest } from '../stripe/balance-transactions-request.js';
 import { summaryDigest } from '../summary/format.js';
@@ -100,10 +100,6 @@ function scopeOf(config: ReportConfig): { currency?: string } {
   return typeof currency === 'string' ? { currency } : {};
 }
 
-export function firingUrl(ui: string | undefined, namespace: string | undefined, workflowId: string | undefined): string | undefined {
-  if (!ui || !namespace || !workflowId) return undefined;
-  return `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
 
 /** When no summary could be computed, the message still says which targets archived and which failed. */
 function bareSummary(config: ReportConfig, result: ReportWorkflowResult): FiringSummary {

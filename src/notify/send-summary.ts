@@ -64,3 +64,9 @@ async function periodFiles(store: ArchiveStore, summary: FiringSummary): Promise
   }
   return files;
 }
+
+/** The firing's page in the Temporal UI, or undefined when no UI address is configured. */
+export function firingUrl(ui: string | undefined, namespace: string | undefined, workflowId: string | undefined): string | undefined {
+  if (!ui || !namespace || !workflowId) return undefined;
+  return `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

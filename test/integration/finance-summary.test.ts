@@ -6,7 +6,13 @@
  * SMTP server) and a generic webhook. A destination that refuses is named in the firing's result
  * and undoes nothing.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { notifyCommand } from '../../src/cli/notify-command.js';
+import { readSettings } from '../../src/settings.js';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
@@ -149,4 +155,23 @@ describe('a firing tells finance the numbers', () => {
     expect(posts.filter((p) => p.path.startsWith('/slack'))).toHaveLength(1);
     expect(await stack.archiveFor(cfg.archive).find(`${cfg.id}/2025-10/self.csv`)).toBeDefined();
   });
+
+  it('`reports notify <config> --period P` sends the saved summary again; a period without one is named', async () => {
+    const cfg = config({ notify: { on: ['failure'], webhook_url: '${HOOK_URL}' } });
+    const result = await fire(cfg);
+    expect(result.notifications).toBeUndefined(); // on: [failure], and nothing failed
+    const dir = mkdtempSync(path.join(tmpdir(), 'notify-cli-'));
+    writeFileSync(path.join(dir, `${cfg.id}.yaml`), stringify({ api: 'v1', report: cfg.report, mode: 'sandbox', key_env: 'KEY', notify: { on: ['failure'], webhook_url: '${HOOK_URL}' } }));
+    const settings = { ...readSettings(), schedulesDir: dir, archiveDir: stack.archiveDir };
+    process.env.HOOK_URL = `${hookUrl}/hook`;
+    const lines: string[] = [];
+    expect(await notifyCommand(settings, cfg.id, { period: '2025-10' }, (l) => lines.push(l))).toBe(0);
+    expect(lines).toEqual(['sent     webhook']);
+    const hook = posts.find((p) => p.path === '/hook')!.body as { summary: FiringSummary };
+    expect(hook.summary).toMatchObject({ config: cfg.id, period: '2025-10', family: 'activity' });
+    lines.length = 0;
+    expect(await notifyCommand(settings, cfg.id, { period: '2025-09' }, (l) => lines.push(l))).toBe(1);
+    expect(lines.join('\n')).toContain(`${cfg.id} 2025-09: no summary`);
+  });
 });
+
