@@ -34,17 +34,20 @@ export interface SummaryDeps {
 
 export function createSummaryActivities(deps: SummaryDeps) {
   return {
-    async summarizeFiring(config: ReportConfig, period: Period, outcomes: TargetOutcome[]): Promise<SummaryDigest> {
+    /** Undefined when no file of the period is in the archive (every target failed): nothing to sum, and no folder is made. */
+    async summarizeFiring(config: ReportConfig, period: Period, outcomes: TargetOutcome[]): Promise<SummaryDigest | undefined> {
       const store = deps.archiveFor(config.archive);
+      const targets = outcomes.flatMap((o) =>
+        o.status === 'archived' ? [{ target: o.target }] : o.status === 'skipped' && o.reason.startsWith('already archived') ? [{ target: o.target, skipped: true }] : [],
+      );
+      if (targets.length === 0) return undefined;
       const summary = await summarizeFiring(store, {
         config: config.id,
         period: period.name,
         interval: { start: period.start, end: period.end },
         api: config.api,
         report: config.report ?? 'query',
-        targets: outcomes.flatMap((o) =>
-          o.status === 'archived' ? [{ target: o.target }] : o.status === 'skipped' && o.reason.startsWith('already archived') ? [{ target: o.target, skipped: true }] : [],
-        ),
+        targets,
         failed: outcomes.flatMap((o) => (o.status === 'failed' ? [{ target: o.target, reason: o.reason }] : [])),
         previousPeriod: previousPeriod(period.unit, period.start, period.timezone).name,
       });
@@ -111,7 +114,7 @@ function bareSummary(config: ReportConfig, result: ReportWorkflowResult): Firing
     api: config.api,
     report: config.report ?? 'query',
     family: 'unknown',
-    note: `no finance summary: ${result.summaryError ?? 'it was not computed'}`,
+    note: `no finance summary: ${result.summaryError ?? 'no file of this period is in the archive'}`,
     generated_at: new Date().toISOString(),
     files: result.outcomes.filter((o) => o.status === 'archived').length,
     rows: 0,

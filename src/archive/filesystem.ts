@@ -254,6 +254,11 @@ export class FilesystemArchive implements ArchiveStore {
       throw err;
     }
     await fsyncDir(path.dirname(file));
+    // A writer killed between open and rename left its temporary file: the write that follows it removes it.
+    const stale = `.${path.basename(file)}.`;
+    for (const name of await readdir(path.dirname(file))) {
+      if (name.startsWith(stale) && name.endsWith('.partial') && path.join(path.dirname(file), name) !== temp) await rm(path.join(path.dirname(file), name), { force: true });
+    }
   }
 
   async readDocument(key: string): Promise<string | undefined> {

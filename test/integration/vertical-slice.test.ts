@@ -199,7 +199,8 @@ describe('Stripe-side failures', () => {
     if (outcome?.status !== 'archived') return;
     expect(sha256(outcome.file.location)).toBe(await emulator.fileSha256(outcome.runId));
     // Nothing half-written stays behind in the period's folder.
-    expect(readdirSync(path.dirname(outcome.file.location)).sort()).toEqual(['self.csv', 'self.csv.manifest.json']);
+    // The period's finance summary sits beside the file (summary.json, summary.md).
+    expect(readdirSync(path.dirname(outcome.file.location)).sort()).toEqual(['self.csv', 'self.csv.manifest.json', 'summary.json', 'summary.md']);
   });
 
   it('5xx from Stripe are retried', async () => {
