@@ -84,7 +84,9 @@ describe('reports run', () => {
     expect(r.stdout).toMatch(/self\s+(running|downloading|archiving) reprun_/);
     expect(r.stdout).toMatch(/target\s+outcome\s+detail/);
     expect(r.stdout).toMatch(/self\s+archived\s+.*cli-monthly\/2025-10\/self\.csv/);
-    expect(notifications.at(-1)?.text).toBe('cli-monthly 2025-10: 1 archived, 0 skipped, 0 failed');
+    // The webhook gets the finance summary: its first line says what archived, then the figures per currency.
+    expect(notifications.at(-1)?.text.split('\n')[0]).toBe('cli-monthly 2025-10: 1 archived');
+    expect(notifications.at(-1)?.text).toMatch(/^USD ending balance \$[\d,]+\.\d\d$/m);
   });
 
   it('a period that does not exist is refused by name', async () => {
