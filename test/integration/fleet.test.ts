@@ -107,8 +107,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
     mkdirSync(schedulesDir);
     temporal = await startServer();
     s3 = await startS3Server();
-    const relayPort = await freePort();
-    emulator = await startEmulator({ processingMs: 1000, webhookUrl: `http://127.0.0.1:${relayPort}/webhooks/stripe`, webhookSecret: SECRET });
+    emulator = await startEmulator({ processingMs: 1000, webhookSecret: SECRET });
     connection = await Connection.connect({ address: temporal.address });
     client = new Client({ connection });
     workers.length = 0;
@@ -117,8 +116,25 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       mkdirSync(path.join(home, 'tmp'), { recursive: true });
       workers.push({ name, home });
     }
-    relay = await startRelayProcess({ temporalAddress: temporal.address, taskQueue: TASK_QUEUE, port: relayPort, secrets: [SECRET] });
+    relay = await startRelayOnFreePort();
   }, 300_000);
+
+  /**
+   * A port found free may be taken before the relay binds it (an outgoing connection's ephemeral
+   * port): pick another and try again, then point the emulator's webhooks at the one it got.
+   */
+  async function startRelayOnFreePort(): Promise<WorkerProcess> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      try {
+        const started = await startRelayProcess({ temporalAddress: temporal.address, taskQueue: TASK_QUEUE, port, secrets: [SECRET] });
+        emulator.configure({ webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe` });
+        return started;
+      } catch (err) {
+        if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      }
+    }
+  }
 
   afterAll(async () => {
     await Promise.all([...workers.map((w) => (w.process ? stopProcess(w.process.child, 5_000) : undefined)), relay ? stopProcess(relay.child, 5_000) : undefined]);
