@@ -34,6 +34,15 @@ export function logContextOf(activityType: string, args: readonly unknown[]): Lo
   }
   if (activityType === 'subscribeToRunEvents' && typeof first === 'string') return { reportRunId: first };
   if (activityType === 'findArchivedTargets' && typeof first === 'string' && typeof second === 'string') return { configuration: first, period: second };
+  // The firing's summary and its messages: (config, period, …) and (destination, config, result).
+  if (activityType === 'summarizeFiring') {
+    const [config, period] = args as [{ id?: string } | undefined, { name?: string } | undefined];
+    if (config?.id && period?.name) return { configuration: config.id, period: period.name };
+  }
+  if (activityType === 'notifyDestination') {
+    const result = args[2] as ReportWorkflowResult | undefined;
+    if (result?.config) return { configuration: result.config, period: result.period };
+  }
   if (activityType === 'notifyOutcome') {
     const result = second as ReportWorkflowResult | undefined;
     if (result?.config) return { configuration: result.config, period: result.period };

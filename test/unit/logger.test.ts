@@ -101,6 +101,8 @@ describe('activity log context', () => {
     expect(logContextOf('createReportRun', [job, 'report/monthly/2025-10/acct_1/abc'])).toEqual({ configuration: 'monthly', period: '2025-10', target: 'acct_1' });
     expect(logContextOf('subscribeToRunEvents', ['reprun_9'])).toEqual({ reportRunId: 'reprun_9' });
     expect(logContextOf('findArchivedTargets', ['monthly', '2025-10', []])).toEqual({ configuration: 'monthly', period: '2025-10' });
+    expect(logContextOf('summarizeFiring', [{ id: 'monthly' }, { name: '2025-10' }, []])).toEqual({ configuration: 'monthly', period: '2025-10' });
+    expect(logContextOf('notifyDestination', ['slack', { id: 'monthly' }, { config: 'monthly', period: '2025-10' }])).toEqual({ configuration: 'monthly', period: '2025-10' });
     expect(logContextOf('closedWorkflows', [['a']])).toEqual({});
   });
 });
