@@ -33,6 +33,7 @@ import { firingProgressQuery, poolStateQuery, progressQuery } from '../src/workf
 import { poolIdFor, STRIPE_RUNNING_CAP } from '../src/workflows/permit-state.js';
 import { runEventsWorkflowId } from '../src/domain/business-key.js';
 import { DEFAULT_V2_VERSION } from '../src/stripe/client.js';
+import { resultCounts } from '../src/domain/outcomes.js';
 
 // @temporalio/proto is CommonJS: its namespaces come through the default export under ESM.
 const History = proto.temporal.api.history.v1.History;
@@ -236,7 +237,7 @@ function config(id: string, fields: Record<string, unknown>): ReportConfig {
 async function finished(cfg: ReportConfig, force = false): Promise<WorkflowHandle> {
   const handle = await startReport(client, cfg, PERIOD, { taskQueue: TASK_QUEUE, force });
   const outcome = await handle.result().then(
-    (r) => r.outcomes.map((o) => o.status).join(', '),
+    (r) => JSON.stringify(resultCounts(r)),
     (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
   );
   say(`${cfg.id}: ${outcome}`);

@@ -21,6 +21,9 @@ import { startReport } from './temporal/start-report.js';
 import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
 import type { DemoKeys } from './activities/stripe-clients.js';
 import { workerDepsFromSettings } from './worker-deps.js';
+import { FilesystemArchive } from './archive/filesystem.js';
+import { createArchiveFor, type ArchiveFor } from './archive/stores.js';
+import { loadFiringOutcomes } from './archive/firing-outcomes.js';
 import { startWorkerService } from './worker-service.js';
 
 /** JSON lines on stdout, readable ones on a terminal (see observability/logger.ts). */
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
   await syncFromDir(client, settings, (text) => text.split('\n').forEach(syncLine)).catch((err) => syncLogger.error({ err }, 'sync failed'));
   if (settings.demo) {
     const configs = loadConfigDir(settings.schedulesDir).flatMap((r) => (r.ok ? [r.config] : []));
-    void runDemo(client, configs, settings.taskQueue);
+    void runDemo(client, configs, settings.taskQueue, createArchiveFor(new FilesystemArchive(settings.archiveDir)));
   } else logger.info('run one now with `npx reports run <config> --wait`, or Trigger its schedule in the Temporal UI');
 
   try {
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
 }
 
 /** Runs every example configuration once for its previous period and prints where each file went. */
-async function runDemo(client: Client, configs: ReportConfig[], taskQueue: string): Promise<void> {
+async function runDemo(client: Client, configs: ReportConfig[], taskQueue: string, archiveFor: ArchiveFor): Promise<void> {
   await Promise.all(
     configs.map(async (config) => {
       const period = periodForConfig(config, new Date()).name;
@@ -145,7 +148,9 @@ async function runDemo(client: Client, configs: ReportConfig[], taskQueue: strin
         demo.error({ reason }, 'demo firing failed');
         return;
       }
-      for (const o of result.outcomes) {
+      const store = archiveFor(config.archive);
+      const outcomes = result.outcomes ?? (await loadFiringOutcomes(store, result.config, result.period))?.outcomes ?? [];
+      for (const o of outcomes) {
         if (o.status === 'archived') {
           demo.info({ target: o.target, reportRunId: o.runId, location: o.file.location, size: o.file.size, sha256: o.file.sha256.slice(0, 16) }, `demo: archived ${o.file.location}`);
         } else demo.info({ target: o.target, outcome: o.status, reason: o.reason }, `demo: ${o.status}`);

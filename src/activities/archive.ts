@@ -3,6 +3,7 @@
  * again), where new content goes (the key itself or its next version), the file a run already
  * archived, and the manifest written beside every file.
  */
+import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildQueryRequest } from '../stripe/run-request.js';
@@ -13,6 +14,10 @@ import type { ArchiveManifest } from '../archive/manifest.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
 import type { ReportJob } from '../domain/report-job.js';
 import { activityLog } from './log-context.js';
+import { inWindow } from '../domain/in-window.js';
+
+/** Archive lookups in flight at once when checking a batch of targets. */
+const LOOKUPS_AT_ONCE = 16;
 
 const projectVersion = (() => {
   try {
@@ -137,6 +142,11 @@ function sentQuery(job: ReportJob): NonNullable<ArchiveManifest['query']> {
 export function createArchiveActivities(archiveFor: ArchiveFor) {
   return {
     /** Which of these targets already have their file for the period: those are not run again. */
+    /**
+     * Which of one batch's targets are archived already. The lookups go a few at a time (an S3
+     * HEAD each) and the activity heartbeats, so a batch of hundreds on a slow archive neither
+     * takes minutes nor times out.
+     */
     async findArchivedTargets(
       configId: string,
       period: string,
@@ -145,7 +155,8 @@ export function createArchiveActivities(archiveFor: ArchiveFor) {
     ): Promise<Record<string, ArchivedFile>> {
       const store = archiveFor(spec);
       const found: Record<string, ArchivedFile> = {};
-      for (const t of targets) {
+      let checked = 0;
+      await inWindow(targets, LOOKUPS_AT_ONCE, async (t) => {
         // A CSV too large for Stripe was archived as a ZIP instead (manifest: compressed_because).
         const other = t.ext === 'csv' ? 'zip' : undefined;
         const file = (await store.find(archiveKey(configId, period, t.id, t.ext))) ?? (other ? await store.find(archiveKey(configId, period, t.id, other)) : undefined);
@@ -153,7 +164,8 @@ export function createArchiveActivities(archiveFor: ArchiveFor) {
           found[t.id] = file;
           activityLog().info('already archived; skipped', { target: t.id, location: file.location });
         }
-      }
+        if (++checked % 50 === 0) Context.current().heartbeat({ checked });
+      });
       return found;
     },
   };

@@ -9,6 +9,7 @@ import { createArchiveActivities } from './archive.js';
 import { classifyFailures } from './failures.js';
 import { createTransferActivities } from './transfer.js';
 import { createNotifyActivities } from './notify.js';
+import { createOutcomeActivities } from './outcomes.js';
 import { createPermitActivities, type PermitDeps } from './permits.js';
 import { createReportRunActivities } from './report-runs.js';
 import { createRunEventActivities } from './run-events.js';
@@ -29,14 +30,17 @@ export interface ActivityDeps extends PermitDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  // One for all activities: S3 clients are made once per bucket.
+  const archiveFor = deps.archiveFor ?? createArchiveFor(deps.archive);
   return classifyFailures({
     ...createReportRunActivities(deps.clientFor, async ({ poolId, holderId }, retryAfterMs) => {
       await deps.temporal.workflow.getHandle(poolId).signal(runningCapHitSignal, { holderId, retryAfterMs });
     }),
-    ...createTransferActivities(deps.clientFor, deps.archiveFor ?? createArchiveFor(deps.archive)),
-    ...createArchiveActivities(deps.archiveFor ?? createArchiveFor(deps.archive)),
+    ...createTransferActivities(deps.clientFor, archiveFor),
+    ...createArchiveActivities(archiveFor),
+    ...createOutcomeActivities(archiveFor),
     ...createNotifyActivities(deps.env),
-    ...createSummaryActivities({ archiveFor: deps.archiveFor ?? createArchiveFor(deps.archive), clientFor: deps.clientFor, env: deps.env, temporalUiUrl: deps.temporalUiUrl }),
+    ...createSummaryActivities({ archiveFor, clientFor: deps.clientFor, env: deps.env, temporalUiUrl: deps.temporalUiUrl }),
     ...createPermitActivities(deps),
     ...createRunEventActivities(deps),
   });

@@ -1,20 +1,20 @@
 /**
- * Tells people how a firing went: POSTs a JSON summary to the webhook the configuration names
- * (Slack-compatible `text`, plus the structured result). The URL is a `${ENV}` reference resolved
- * here in the worker, so the secret URL never enters workflow history.
+ * How firings started by 0.2.0 tell people how they went: one POST of `{text, result}` to the
+ * webhook the configuration names (newer firings send the finance summary instead, see
+ * summary.ts). The URL is a `${ENV}` reference resolved here in the worker, so the secret URL
+ * never enters workflow history; answers are classified like every destination's.
  */
-import { request } from 'undici';
-import { InvalidInputError } from '../domain/errors.js';
+import { resultCounts, resultFailed, type ReportWorkflowResult } from '../domain/outcomes.js';
+import { resolveEnvReference } from '../notify/env-ref.js';
+import { sendWebhook } from '../notify/webhook.js';
 import { notifications } from '../observability/metrics.js';
-import { StripeApiError } from '../stripe/errors.js';
-import type { ReportWorkflowResult } from '../domain/outcomes.js';
 import { activityLog } from './log-context.js';
 
 export function summaryText(result: ReportWorkflowResult): string {
-  const count = (s: string) => result.outcomes.filter((o) => o.status === s).length;
+  const { archived, skipped, failed } = resultCounts(result);
   const lines = [
-    `${result.config} ${result.period}: ${count('archived')} archived, ${count('skipped')} skipped, ${count('failed')} failed`,
-    ...result.outcomes.filter((o) => o.status === 'failed').map((o) => `  failed ${o.target}: ${o.status === 'failed' ? o.reason : ''}`),
+    `${result.config} ${result.period}: ${archived} archived, ${skipped} skipped, ${failed} failed`,
+    ...resultFailed(result).map((f) => `  failed ${f.target}: ${f.reason}`),
   ];
   return lines.join('\n');
 }
@@ -24,30 +24,13 @@ export function createNotifyActivities(env: NodeJS.ProcessEnv = process.env) {
     /** Counted per attempt by destination and result (reports_notifications_total). */
     async notifyOutcome(webhookRef: string, result: ReportWorkflowResult): Promise<void> {
       try {
-        await post(webhookRef, result);
+        await sendWebhook(resolveEnvReference('webhook', 'notify.webhook_url', webhookRef, env), { text: summaryText(result), result });
         notifications.inc({ destination: 'webhook', result: 'sent' });
+        activityLog().info('notification sent', { destination: 'webhook' });
       } catch (err) {
         notifications.inc({ destination: 'webhook', result: 'failed' });
         throw err;
       }
     },
   };
-
-  async function post(webhookRef: string, result: ReportWorkflowResult): Promise<void> {
-    const name = /^\$\{([A-Z_][A-Z0-9_]*)\}$/.exec(webhookRef)?.[1];
-    const url = name ? env[name] : undefined;
-    if (!url) throw new InvalidInputError(`notify.webhook_url: environment variable ${name ?? webhookRef} is not set`);
-    const res = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text: summaryText(result), result }),
-    });
-    await res.body.dump();
-    // Never the URL: a webhook URL is a secret (Slack's carry their token in the path).
-    if (res.statusCode >= 300) {
-      activityLog().warn('notification failed', { variable: name, status: res.statusCode });
-      throw new StripeApiError(`notification webhook answered ${res.statusCode}`);
-    }
-    activityLog().info('notification sent', { variable: name, status: res.statusCode });
-  }
 }

@@ -11,7 +11,9 @@ import { previousPeriod } from '../config/period.js';
 import { jobFromConfig } from '../config/report-job.js';
 import type { ReportConfig } from '../config/schema.js';
 import { targetsOf } from '../config/targets.js';
-import type { ReportWorkflowResult, TargetOutcome } from '../domain/outcomes.js';
+import { resultCounts, resultFailed, type FiringOutcomes, type ReportWorkflowResult } from '../domain/outcomes.js';
+import { readJsonDocument } from '../archive/store.js';
+import { ReportsError } from '../domain/errors.js';
 import type { Period } from '../domain/period.js';
 import type { FiringSummary, NotificationResult, SummaryDigest, TieOut } from '../domain/summary.js';
 import { firingUrl, sendSummary, type Destination } from '../notify/send-summary.js';
@@ -35,8 +37,11 @@ export interface SummaryDeps {
 export function createSummaryActivities(deps: SummaryDeps) {
   return {
     /** Undefined when no file of the period is in the archive (every target failed): nothing to sum, and no folder is made. */
-    async summarizeFiring(config: ReportConfig, period: Period, outcomes: TargetOutcome[]): Promise<SummaryDigest | undefined> {
+    async summarizeFiring(config: ReportConfig, period: Period, outcomesFile: string): Promise<SummaryDigest | undefined> {
       const store = deps.archiveFor(config.archive);
+      const firing = await readJsonDocument<FiringOutcomes>(store, outcomesFile);
+      if (!firing) throw new ReportsError(`the firing's outcome file ${outcomesFile} is missing from ${store.describe()}`, true);
+      const outcomes = firing.outcomes;
       const targets = outcomes.flatMap((o) =>
         o.status === 'archived' ? [{ target: o.target }] : o.status === 'skipped' && o.reason.startsWith('already archived') ? [{ target: o.target, skipped: true }] : [],
       );
@@ -116,11 +121,11 @@ function bareSummary(config: ReportConfig, result: ReportWorkflowResult): Firing
     family: 'unknown',
     note: `no finance summary: ${result.summaryError ?? 'no file of this period is in the archive'}`,
     generated_at: new Date().toISOString(),
-    files: result.outcomes.filter((o) => o.status === 'archived').length,
+    files: resultCounts(result).archived,
     rows: 0,
     totals: [],
     targets: [],
-    failed: result.outcomes.flatMap((o) => (o.status === 'failed' ? [{ target: o.target, reason: o.reason }] : [])),
-    skipped: result.outcomes.filter((o) => o.status === 'skipped').length,
+    failed: resultFailed(result),
+    skipped: resultCounts(result).skipped,
   };
 }

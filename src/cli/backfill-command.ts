@@ -1,6 +1,7 @@
 /** `reports backfill <config> --from P --to P [--force]`: one firing per period, with progress. */
 import { periodsBetween } from '../config/period.js';
 import { businessKey } from '../domain/business-key.js';
+import { resultCounts } from '../domain/outcomes.js';
 import type { Settings } from '../settings.js';
 import { backfill, type PeriodState } from '../temporal/backfill.js';
 import { readFiringProgress, summariseFiring } from '../temporal/firing-status.js';
@@ -67,11 +68,11 @@ export async function backfillCommand(
       live.done();
     }
     const rows = results.map((r) => {
-      const counts = (s: string) => r.result?.outcomes.filter((o) => o.status === s).length ?? 0;
-      return [r.period, r.state, String(counts('archived')), String(counts('skipped')), String(counts('failed')), r.error ?? ''];
+      const c = r.result ? resultCounts(r.result) : { archived: 0, skipped: 0, failed: 0 };
+      return [r.period, r.state, String(c.archived), String(c.skipped), String(c.failed), r.error ?? ''];
     });
     out('');
     out(table(['period', 'state', 'archived', 'skipped', 'failed', 'error'], rows));
-    return results.some((r) => r.state === 'failed' || r.result?.outcomes.some((o) => o.status === 'failed')) ? 1 : 0;
+    return results.some((r) => r.state === 'failed' || (r.result !== undefined && resultCounts(r.result).failed > 0)) ? 1 : 0;
   });
 }

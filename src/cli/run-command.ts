@@ -11,7 +11,11 @@ import type { Settings } from '../settings.js';
 import { startReport } from '../temporal/start-report.js';
 import { watchFiring } from '../temporal/watch.js';
 import { businessKey } from '../domain/business-key.js';
-import type { ReportWorkflowResult } from '../domain/outcomes.js';
+import { failedOf, resultCounts, resultFailed, type ReportWorkflowResult, type TargetOutcome } from '../domain/outcomes.js';
+import { loadFiringOutcomes } from '../archive/firing-outcomes.js';
+import { FilesystemArchive } from '../archive/filesystem.js';
+import type { ArchiveStore } from '../archive/store.js';
+import { createArchiveFor } from '../archive/stores.js';
 import { createStripeClients } from '../activities/stripe-clients.js';
 import { formatPlannedRequests, plannedRequests, type TemplateLookup } from './dry-run.js';
 import { loadNamedConfig, withClient } from './connect.js';
@@ -59,11 +63,30 @@ async function dryRunRequests(settings: Settings, config: ReportConfig, period: 
   }
 }
 
-export function outcomeTable(result: ReportWorkflowResult): string {
+/** Targets listed one per line after a firing; a larger firing gets counts, its failures and where the rest are. */
+const LISTED_TARGETS = 50;
+
+export function outcomeTable(outcomes: TargetOutcome[]): string {
   return table(
     ['target', 'outcome', 'detail'],
-    result.outcomes.map((o) => [o.target, o.status, o.status === 'archived' ? `${o.file.location} (${o.file.size} bytes)` : o.reason]),
+    outcomes.map((o) => [o.target, o.status, o.status === 'archived' ? `${o.file.location} (${o.file.size} bytes)` : o.reason]),
   );
+}
+
+/**
+ * What a finished firing says: every target when there are few (from the outcome file in the
+ * archive, or from the result of a firing started by 0.2.0), else the counts and the failed targets.
+ */
+export async function outcomeReport(result: ReportWorkflowResult, store: ArchiveStore): Promise<string> {
+  const outcomes = result.outcomes ?? (await loadFiringOutcomes(store, result.config, result.period))?.outcomes;
+  if (outcomes && outcomes.length <= LISTED_TARGETS) return outcomeTable(outcomes);
+  const { archived, skipped, failed } = resultCounts(result);
+  const lines = [`${archived} archived, ${skipped} skipped, ${failed} failed`];
+  const named = outcomes ? failedOf(outcomes) : resultFailed(result);
+  if (named.length > 0) lines.push(table(['target', 'outcome', 'detail'], named.slice(0, LISTED_TARGETS).map((f) => [f.target, 'failed', f.reason])));
+  if (failed > Math.min(named.length, LISTED_TARGETS)) lines.push(`… and ${failed - Math.min(named.length, LISTED_TARGETS)} more failed`);
+  if (result.outcomesFile) lines.push(`every target: ${result.outcomesFile} in ${store.describe()}`);
+  return lines.join('\n');
 }
 
 /**
@@ -105,7 +128,7 @@ export async function runCommand(settings: Settings, name: string, opts: RunOpti
     }
     live.done();
     out('');
-    out(outcomeTable(result));
-    return result.outcomes.some((o) => o.status === 'failed') ? 1 : 0;
+    out(await outcomeReport(result, createArchiveFor(new FilesystemArchive(settings.archiveDir))(config.archive)));
+    return resultCounts(result).failed > 0 ? 1 : 0;
   });
 }

@@ -68,4 +68,9 @@ export interface FiringProgress {
   archived: number;
   skipped: number;
   failed: number;
+  /**
+   * A firing in batches: the batches in flight. Their targets count as started here and are
+   * pending, in flight or finished in each batch's own `firingProgress` (the CLI adds them up).
+   */
+  batches?: Array<{ workflowId: string; targets: number }>;
 }

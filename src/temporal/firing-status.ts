@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import type { FiringProgress, RunProgress, RunStage, TargetInFlight } from '../domain/progress.js';
 import { firingProgressQuery, progressQuery } from '../workflows/messages.js';
-import { inWindow } from '../workflows/in-window.js';
+import { inWindow } from '../domain/in-window.js';
 import { queryWithin } from './query.js';
 
 /** A target's stage as the CLI shows it: the run's own, or what only the firing knows. */

@@ -3,7 +3,7 @@
  * finished, answered by the `firingProgress` query without asking any child. Deterministic.
  */
 import type { FiringProgress, TargetInFlight } from '../domain/progress.js';
-import type { TargetOutcome } from '../domain/outcomes.js';
+import type { OutcomeCounts, TargetOutcome } from '../domain/outcomes.js';
 
 export class FiringProgressTracker {
   private period?: string;
@@ -11,6 +11,8 @@ export class FiringProgressTracker {
   private started = 0;
   private readonly inFlight = new Map<string, TargetInFlight>();
   private readonly finished = { archived: 0, skipped: 0, failed: 0 };
+  /** A firing in batches: the batches in flight (workflow id → its targets); each knows its own targets. */
+  private readonly batches = new Map<string, number>();
 
   constructor(private readonly now: () => number = () => Date.now()) {}
 
@@ -32,6 +34,24 @@ export class FiringProgressTracker {
     };
   }
 
+  /** A firing that continued as new: where the previous runs left off. */
+  resume(started: number, finished: OutcomeCounts): void {
+    this.started = started;
+    Object.assign(this.finished, finished);
+  }
+
+  batchStarted(workflowId: string, targets: number): void {
+    this.started += targets;
+    this.batches.set(workflowId, targets);
+  }
+
+  batchFinished(workflowId: string, counts: OutcomeCounts): void {
+    this.batches.delete(workflowId);
+    this.finished.archived += counts.archived;
+    this.finished.skipped += counts.skipped;
+    this.finished.failed += counts.failed;
+  }
+
   snapshot(): FiringProgress {
     const done = this.finished.archived + this.finished.skipped + this.finished.failed;
     return {
@@ -41,6 +61,7 @@ export class FiringProgressTracker {
       pending: this.targets - this.started,
       inFlight: [...this.inFlight.values()],
       ...this.finished,
+      ...(this.batches.size > 0 ? { batches: [...this.batches].map(([workflowId, targets]) => ({ workflowId, targets })) } : {}),
     };
   }
 }

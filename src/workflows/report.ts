@@ -6,6 +6,7 @@
  */
 import {
   ApplicationFailure,
+  continueAsNew,
   executeChild,
   log,
   patched,
@@ -26,14 +27,17 @@ import { targetsOf } from '../config/targets.js';
 import type { ReportTarget } from '../domain/target.js';
 import { businessKey } from '../domain/business-key.js';
 import { FiringProgressTracker } from './firing-progress.js';
-import { inWindow } from './in-window.js';
+import { inWindow } from '../domain/in-window.js';
+import { firingBatchWorkflow } from './firing-batch.js';
+import { runTarget } from './run-target.js';
+import type { FiringRef } from '../archive/firing-outcomes.js';
 import { rootCauseMessage } from './failure-message.js';
 import { firingProgressQuery } from './messages.js';
 import { STRIPE_RUNNING_CAP } from './permit-state.js';
 import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
-import type { ReportWorkflowInput } from './types.js';
-import type { ReportWorkflowResult, TargetOutcome } from '../domain/outcomes.js';
+import type { FiringCarried, ReportWorkflowInput } from './types.js';
+import { addCounts, FAILED_TARGETS_NAMED, resultCounts, type BatchResult, type FailedTarget, type OutcomeCounts, type ReportWorkflowResult, type TargetOutcome } from '../domain/outcomes.js';
 import type { ReportsSinks } from '../domain/metrics-sink.js';
 
 /** The worker's metrics (not called on replay): targets by outcome and firings by result. */
@@ -45,6 +49,13 @@ const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime'
 // 15 minutes in all, instead of failing every target of the period at once.
 const { findArchivedTargets } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+// Joining the batches' outcome files reads one part per batch: heartbeats per part.
+const { writeFiringOutcomes, saveFiringOutcomes, saveBatchOutcomes } = proxyActivities<ReportActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
@@ -103,6 +114,8 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
     { key: ReportConfigAttribute, value: config.id },
     { key: ReportPeriodAttribute, value: period.name },
   ]);
+  if (patched('firing-batches')) return fireInBatches(input, period, progress);
+  // Firings started by 0.2.0: every child of the firing and every outcome in its own history.
   const targets = targetsOf(config);
   progress.plan(period.name, targets.length);
   const ext = config.result.compress ? 'zip' : 'csv';
@@ -113,31 +126,10 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   const outcomes = await inWindow(
     targets,
     fanOutWindow(config),
-    progress.follow((target) => businessKey(config.id, period.name, target.id), async (target): Promise<TargetOutcome> => {
-      if (archived[target.id]) return { target: target.id, status: 'skipped', reason: `already archived at ${archived[target.id]!.location}` };
-      // The job adds `query` only for Data API query configurations: a running firing's children
-      // get exactly the input they got before, so this needed no patch.
-      const job = jobFromConfig(config, period, target);
-      try {
-        const result = await executeChild(reportRunWorkflow, {
-          workflowId: job.businessKey,
-          args: [job, input.timing ?? {}],
-          // A target that archived is never run twice by accident; --force says "again".
-          workflowIdReusePolicy: input.force ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-          typedSearchAttributes: [
-            { key: ReportConfigAttribute, value: config.id },
-            { key: ReportPeriodAttribute, value: period.name },
-            { key: ReportTargetAttribute, value: target.id },
-          ],
-        });
-        return { target: target.id, status: 'archived', runId: result.runId, file: result.file };
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          return { target: target.id, status: 'skipped', reason: `already running or done as ${job.businessKey}` };
-        }
-        return { target: target.id, status: 'failed', reason: rootCauseMessage(err) };
-      }
-    }),
+    progress.follow(
+      (target) => businessKey(config.id, period.name, target.id),
+      (target): Promise<TargetOutcome> => runTarget(config, period, target, { archived: archived[target.id], force: input.force, timing: input.timing }),
+    ),
   );
 
   const result: ReportWorkflowResult = { config: config.id, period: period.name, interval: { start: period.start, end: period.end }, outcomes };
@@ -147,6 +139,7 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   metrics.firingEnded({ configuration: config.id, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
   log.info('firing finished', { configuration: config.id, period: period.name, archived: count('archived'), skipped: count('skipped'), failed: failed.length });
   if (patched('finance-summary')) {
+    result.outcomesFile = await saveFiringOutcomes(config.archive, { ...firingRef(config, period), interval: result.interval }, outcomes);
     await summarizeAndNotify(config, period, result);
   } else if (config.notify) {
     const wanted = failed.length > 0 ? config.notify.on.includes('failure') : config.notify.on.includes('success');
@@ -165,6 +158,102 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
   return result;
 }
 
+function firingRef(config: ReportConfig, period: Period, runId = workflowInfo().runId): FiringRef {
+  return { config: config.id, period: period.name, workflowId: workflowInfo().workflowId, runId };
+}
+
+/**
+ * A firing of any size: its targets in batches, each a child workflow that runs its own targets
+ * and keeps their outcomes in the archive. The firing keeps only counts, the first failures and
+ * as many batches in flight as keep the permit pool busy; past `perRun` batches it continues as
+ * new, so its history stays bounded whatever the number of targets. Then the outcome file, the
+ * summary and the notifications, as before.
+ */
+async function fireInBatches(input: ReportWorkflowInput, period: Period, progress: FiringProgressTracker): Promise<ReportWorkflowResult> {
+  const { config } = input;
+  const targets = targetsOf(config);
+  const plan = batchPlan(config, input.fanOut);
+  const batches = Math.ceil(targets.length / plan.size);
+  const carried: FiringCarried = input.carried ?? { runId: workflowInfo().runId, nextBatch: 0, counts: { archived: 0, skipped: 0, failed: 0 }, failed: [] };
+  const firing = firingRef(config, period, carried.runId);
+  // The batches get the configuration without its list of targets: each gets its own slice.
+  const shared: ReportConfig = { ...config, targets: undefined, targets_from: undefined };
+  let next = carried.nextBatch;
+  let counts = carried.counts;
+  const failed = [...carried.failed];
+  progress.plan(period.name, targets.length);
+  progress.resume(Math.min(targets.length, next * plan.size), counts);
+  const lastOfThisRun = Math.min(batches, next + plan.perRun);
+  const lane = async () => {
+    while (next < lastOfThisRun) {
+      const batch = next++;
+      const slice = targets.slice(batch * plan.size, (batch + 1) * plan.size);
+      const workflowId = `${firing.workflowId}/batch-${batch}`;
+      progress.batchStarted(workflowId, slice.length);
+      const result = await runBatch(workflowId, { config: shared, period, firing, batch, targets: slice, force: input.force, timing: input.timing });
+      progress.batchFinished(workflowId, result.counts);
+      counts = addCounts(counts, result.counts);
+      failed.push(...result.failed.slice(0, FAILED_TARGETS_NAMED - failed.length));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(plan.inFlight, lastOfThisRun - next) }, lane));
+  if (next < batches) {
+    // Only counts and the first failures go on; the batches' outcomes are in the archive.
+    await continueAsNew<typeof reportWorkflow>({ ...input, period: period.name, carried: { runId: carried.runId, nextBatch: next, counts, failed } });
+  }
+
+  const interval = { start: period.start, end: period.end };
+  const written = await writeFiringOutcomes(config.archive, { ...firing, interval }, batches);
+  const result: ReportWorkflowResult = { config: config.id, period: period.name, interval, targets: targets.length, counts: written.counts, failed, outcomesFile: written.key };
+  metrics.firingEnded({ configuration: config.id, ...written.counts });
+  log.info('firing finished', { configuration: config.id, period: period.name, ...written.counts });
+  await summarizeAndNotify(config, period, result);
+  const ran = written.counts.archived + written.counts.failed;
+  const limit = failureLimit(config, ran);
+  if (ran > 0 && written.counts.failed > limit) {
+    const which = written.counts.failed === ran ? 'every target failed' : `${written.counts.failed} of ${ran} targets failed (more than ${limit} allowed)`;
+    const more = written.counts.failed > failed.length ? `; … and ${written.counts.failed - failed.length} more in ${written.key}` : '';
+    throw ApplicationFailure.nonRetryable(`${config.id} ${period.name}: ${which}: ${failed.map((f) => `${f.target}: ${f.reason}`).join('; ')}${more}`, 'TargetsFailed', result);
+  }
+  return result;
+
+  /**
+   * A batch that fails (its archive unreachable for longer than its retries) is started again a
+   * few times: targets it archived are found and skipped. If it still fails, its targets are
+   * failed by name, with the reason, and the firing goes on with the other batches.
+   */
+  async function runBatch(workflowId: string, batch: Parameters<typeof firingBatchWorkflow>[0]): Promise<BatchResult> {
+    try {
+      return await executeChild(firingBatchWorkflow, {
+        workflowId,
+        args: [batch],
+        retry: { initialInterval: '1 minute', backoffCoefficient: 2, maximumAttempts: 3 },
+        typedSearchAttributes: [
+          { key: ReportConfigAttribute, value: config.id },
+          { key: ReportPeriodAttribute, value: period.name },
+        ],
+      });
+    } catch (err) {
+      const reason = `batch ${batch.batch} failed: ${rootCauseMessage(err)}`;
+      log.warn(reason, { configuration: config.id, period: period.name });
+      const outcomes = batch.targets.map((t): TargetOutcome => ({ target: t.id, status: 'failed', reason }));
+      await saveBatchOutcomes(config.archive, batch.firing, batch.batch, outcomes);
+      return { counts: { archived: 0, skipped: 0, failed: outcomes.length }, failed: outcomes.slice(0, FAILED_TARGETS_NAMED).map((o) => ({ target: o.target, reason })) };
+    }
+  }
+}
+
+/**
+ * Targets per batch and batches in flight. A batch is one pool's worth of targets (at most 500):
+ * with three batches in flight there are always between one and two capacities of targets waiting
+ * for permits, so a permit freed finds a waiter, and no workflow holds more than 500 children.
+ */
+export function batchPlan(config: ReportConfig, knobs: ReportWorkflowInput['fanOut'] = {}): { size: number; inFlight: number; perRun: number } {
+  const capacity = config.permits.capacity ?? STRIPE_RUNNING_CAP[config.mode];
+  const size = knobs.batchSize ?? Math.max(10, Math.min(500, capacity));
+  return { size, inFlight: Math.max(2, Math.ceil((2 * capacity) / size) + 1), perRun: knobs.batchesPerRun ?? 200 };
+}
+
 /**
  * After the last target: the finance summary of the archived files (stored beside them), then one
  * message per destination. Neither can undo an archive: a summary that cannot be computed or a
@@ -172,14 +261,14 @@ export async function reportWorkflow(input: ReportWorkflowInput): Promise<Report
  */
 async function summarizeAndNotify(config: ReportConfig, period: Period, result: ReportWorkflowResult): Promise<void> {
   try {
-    result.summary = await summarizeFiring(config, period, result.outcomes);
+    result.summary = await summarizeFiring(config, period, result.outcomesFile!);
   } catch (err) {
     result.summaryError = rootCauseMessage(err);
     log.warn(`summary failed: ${result.summaryError}`);
   }
   const notify = config.notify;
   if (!notify) return;
-  const failedTargets = result.outcomes.some((o) => o.status === 'failed');
+  const failedTargets = resultCounts(result).failed > 0;
   if (!notify.on.includes(failedTargets ? 'failure' : 'success')) return;
   const destinations = (['slack', 'email', 'webhook'] as const).filter((d) => (d === 'webhook' ? notify.webhook_url : notify[d]));
   result.notifications = [];

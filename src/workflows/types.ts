@@ -1,5 +1,6 @@
 /** The firing's input. Shared types of jobs and outcomes live in src/domain/. */
 import type { ReportConfig } from '../config/schema.js';
+import type { FailedTarget, OutcomeCounts } from '../domain/outcomes.js';
 import type { PollTiming } from './timing.js';
 
 export interface ReportWorkflowInput {
@@ -10,4 +11,17 @@ export interface ReportWorkflowInput {
   force?: boolean;
   /** Test and demo knobs for how often to check; production uses the defaults. */
   timing?: Partial<PollTiming>;
+  /** Test knobs for the batches (production sizes them from the permit pool's capacity). */
+  fanOut?: { batchSize?: number; batchesPerRun?: number };
+  /** Set by the firing itself when it continues as new: where its previous runs left off. */
+  carried?: FiringCarried;
+}
+
+/** What a firing in batches carries into its next run: never per-target outcomes. */
+export interface FiringCarried {
+  /** The run that started the firing: the batches' outcome parts are filed under it. */
+  runId: string;
+  nextBatch: number;
+  counts: OutcomeCounts;
+  failed: FailedTarget[];
 }

@@ -5,6 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { existsSync } from 'node:fs';
+import { outcomesOf } from '../helpers/outcomes.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
@@ -50,8 +51,8 @@ describe('fan-out under the permit pool', () => {
     emulator.configure({ runningCap: { live: 500, sandbox: 5 } });
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
     const cfg = config('fifty', { targets: accounts('f', 50), permits: { capacity: 5 } });
-    const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
-    expect(result.outcomes.filter((o) => o.status === 'archived')).toHaveLength(50);
+    const outcomes = await outcomesOf(await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result(), archiveDir);
+    expect(outcomes.filter((o) => o.status === 'archived')).toHaveLength(50);
     const c = emulator.counters();
     expect(c.runsCreated).toBe(50);
     expect(c.peakRunning).toBeLessThanOrEqual(5);
@@ -68,11 +69,11 @@ describe('fan-out under the permit pool', () => {
     emulator.setFaults({ inaccessibleAccounts: ['acct_bad1'] });
     try {
       const cfg = config('one-bad', { targets: [...accounts('g', 4), { account: 'acct_bad1' }] });
-      const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
-      const bad = result.outcomes.find((o) => o.target === 'acct_bad1');
+      const outcomes = await outcomesOf(await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result(), archiveDir);
+      const bad = outcomes.find((o) => o.target === 'acct_bad1');
       expect(bad?.status).toBe('failed');
       expect(bad?.status === 'failed' && bad.reason).toMatch(/403.*report_inaccessible/);
-      expect(result.outcomes.filter((o) => o.status === 'archived').map((o) => o.target).sort()).toEqual(['acct_g0', 'acct_g1', 'acct_g2', 'acct_g3']);
+      expect(outcomes.filter((o) => o.status === 'archived').map((o) => o.target).sort()).toEqual(['acct_g0', 'acct_g1', 'acct_g2', 'acct_g3']);
     } finally {
       emulator.setFaults({});
     }
@@ -81,8 +82,8 @@ describe('fan-out under the permit pool', () => {
   it('Stripe\'s cap used by others (429): the pool backs off, everything still archives', async () => {
     emulator.configure({ runningCap: { live: 500, sandbox: 3 } });
     const cfg = config('capped', { targets: accounts('c', 12), permits: { capacity: 8, pool: `capped-${scope}` } });
-    const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
-    expect(result.outcomes.every((o) => o.status === 'archived')).toBe(true);
+    const outcomes = await outcomesOf(await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result(), archiveDir);
+    expect(outcomes.every((o) => o.status === 'archived')).toBe(true);
     expect(emulator.counters().rateLimited).toBeGreaterThan(0);
     const state = await pool(`capped-${scope}`);
     expect(state.capHits).toBeGreaterThan(0);
@@ -99,10 +100,10 @@ describe('fan-out under the permit pool', () => {
 
   it('aggregated for a report that cannot aggregate is refused by name', async () => {
     const cfg = config('no-aggregate', { report: 'balance_change_from_activity.itemized.3', targets: [{ organization: 'aggregated' }, { organization: 'concatenated' }] });
-    const result = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result();
-    const agg = result.outcomes.find((o) => o.target === 'organization-aggregated');
+    const outcomes = await outcomesOf(await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast })).result(), archiveDir);
+    const agg = outcomes.find((o) => o.target === 'organization-aggregated');
     expect(agg?.status === 'failed' && agg.reason).toMatch(/cannot aggregate/);
-    expect(result.outcomes.find((o) => o.target === 'organization-concatenated')?.status).toBe('archived');
+    expect(outcomes.find((o) => o.target === 'organization-concatenated')?.status).toBe('archived');
   });
 });
 
@@ -120,8 +121,8 @@ describe('permits survive failures', () => {
     emulator.configure({ processingMs: 300 });
     await client.workflow.getHandle(holder).terminate('test: a holder dies');
     // The waiting target gets the freed permit and finishes.
-    const result = await handle.result();
-    expect(result.outcomes.find((o) => `report/reclaim/2025-10/${o.target}` === other)?.status).toBe('archived');
+    const outcomes = await outcomesOf(await handle.result(), archiveDir);
+    expect(outcomes.find((o) => `report/reclaim/2025-10/${o.target}` === other)?.status).toBe('archived');
     const state = (await p())!;
     expect(state.reclaimed).toBeGreaterThanOrEqual(1);
     expect(Object.keys(state.holders)).toEqual([]);
@@ -146,10 +147,10 @@ describe('permits survive failures', () => {
     await new Promise((r) => setTimeout(r, 2000));
     worker = await startWorker();
     try {
-      const result = await handle.result();
-      expect(result.outcomes.map((o) => o.status)).toEqual(Array(12).fill('archived'));
+      const outcomes = await outcomesOf(await handle.result(), archiveDir);
+      expect(outcomes.map((o) => o.status)).toEqual(Array(12).fill('archived'));
       expect(emulator.counters().runsCreated).toBe(12);
-      const runIds = result.outcomes.map((o) => (o.status === 'archived' ? o.runId : ''));
+      const runIds = outcomes.map((o) => (o.status === 'archived' ? o.runId : ''));
       expect(peakOverlap(emulator, runIds)).toBeLessThanOrEqual(4);
       expect(peakOverlap(emulator, runIds)).toBeGreaterThanOrEqual(3); // and the pool did use its capacity
       const state = await pool(killScope);
