@@ -59,8 +59,29 @@ export interface AskOptions {
   answerWithinMs?: number;
 }
 
+/**
+ * A firing's progress. A firing in batches knows only its batches in flight: each is asked for its
+ * own targets and the answers are added up, so callers see one firing whatever its size. A batch
+ * that does not answer (just finished, or its worker is gone) counts its targets as pending.
+ */
 export async function readFiringProgress(client: Client, workflowId: string, answerWithinMs = 3000): Promise<FiringProgress> {
-  return queryWithin(client, workflowId, firingProgressQuery, answerWithinMs);
+  const firing = await queryWithin(client, workflowId, firingProgressQuery, answerWithinMs);
+  if (!firing.batches?.length) return firing;
+  const batches = await inWindow(firing.batches, 8, async (b) => ({ b, progress: await queryWithin(client, b.workflowId, firingProgressQuery, answerWithinMs).catch(() => undefined) }));
+  return batches.reduce<FiringProgress>(
+    (sum, { b, progress }) =>
+      progress
+        ? {
+            ...sum,
+            pending: sum.pending + progress.pending,
+            inFlight: [...sum.inFlight, ...progress.inFlight],
+            archived: sum.archived + progress.archived,
+            skipped: sum.skipped + progress.skipped,
+            failed: sum.failed + progress.failed,
+          }
+        : { ...sum, pending: sum.pending + b.targets },
+    { ...firing, batches: undefined },
+  );
 }
 
 /** The progress of the targets in flight, the longest in flight first, up to `maxTargets`. */

@@ -7,7 +7,10 @@
  * - It never hands out more than its (effective) capacity.
  * - Release is idempotent: an unknown holder is ignored.
  * - A holder that died, was terminated or timed out is found by a periodic check (an activity
- *   that describes the holders) and its permit is reclaimed within `reclaimEveryMs`.
+ *   that describes holders, at most `RECLAIM_CHECKS` per check, those checked longest ago first)
+ *   and its permit is reclaimed within a few checks.
+ * - Its own work per signal does not grow with the number of holders or waiters (a count of
+ *   holders, an index of waiters), so a pool of 500 with thousands waiting grants as fast as a small one.
  * - 429 `report_run_rate_limit_exceeded` lowers the effective capacity; it climbs back one permit
  *   per few runs finished without another 429, and a tenth of the capacity per quiet period.
  * - History stays bounded: the pool continues as new, carrying its state, when Temporal
@@ -44,9 +47,16 @@ const { closedWorkflows } = proxyActivities<ReportActivities>({
   retry: { maximumInterval: '30 seconds' },
 });
 
+/** Holders described per check: the check's cost stays flat however many permits are held. */
+export const RECLAIM_CHECKS = 100;
+
 export async function permitPoolWorkflow(state: PermitPoolState, options: Partial<PermitPoolOptions> = {}): Promise<never> {
   const o = { ...defaultPoolOptions, ...options };
   const waitingSince = (state.waitingSince ??= {});
+  const held = new HeldCount(state);
+  const waiting = new Set(state.waiters);
+  /** When each holder was last described (in memory: after continuing as new, all count as never). */
+  const lastChecked = new Map<string, number>();
   let dirty = true;
   // Holders that asked again while holding (they restarted waiting): send their grant again.
   const regrant = new Set<string>();
@@ -58,24 +68,26 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       state.capacity = capacity;
     }
     if (holderId in state.holders) regrant.add(holderId); // the holder asked again: it may have restarted waiting
-    else if (!state.waiters.includes(holderId)) {
+    else if (!waiting.has(holderId)) {
       state.waiters.push(holderId);
+      waiting.add(holderId);
       waitingSince[holderId] = Date.now();
     }
     dirty = true;
   });
   setHandler(releasePermitSignal, ({ holderId }) => {
     if (holderId in state.holders) climbAfterRelease(state);
-    delete state.holders[holderId];
-    state.waiters = state.waiters.filter((w) => w !== holderId);
+    held.free(holderId);
+    lastChecked.delete(holderId);
+    // A waiter that gives up (cancelled while waiting) is rare: only then is the queue rewritten.
+    if (waiting.delete(holderId)) state.waiters = state.waiters.filter((w) => w !== holderId);
     delete waitingSince[holderId];
     dirty = true;
   });
   setHandler(runningCapHitSignal, ({ retryAfterMs }) => {
     state.capHits++;
-    const held = Object.keys(state.holders).length;
     // Others use the cap too: hand out fewer permits than we hold now, for a while.
-    state.effectiveCapacity = Math.max(1, Math.min(state.effectiveCapacity, held - 1));
+    state.effectiveCapacity = Math.max(1, Math.min(state.effectiveCapacity, held.count - 1));
     state.congestedUntil = Date.now() + Math.max(o.congestionMs, retryAfterMs ?? 0);
     state.releasesSinceCapHit = 0;
     dirty = true;
@@ -90,12 +102,13 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
   let reportedGrants = state.grants;
   const report = () => {
     const now = Date.now();
-    const oldest = state.waiters.reduce((min, w) => Math.min(min, waitingSince[w] ?? now), now);
+    // Waiters are in arrival order: the first has waited longest.
+    const oldest = Math.min(now, waitingSince[state.waiters[0] ?? ''] ?? now);
     metrics.permitPool({
       pool: state.poolId,
       capacity: state.capacity,
       effectiveCapacity: state.effectiveCapacity,
-      held: Object.keys(state.holders).length,
+      held: held.count,
       waiting: state.waiters.length,
       oldestWaitSeconds: (now - oldest) / 1000,
       granted: state.grants - reportedGrants,
@@ -116,7 +129,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       // (found only at its 30 s timeout), and grants and releases must go on meanwhile. Found by
       // the chaos run: awaited here, every worker killed mid-check stopped all grants for 2 minutes.
       nextReclaim = Number.MAX_SAFE_INTEGER;
-      reclaiming = reclaimDeadHolders(state).catch(() => undefined).finally(() => {
+      reclaiming = reclaimDeadHolders(state, held, lastChecked).catch(() => undefined).finally(() => {
         reclaiming = undefined;
         nextReclaim = Date.now() + o.reclaimEveryMs;
         dirty = true;
@@ -124,11 +137,11 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     }
     // Grants go out without waiting for each to be confirmed, so releases arriving meanwhile
     // are handled at once; all of them are settled before continuing as new.
-    grant(state, regrant, inFlight, markDirty);
+    grant(state, held, waiting, regrant, inFlight, markDirty);
     report();
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
       await condition(allHandlersFinished);
-      grant(state, regrant, inFlight, markDirty);
+      grant(state, held, waiting, regrant, inFlight, markDirty);
       report();
       await Promise.all([...inFlight, reclaiming]);
       await continueAsNew<typeof permitPoolWorkflow>(state, options);
@@ -154,15 +167,33 @@ function climbAfterRelease(state: PermitPoolState): void {
   if (state.effectiveCapacity >= state.capacity) state.congestedUntil = 0;
 }
 
+/** The number of holders, kept beside `state.holders` so no grant counts them. */
+class HeldCount {
+  count: number;
+  constructor(private readonly state: PermitPoolState) {
+    this.count = Object.keys(state.holders).length;
+  }
+  take(holderId: string): void {
+    if (!(holderId in this.state.holders)) this.count++;
+    this.state.holders[holderId] = Date.now();
+  }
+  /** True when the holder held a permit. */
+  free(holderId: string): boolean {
+    if (!(holderId in this.state.holders)) return false;
+    delete this.state.holders[holderId];
+    this.count--;
+    return true;
+  }
+}
+
 /** Hands out free permits to waiters in order; a waiter that is gone is dropped. */
-function grant(state: PermitPoolState, regrant: Set<string>, inFlight: Set<Promise<void>>, freed: () => void): void {
+function grant(state: PermitPoolState, held: HeldCount, waiting: Set<string>, regrant: Set<string>, inFlight: Set<Promise<void>>, freed: () => void): void {
   const send = (holderId: string) => {
     const p = getExternalWorkflowHandle(holderId)
       .signal(permitGrantedSignal, { poolId: state.poolId })
       .catch(() => {
         // The holder closed before its grant arrived: the permit is free again.
-        if (holderId in state.holders) {
-          delete state.holders[holderId];
+        if (held.free(holderId)) {
           state.reclaimed++;
           freed();
         }
@@ -172,24 +203,28 @@ function grant(state: PermitPoolState, regrant: Set<string>, inFlight: Set<Promi
   };
   for (const holderId of regrant) send(holderId);
   regrant.clear();
-  while (state.waiters.length > 0 && Object.keys(state.holders).length < state.effectiveCapacity) {
+  while (state.waiters.length > 0 && held.count < state.effectiveCapacity) {
     const holderId = state.waiters.shift()!;
+    waiting.delete(holderId);
     delete state.waitingSince?.[holderId];
-    state.holders[holderId] = Date.now();
+    held.take(holderId);
     state.grants++;
     send(holderId);
   }
 }
 
-async function reclaimDeadHolders(state: PermitPoolState): Promise<void> {
+/** Describes the holders checked longest ago (at most RECLAIM_CHECKS) and frees the permits of those that closed. */
+async function reclaimDeadHolders(state: PermitPoolState, held: HeldCount, lastChecked: Map<string, number>): Promise<void> {
   const ids = Object.keys(state.holders);
   if (ids.length === 0) return;
+  const due = ids.length <= RECLAIM_CHECKS ? ids : ids.sort((a, b) => (lastChecked.get(a) ?? 0) - (lastChecked.get(b) ?? 0)).slice(0, RECLAIM_CHECKS);
   const asked = Date.now();
-  const closed = await closedWorkflows(ids);
+  for (const id of due) lastChecked.set(id, asked);
+  const closed = await closedWorkflows(due);
   for (const id of closed) {
     // Granted again since the question (a new run under the same workflow id): not the closed one's.
-    if (id in state.holders && state.holders[id]! <= asked) {
-      delete state.holders[id];
+    if (id in state.holders && state.holders[id]! <= asked && held.free(id)) {
+      lastChecked.delete(id);
       state.reclaimed++;
     }
   }
