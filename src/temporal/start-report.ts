@@ -8,17 +8,18 @@ import { businessKey } from '../domain/business-key.js';
 import { ReportConfigAttribute, ReportPeriodAttribute } from '../workflows/search-attributes.js';
 import type { PollTiming } from '../workflows/timing.js';
 import type { reportWorkflow } from '../workflows/index.js';
+import type { ReportWorkflowInput } from '../workflows/types.js';
 
 export async function startReport(
   client: Client,
   config: ReportConfig,
   period: string,
-  options: { taskQueue: string; timing?: Partial<PollTiming>; force?: boolean },
+  options: { taskQueue: string; timing?: Partial<PollTiming>; force?: boolean; fanOut?: ReportWorkflowInput['fanOut'] },
 ): Promise<WorkflowHandle<typeof reportWorkflow>> {
   return client.workflow.start<typeof reportWorkflow>('reportWorkflow', {
     taskQueue: options.taskQueue,
     workflowId: businessKey(config.id, period),
-    args: [{ config, period, timing: options.timing, force: options.force }],
+    args: [{ config, period, timing: options.timing, force: options.force, ...(options.fanOut ? { fanOut: options.fanOut } : {}) }],
     // A firing that is running is not started twice (same id). A finished one may start again:
     // it skips the targets already archived and re-runs only the failed ones.
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,

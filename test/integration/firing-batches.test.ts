@@ -1,0 +1,130 @@
+/**
+ * Firings of any size, on real parts: the firing runs its targets in batches (child workflows),
+ * continues as new past a number of batches, keeps only counts and the first failures in its
+ * history and result, and writes every target's outcome to `<config>/<period>/outcomes.json`.
+ * Small batch sizes stand in for the production sizes (a pool's capacity, 200 batches per run).
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
+import { FAILED_TARGETS_NAMED, type ReportWorkflowResult } from '../../src/domain/outcomes.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { readFiringProgress } from '../../src/temporal/firing-status.js';
+import { startReport } from '../../src/temporal/start-report.js';
+import { outcomesOf } from '../helpers/outcomes.js';
+import { startStack, type TestStack } from '../helpers/stack.js';
+import type { TestTemporal } from '../helpers/temporal.js';
+
+const ORG_KEY = 'sk_org_test_batches0key000';
+let stack: TestStack;
+let emulator: Emulator;
+let temporal: TestTemporal;
+let client: Client;
+let archiveDir: string;
+
+beforeAll(async () => {
+  stack = await startStack({ name: 'batches', emulator: { processingMs: 300 }, keys: { ORG_KEY }, worker: { keyScopeFor: () => `batches-${Date.now()}` } });
+  ({ emulator, temporal, client, archiveDir } = stack);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const fast = { initialMs: 200, maxMs: 500 };
+const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ account: `acct_${prefix}${i}` }));
+
+function config(id: string, fields: Record<string, unknown>): ReportConfig {
+  return ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'ORG_KEY', ...fields });
+}
+
+/** Every run of a workflow id (continued as new), with its history length and largest event payload. */
+async function runsOf(workflowId: string): Promise<Array<{ runId: string; events: number; status: string }>> {
+  const runs = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push({ runId: wf.runId, events: wf.historyLength ?? 0, status: wf.status.name });
+  return runs;
+}
+
+describe('firings in batches', () => {
+  it('23 targets in batches of 5, 2 batches per run: every target archived once, the firing continues as new, outcomes in the archive', async () => {
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    const cfg = config('batched', { targets: accounts('b', 23), permits: { capacity: 4 } });
+    const handle = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast, fanOut: { batchSize: 5, batchesPerRun: 2 } });
+    const result: ReportWorkflowResult = await handle.result();
+
+    // The result carries counts and the outcome file, never every target.
+    expect(result.outcomes).toBeUndefined();
+    expect(result).toMatchObject({ targets: 23, counts: { archived: 23, skipped: 0, failed: 0 }, failed: [], outcomesFile: 'batched/2025-10/outcomes.json' });
+    const outcomes = await outcomesOf(result, archiveDir);
+    expect(outcomes.map((o) => o.target)).toEqual(cfg.targets!.map((t) => ('account' in t ? t.account : '')));
+    expect(new Set(outcomes.map((o) => (o.status === 'archived' ? o.runId : ''))).size).toBe(23);
+    expect(emulator.counters().runsCreated).toBe(23);
+    const files = readdirSync(path.join(archiveDir, 'batched', '2025-10'));
+    expect(files.filter((f) => f.endsWith('.csv'))).toHaveLength(23);
+    expect(files).toContain('outcomes.json');
+
+    // 5 batches, 2 per run: three runs of the firing, each with a short history; five batch workflows.
+    const runs = await runsOf(handle.workflowId);
+    expect(runs).toHaveLength(3);
+    expect(runs.filter((r) => r.status === 'CONTINUED_AS_NEW')).toHaveLength(2);
+    for (const r of runs) expect(r.events).toBeLessThan(80);
+    for (let b = 0; b < 5; b++) expect((await client.workflow.getHandle(`${handle.workflowId}/batch-${b}`).describe()).status.name).toBe('COMPLETED');
+    expect(existsSync(path.join(archiveDir, '.firings', 'batched', '2025-10'))).toBe(true);
+
+    // Again: every target is found archived, batch by batch, and nothing is created.
+    const again = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast, fanOut: { batchSize: 5, batchesPerRun: 2 } })).result();
+    expect(again.counts).toEqual({ archived: 0, skipped: 23, failed: 0 });
+    expect((await outcomesOf(again, archiveDir)).every((o) => o.status === 'skipped' && o.reason.startsWith('already archived'))).toBe(true);
+    expect(emulator.counters().runsCreated).toBe(23);
+  });
+
+  it('failed targets beyond those the result names are all in the outcome file, and the failure message points there', async () => {
+    const bad = accounts('deny', FAILED_TARGETS_NAMED + 5);
+    emulator.setFaults({ inaccessibleAccounts: bad.map((b) => b.account) });
+    try {
+      const cfg = config('batched-bad', { targets: [...accounts('ok', 3), ...bad], max_failed_targets: 0 });
+      const err = await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast, fanOut: { batchSize: 7 } })).result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as Error & { details?: unknown[] };
+      expect(cause.message).toContain(`${bad.length} of ${bad.length + 3} targets failed (more than 0 allowed)`);
+      expect(cause.message).toContain('… and 5 more in batched-bad/2025-10/outcomes.json');
+      const result = cause.details?.[0] as ReportWorkflowResult;
+      expect(result.counts).toEqual({ archived: 3, skipped: 0, failed: bad.length });
+      expect(result.failed).toHaveLength(FAILED_TARGETS_NAMED);
+      const outcomes = await outcomesOf(result, archiveDir);
+      const failed = outcomes.filter((o) => o.status === 'failed');
+      expect(failed.map((o) => o.target).sort()).toEqual(bad.map((b) => b.account).sort());
+      for (const o of failed) expect(o.status === 'failed' && o.reason).toMatch(/403.*report_inaccessible/);
+    } finally {
+      emulator.setFaults({});
+    }
+  });
+
+  it('progress of a firing in batches adds up its batches: every target counted once while it runs', async () => {
+    emulator.configure({ processingMs: 2000 });
+    try {
+      const cfg = config('batched-progress', { targets: accounts('p', 12), permits: { capacity: 3 } });
+      const handle = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast, fanOut: { batchSize: 4 } });
+      let sawBatches = false;
+      await expect
+        .poll(
+          async () => {
+            const p = await readFiringProgress(client, handle.workflowId).catch(() => undefined);
+            if (!p || p.phase === 'starting') return false;
+            expect(p.pending + p.inFlight.length + p.archived + p.skipped + p.failed).toBe(12);
+            if (p.inFlight.length > 0) sawBatches = true;
+            return p.archived === 12;
+          },
+          { timeout: 60_000, interval: 300 },
+        )
+        .toBe(true);
+      expect(sawBatches).toBe(true);
+      await handle.result();
+    } finally {
+      emulator.configure({ processingMs: 300 });
+    }
+  });
+});
