@@ -4,6 +4,7 @@
  * worker. In demo mode every example configuration runs once at start so a newcomer sees
  * archived files within a minute. Ctrl-C stops everything cleanly.
  */
+import { archiveFromSettings } from './cli/connect.js';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { syncFromDir } from './cli/sync-command.js';
@@ -21,8 +22,7 @@ import { startReport } from './temporal/start-report.js';
 import { relaySettingsFromEnv, startRelay } from './webhook/index.js';
 import type { DemoKeys } from './activities/stripe-clients.js';
 import { workerDepsFromSettings } from './worker-deps.js';
-import { FilesystemArchive } from './archive/filesystem.js';
-import { createArchiveFor, type ArchiveFor } from './archive/stores.js';
+import type { ArchiveFor } from './archive/stores.js';
 import { loadFiringOutcomes } from './archive/firing-outcomes.js';
 import { startWorkerService } from './worker-service.js';
 
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   await syncFromDir(client, settings, (text) => text.split('\n').forEach(syncLine)).catch((err) => syncLogger.error({ err }, 'sync failed'));
   if (settings.demo) {
     const configs = loadConfigDir(settings.schedulesDir).flatMap((r) => (r.ok ? [r.config] : []));
-    void runDemo(client, configs, settings.taskQueue, createArchiveFor(new FilesystemArchive(settings.archiveDir)));
+    void runDemo(client, configs, settings.taskQueue, archiveFromSettings(settings));
   } else logger.info('run one now with `npx reports run <config> --wait`, or Trigger its schedule in the Temporal UI');
 
   try {

@@ -8,9 +8,16 @@ import { outcomesKey, saveBatchOutcomes, writeFiringOutcomes, type FiringRef } f
 import type { ArchiveSpec } from '../domain/report-job.js';
 import type { OutcomeCounts, TargetOutcome } from '../domain/outcomes.js';
 import { activityLog } from './log-context.js';
+import { readTargetSlice } from '../archive/target-list.js';
+import type { ReportTarget, TargetListRef } from '../domain/target.js';
 
 export function createOutcomeActivities(archiveFor: ArchiveFor) {
   return {
+    /** A slice of a list of targets stored in the archive (a batch's own targets). */
+    async readTargets(spec: ArchiveSpec | undefined, list: TargetListRef, offset: number, count: number): Promise<ReportTarget[]> {
+      return readTargetSlice(archiveFor(spec), list, offset, count);
+    },
+
     async saveBatchOutcomes(spec: ArchiveSpec | undefined, firing: FiringRef, batch: number, outcomes: TargetOutcome[]): Promise<void> {
       await saveBatchOutcomes(archiveFor(spec), firing, batch, outcomes);
     },

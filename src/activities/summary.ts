@@ -24,6 +24,8 @@ import { summarizeFiring } from '../summary/summarize-firing.js';
 import { loadSummary, saveSummary } from '../summary/summary-store.js';
 import { buildTieOut, tieOutRuleFor, tieOutTarget, type TargetTieOut } from '../summary/tie-out.js';
 import { activityLog } from './log-context.js';
+import { readTargetSlice } from '../archive/target-list.js';
+import type { ReportTarget, TargetListRef } from '../domain/target.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
 export interface SummaryDeps {
@@ -37,7 +39,7 @@ export interface SummaryDeps {
 export function createSummaryActivities(deps: SummaryDeps) {
   return {
     /** Undefined when no file of the period is in the archive (every target failed): nothing to sum, and no folder is made. */
-    async summarizeFiring(config: ReportConfig, period: Period, outcomesFile: string): Promise<SummaryDigest | undefined> {
+    async summarizeFiring(config: ReportConfig, period: Period, outcomesFile: string, targetList?: TargetListRef): Promise<SummaryDigest | undefined> {
       const store = deps.archiveFor(config.archive);
       const firing = await readJsonDocument<FiringOutcomes>(store, outcomesFile);
       if (!firing) throw new ReportsError(`the firing's outcome file ${outcomesFile} is missing from ${store.describe()}`, true);
@@ -56,7 +58,10 @@ export function createSummaryActivities(deps: SummaryDeps) {
         failed: outcomes.flatMap((o) => (o.status === 'failed' ? [{ target: o.target, reason: o.reason }] : [])),
         previousPeriod: previousPeriod(period.unit, period.start, period.timezone).name,
       });
-      if (config.reconcile === 'balance_transactions') summary.tie_out = await tieOutFiring(config, period, summary);
+      if (config.reconcile === 'balance_transactions') {
+        const targets = targetList ? await readTargetSlice(store, targetList, 0, targetList.count) : targetsOf(config);
+        summary.tie_out = await tieOutFiring(config, period, summary, targets);
+      }
       const key = await saveSummary(store, summary);
       activityLog().info('summary saved', { key, files: summary.files, rows: summary.rows, tieOut: summary.tie_out?.agrees });
       return summaryDigest(summary, key);
@@ -80,12 +85,12 @@ export function createSummaryActivities(deps: SummaryDeps) {
   };
 
   /** Each target's ledger for the period, listed as the account its report covers, against its file's figures. */
-  async function tieOutFiring(config: ReportConfig, period: Period, summary: FiringSummary): Promise<TieOut | undefined> {
+  async function tieOutFiring(config: ReportConfig, period: Period, summary: FiringSummary, targets: ReportTarget[]): Promise<TieOut | undefined> {
     const rule = tieOutRuleFor(config.report ?? '');
     if (!rule) return undefined;
     const results: TargetTieOut[] = [];
     const errors: Array<{ target: string; reason: string }> = [];
-    const byId = new Map(targetsOf(config).map((t) => [t.id, t]));
+    const byId = new Map(targets.map((t) => [t.id, t]));
     for (const t of summary.targets) {
       const target = byId.get(t.target);
       if (!target) continue;

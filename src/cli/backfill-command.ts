@@ -5,7 +5,7 @@ import { resultCounts } from '../domain/outcomes.js';
 import type { Settings } from '../settings.js';
 import { backfill, type PeriodState } from '../temporal/backfill.js';
 import { readFiringProgress, summariseFiring } from '../temporal/firing-status.js';
-import { loadNamedConfig, withClient } from './connect.js';
+import { loadNamedConfig, withClient, archiveFromSettings } from './connect.js';
 import { linesOnly, type LiveOutput } from './live-output.js';
 import { firingSummary } from './progress-format.js';
 import { table } from './table.js';
@@ -55,6 +55,7 @@ export async function backfillCommand(
         taskQueue: settings.taskQueue,
         force: opts.force,
         concurrency: opts.concurrency,
+        archiveFor: archiveFromSettings(settings),
         onProgress: (p) => {
           if (p.state === 'running') running.set(p.period, 'starting');
           else running.delete(p.period);

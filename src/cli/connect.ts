@@ -4,6 +4,8 @@ import path from 'node:path';
 import { formatProblem, loadConfigFile } from '../config/load.js';
 import type { ReportConfig } from '../config/schema.js';
 import type { Settings } from '../settings.js';
+import { FilesystemArchive } from '../archive/filesystem.js';
+import { createArchiveFor, type ArchiveFor } from '../archive/stores.js';
 import { connectClient, localAddress, temporalTarget } from '../temporal/connection.js';
 
 export async function withClient<T>(settings: Settings, fn: (client: Client) => Promise<T>): Promise<T> {
@@ -29,4 +31,12 @@ export function loadNamedConfig(settings: Settings, name: string): ReportConfig 
   const loaded = loadConfigFile(file);
   if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
   return loaded.config;
+}
+
+/**
+ * The archives as a command reaches them: the filesystem archive of the settings, and S3 buckets
+ * named by configurations (credentials from the standard AWS environment).
+ */
+export function archiveFromSettings(settings: Settings): ArchiveFor {
+  return createArchiveFor(new FilesystemArchive(settings.archiveDir));
 }

@@ -4,8 +4,7 @@
  * or the ones named. The same code as the worker's notification activity sends it; secrets come
  * from this process's environment. Exit 1 when the summary is missing or a destination failed.
  */
-import { createArchiveFor } from '../archive/stores.js';
-import { FilesystemArchive } from '../archive/filesystem.js';
+import { archiveFromSettings } from './connect.js';
 import { loadConfigDir } from '../config/load.js';
 import { parsePeriod } from '../config/period.js';
 import { destinationsOf, firingUrl, sendSummary, type Destination } from '../notify/send-summary.js';
@@ -27,7 +26,7 @@ export async function notifyCommand(settings: Settings, configId: string, opts: 
     out(`${config.id}: notify names ${configured.length > 0 ? configured.join(', ') : 'no destination'}; cannot send to ${unknown.join(', ') || 'nothing'}`);
     return 1;
   }
-  const store = createArchiveFor(new FilesystemArchive(settings.archiveDir))(config.archive);
+  const store = archiveFromSettings(settings)(config.archive);
   const summary = await loadSummary(store, config.id, period);
   if (!summary) {
     out(`${config.id} ${period}: no summary in ${store.describe()} (a firing saves it after its last target: npx reports run ${config.id} --period ${period})`);

@@ -13,12 +13,10 @@ import { watchFiring } from '../temporal/watch.js';
 import { businessKey } from '../domain/business-key.js';
 import { failedOf, resultCounts, resultFailed, type ReportWorkflowResult, type TargetOutcome } from '../domain/outcomes.js';
 import { loadFiringOutcomes } from '../archive/firing-outcomes.js';
-import { FilesystemArchive } from '../archive/filesystem.js';
 import type { ArchiveStore } from '../archive/store.js';
-import { createArchiveFor } from '../archive/stores.js';
 import { createStripeClients } from '../activities/stripe-clients.js';
 import { formatPlannedRequests, plannedRequests, type TemplateLookup } from './dry-run.js';
-import { loadNamedConfig, withClient } from './connect.js';
+import { loadNamedConfig, withClient, archiveFromSettings } from './connect.js';
 import { linesOnly, type LiveOutput } from './live-output.js';
 import { firingSummary, targetChangeLine } from './progress-format.js';
 import { table } from './table.js';
@@ -30,13 +28,18 @@ export interface RunOptions {
   force?: boolean;
 }
 
+/** The first ids of a long list, and how many more. */
+function listed(ids: string[], shown = 20): string {
+  return ids.length <= shown ? ids.join(', ') : `${ids.slice(0, shown).join(', ')}, … and ${ids.length - shown} more (${ids.length} targets)`;
+}
+
 export function plan(config: ReportConfig, period: Period): string {
   const lines = [
     `configuration  ${config.id} (${config.api} ${config.report}, ${config.mode})`,
     ...(config.query ? [`query          ${config.query.file ?? '(inline)'}: ${config.query.sql.trim().split('\n').length} lines of SQL`] : []),
     `period         ${period.name} in ${period.timezone}`,
     `interval (UTC) ${period.start} to ${period.end} (end exclusive)`,
-    `targets        ${targetsOf(config).map((t) => t.id).join(', ')}`,
+    `targets        ${listed(targetsOf(config).map((t) => t.id))}`,
     `parameters     ${JSON.stringify({ ...config.parameters, interval_start: period.start, interval_end: period.end })}`,
   ];
   return lines.join('\n');
@@ -102,10 +105,11 @@ export async function runCommand(settings: Settings, name: string, opts: RunOpti
     out('dry run: nothing started');
     return 0;
   }
+  const archiveFor = archiveFromSettings(settings);
   return withClient(settings, async (client: Client) => {
     let handle: WorkflowHandle;
     try {
-      handle = await startReport(client, config, period.name, { taskQueue: settings.taskQueue, force: opts.force });
+      handle = await startReport(client, config, period.name, { taskQueue: settings.taskQueue, force: opts.force, archiveFor });
       out(`started ${handle.workflowId}`);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -128,7 +132,7 @@ export async function runCommand(settings: Settings, name: string, opts: RunOpti
     }
     live.done();
     out('');
-    out(await outcomeReport(result, createArchiveFor(new FilesystemArchive(settings.archiveDir))(config.archive)));
+    out(await outcomeReport(result, archiveFor(config.archive)));
     return resultCounts(result).failed > 0 ? 1 : 0;
   });
 }

@@ -4,13 +4,13 @@ import { formatProblem, loadConfigDir } from '../config/load.js';
 import { formatSyncReport, syncSchedules } from '../schedules/sync.js';
 import type { Settings } from '../settings.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
-import { withClient } from './connect.js';
+import { archiveFromSettings, withClient } from './connect.js';
 
 /** Shared by the command and `npm start`: load, report bad files, sync, print. */
 export async function syncFromDir(client: Client, settings: Settings, out: (line: string) => void, dryRun = false): Promise<number> {
   const results = loadConfigDir(settings.schedulesDir);
   for (const r of results) if (!r.ok) for (const p of r.problems) out(`problem ${formatProblem(p)}`);
-  const report = await syncSchedules(client, results, { taskQueue: settings.taskQueue, dryRun, log: dryRun ? out : undefined });
+  const report = await syncSchedules(client, results, { taskQueue: settings.taskQueue, dryRun, log: dryRun ? out : undefined, archiveFor: archiveFromSettings(settings) });
   out(formatSyncReport(report));
   return report.failed.length > 0 || results.some((r) => !r.ok) ? 1 : 0;
 }

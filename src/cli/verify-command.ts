@@ -4,8 +4,7 @@
  * headline, flagging one that summed a file the archive no longer holds. Each configuration is
  * checked in its own archive (filesystem or S3); exit 1 on any problem.
  */
-import { createArchiveFor } from '../archive/stores.js';
-import { FilesystemArchive } from '../archive/filesystem.js';
+import { archiveFromSettings } from './connect.js';
 import type { ArchiveStore } from '../archive/store.js';
 import { isSummaryFinding, verifyArchive, type VerifyFinding } from '../archive/verify.js';
 import { loadConfigDir } from '../config/load.js';
@@ -25,7 +24,7 @@ async function summaryLines(store: ArchiveStore, f: VerifyFinding): Promise<stri
 }
 
 export async function verifyCommand(settings: Settings, opts: { config?: string; period?: string }, out: (line: string) => void): Promise<number> {
-  const archiveFor = createArchiveFor(new FilesystemArchive(settings.archiveDir));
+  const archiveFor = archiveFromSettings(settings);
   const configs = loadConfigDir(settings.schedulesDir).flatMap((r) => (r.ok ? [r.config] : []));
   const chosen = opts.config ? configs.filter((c) => c.id === opts.config) : configs;
   // A configuration whose file is gone may still have files in the default archive.

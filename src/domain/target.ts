@@ -9,3 +9,14 @@ export interface ReportTarget {
   connectedAccount?: string;
   organization?: 'concatenated' | 'aggregated';
 }
+
+/**
+ * A list of targets too long to travel in a workflow input (Temporal refuses payloads over 2 MB;
+ * 100,000 accounts are about 4 MB): stored once in the configuration's archive under its sha256,
+ * and named here. Firings read it a batch at a time.
+ */
+export interface TargetListRef {
+  key: string;
+  sha256: string;
+  count: number;
+}

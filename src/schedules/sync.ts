@@ -8,6 +8,8 @@ import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@t
 import path from 'node:path';
 import { formatProblem, type LoadResult } from '../config/load.js';
 import { desiredSchedule, type DesiredSchedule } from './desired-schedule.js';
+import type { ArchiveFor } from '../archive/stores.js';
+import { needsTargetList, placeTargetsFor } from '../archive/target-list.js';
 import { listManagedSchedules } from './list-managed.js';
 import { currentFile, currentHash, DEFAULT_SCOPE, isManagedIn } from './managed-memo.js';
 import { stateOnCreate, stateOnUpdate } from './pause-state.js';
@@ -25,6 +27,8 @@ export interface SyncOptions {
   scope?: string;
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** Where a configuration's list of targets too long for the schedule is kept (its archive). */
+  archiveFor?: ArchiveFor;
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -67,6 +71,11 @@ export async function syncSchedules(client: Client, results: LoadResult[], optio
     }
     try {
       const schedule = desiredSchedule(result.config, result.file, options.taskQueue, scope);
+      if (schedule && needsTargetList(result.config)) {
+        // Thousands of targets would not fit in the schedule's arguments: the list goes to the archive.
+        if (dryRun) log(`${result.config.id}: its ${result.config.targets?.length} targets ${would}stored in its archive, the schedule names the list`);
+        else schedule.action.args = [await placeTargetsFor(result.config, options.archiveFor)];
+      }
       if (schedule) desired.push(schedule);
       else onDemand.push({ id: result.config.id, file: result.file });
     } catch (err) {

@@ -9,7 +9,7 @@ import type { ReportConfig } from '../config/schema.js';
 import { rootCauseMessage } from '../workflows/failure-message.js';
 import type { PollTiming } from '../workflows/timing.js';
 import type { ReportWorkflowResult } from '../domain/outcomes.js';
-import { startReport } from './start-report.js';
+import { startReport, type StartOptions } from './start-report.js';
 
 export type PeriodState = 'queued' | 'running' | 'done' | 'failed';
 
@@ -22,7 +22,7 @@ export interface BackfillProgress {
   error?: string;
 }
 
-export interface BackfillOptions {
+export interface BackfillOptions extends Pick<StartOptions, 'archiveFor'> {
   taskQueue: string;
   force?: boolean;
   /** Firings in flight at once; the permit pool bounds ReportRuns separately. */
@@ -51,7 +51,7 @@ export async function backfill(client: Client, config: ReportConfig, periods: Pe
       const period = next.name;
       set(period, 'running');
       try {
-        const handle = await startReport(client, config, period, { taskQueue: options.taskQueue, force: options.force, timing: options.timing });
+        const handle = await startReport(client, config, period, { taskQueue: options.taskQueue, force: options.force, timing: options.timing, archiveFor: options.archiveFor });
         finals.push(set(period, 'done', { result: await handle.result() }));
       } catch (err) {
         finals.push(set(period, 'failed', { error: rootCauseMessage(err) }));

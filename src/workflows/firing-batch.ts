@@ -12,7 +12,7 @@ import type { ReportConfig } from '../config/schema.js';
 import { businessKey } from '../domain/business-key.js';
 import { countOutcomes, failedOf, FAILED_TARGETS_NAMED, type BatchResult } from '../domain/outcomes.js';
 import type { Period } from '../domain/period.js';
-import type { ReportTarget } from '../domain/target.js';
+import type { ReportTarget, TargetListRef } from '../domain/target.js';
 import { FiringProgressTracker } from './firing-progress.js';
 import { inWindow } from '../domain/in-window.js';
 import { firingProgressQuery } from './messages.js';
@@ -26,7 +26,9 @@ export interface FiringBatchInput {
   firing: FiringRef;
   /** The batch's number in its firing, from 0. */
   batch: number;
+  /** The batch's targets, or (for a list stored in the archive) where they are in it. */
   targets: ReportTarget[];
+  targetSlice?: { list: TargetListRef; offset: number; count: number };
   force?: boolean;
   timing?: Partial<PollTiming>;
 }
@@ -38,15 +40,16 @@ const { findArchivedTargets } = proxyActivities<ReportActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
-const { saveBatchOutcomes } = proxyActivities<ReportActivities>({
+const { saveBatchOutcomes, readTargets } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
 export async function firingBatchWorkflow(input: FiringBatchInput): Promise<BatchResult> {
-  const { config, period, targets } = input;
+  const { config, period, targetSlice } = input;
   const progress = new FiringProgressTracker();
   setHandler(firingProgressQuery, () => progress.snapshot());
+  const targets = targetSlice ? await readTargets(config.archive, targetSlice.list, targetSlice.offset, targetSlice.count) : input.targets;
   progress.plan(period.name, targets.length);
   const ext = config.result.compress ? 'zip' : 'csv';
   const archived = input.force ? {} : await findArchivedTargets(config.id, period.name, targets.map((t) => ({ id: t.id, ext })), config.archive);

@@ -24,7 +24,7 @@ import { parsePeriod, periodForConfig } from '../config/period.js';
 import type { Period } from '../domain/period.js';
 import type { ReportConfig } from '../config/schema.js';
 import { targetsOf } from '../config/targets.js';
-import type { ReportTarget } from '../domain/target.js';
+import type { ReportTarget, TargetListRef } from '../domain/target.js';
 import { businessKey } from '../domain/business-key.js';
 import { FiringProgressTracker } from './firing-progress.js';
 import { inWindow } from '../domain/in-window.js';
@@ -53,7 +53,7 @@ const { findArchivedTargets } = proxyActivities<ReportActivities>({
 });
 
 // Joining the batches' outcome files reads one part per batch: heartbeats per part.
-const { writeFiringOutcomes, saveFiringOutcomes, saveBatchOutcomes } = proxyActivities<ReportActivities>({
+const { writeFiringOutcomes, saveFiringOutcomes, saveBatchOutcomes, readTargets } = proxyActivities<ReportActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
@@ -170,10 +170,12 @@ function firingRef(config: ReportConfig, period: Period, runId = workflowInfo().
  * summary and the notifications, as before.
  */
 async function fireInBatches(input: ReportWorkflowInput, period: Period, progress: FiringProgressTracker): Promise<ReportWorkflowResult> {
-  const { config } = input;
-  const targets = targetsOf(config);
+  const { config, targetList } = input;
+  // A long list stays in the archive: the firing knows only how many, each batch reads its slice.
+  const targets = targetList ? undefined : targetsOf(config);
+  const total = targetList?.count ?? targets!.length;
   const plan = batchPlan(config, input.fanOut);
-  const batches = Math.ceil(targets.length / plan.size);
+  const batches = Math.ceil(total / plan.size);
   const carried: FiringCarried = input.carried ?? { runId: workflowInfo().runId, nextBatch: 0, counts: { archived: 0, skipped: 0, failed: 0 }, failed: [] };
   const firing = firingRef(config, period, carried.runId);
   // The batches get the configuration without its list of targets: each gets its own slice.
@@ -181,16 +183,25 @@ async function fireInBatches(input: ReportWorkflowInput, period: Period, progres
   let next = carried.nextBatch;
   let counts = carried.counts;
   const failed = [...carried.failed];
-  progress.plan(period.name, targets.length);
-  progress.resume(Math.min(targets.length, next * plan.size), counts);
+  progress.plan(period.name, total);
+  progress.resume(Math.min(total, next * plan.size), counts);
   const lastOfThisRun = Math.min(batches, next + plan.perRun);
   const lane = async () => {
     while (next < lastOfThisRun) {
       const batch = next++;
-      const slice = targets.slice(batch * plan.size, (batch + 1) * plan.size);
+      const offset = batch * plan.size;
+      const count = Math.min(plan.size, total - offset);
       const workflowId = `${firing.workflowId}/batch-${batch}`;
-      progress.batchStarted(workflowId, slice.length);
-      const result = await runBatch(workflowId, { config: shared, period, firing, batch, targets: slice, force: input.force, timing: input.timing });
+      progress.batchStarted(workflowId, count);
+      const result = await runBatch(workflowId, {
+        config: shared,
+        period,
+        firing,
+        batch,
+        ...(targetList ? { targets: [], targetSlice: { list: targetList, offset, count } } : { targets: targets!.slice(offset, offset + count) }),
+        force: input.force,
+        timing: input.timing,
+      });
       progress.batchFinished(workflowId, result.counts);
       counts = addCounts(counts, result.counts);
       failed.push(...result.failed.slice(0, FAILED_TARGETS_NAMED - failed.length));
@@ -204,10 +215,10 @@ async function fireInBatches(input: ReportWorkflowInput, period: Period, progres
 
   const interval = { start: period.start, end: period.end };
   const written = await writeFiringOutcomes(config.archive, { ...firing, interval }, batches);
-  const result: ReportWorkflowResult = { config: config.id, period: period.name, interval, targets: targets.length, counts: written.counts, failed, outcomesFile: written.key };
+  const result: ReportWorkflowResult = { config: config.id, period: period.name, interval, targets: total, counts: written.counts, failed, outcomesFile: written.key };
   metrics.firingEnded({ configuration: config.id, ...written.counts });
   log.info('firing finished', { configuration: config.id, period: period.name, ...written.counts });
-  await summarizeAndNotify(config, period, result);
+  await summarizeAndNotify(config, period, result, targetList);
   const ran = written.counts.archived + written.counts.failed;
   const limit = failureLimit(config, ran);
   if (ran > 0 && written.counts.failed > limit) {
@@ -236,7 +247,8 @@ async function fireInBatches(input: ReportWorkflowInput, period: Period, progres
     } catch (err) {
       const reason = `batch ${batch.batch} failed: ${rootCauseMessage(err)}`;
       log.warn(reason, { configuration: config.id, period: period.name });
-      const outcomes = batch.targets.map((t): TargetOutcome => ({ target: t.id, status: 'failed', reason }));
+      const ids = batch.targetSlice ? await readTargets(config.archive, batch.targetSlice.list, batch.targetSlice.offset, batch.targetSlice.count) : batch.targets;
+      const outcomes = ids.map((t): TargetOutcome => ({ target: t.id, status: 'failed', reason }));
       await saveBatchOutcomes(config.archive, batch.firing, batch.batch, outcomes);
       return { counts: { archived: 0, skipped: 0, failed: outcomes.length }, failed: outcomes.slice(0, FAILED_TARGETS_NAMED).map((o) => ({ target: o.target, reason })) };
     }
@@ -259,9 +271,9 @@ export function batchPlan(config: ReportConfig, knobs: ReportWorkflowInput['fanO
  * message per destination. Neither can undo an archive: a summary that cannot be computed or a
  * destination that stays down is said in the firing's result, and the firing goes on.
  */
-async function summarizeAndNotify(config: ReportConfig, period: Period, result: ReportWorkflowResult): Promise<void> {
+async function summarizeAndNotify(config: ReportConfig, period: Period, result: ReportWorkflowResult, targetList?: TargetListRef): Promise<void> {
   try {
-    result.summary = await summarizeFiring(config, period, result.outcomesFile!);
+    result.summary = await summarizeFiring(config, period, result.outcomesFile!, targetList);
   } catch (err) {
     result.summaryError = rootCauseMessage(err);
     log.warn(`summary failed: ${result.summaryError}`);

@@ -1,6 +1,7 @@
 /** The firing's input. Shared types of jobs and outcomes live in src/domain/. */
 import type { ReportConfig } from '../config/schema.js';
 import type { FailedTarget, OutcomeCounts } from '../domain/outcomes.js';
+import type { TargetListRef } from '../domain/target.js';
 import type { PollTiming } from './timing.js';
 
 export interface ReportWorkflowInput {
@@ -13,6 +14,8 @@ export interface ReportWorkflowInput {
   timing?: Partial<PollTiming>;
   /** Test knobs for the batches (production sizes them from the permit pool's capacity). */
   fanOut?: { batchSize?: number; batchesPerRun?: number };
+  /** The configuration's targets when too many to travel here (then `config` has none): stored in its archive. */
+  targetList?: TargetListRef;
   /** Set by the firing itself when it continues as new: where its previous runs left off. */
   carried?: FiringCarried;
 }

@@ -6,7 +6,9 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
@@ -14,6 +16,11 @@ import { FAILED_TARGETS_NAMED, type ReportWorkflowResult } from '../../src/domai
 import type { Emulator } from '../../src/emulator/index.js';
 import { readFiringProgress } from '../../src/temporal/firing-status.js';
 import { startReport } from '../../src/temporal/start-report.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { INLINE_TARGETS_MAX_BYTES, storeTargetList } from '../../src/archive/target-list.js';
+import { syncSchedules } from '../../src/schedules/sync.js';
+import { scheduleIdFor } from '../../src/schedules/schedule-id.js';
+import type { ReportWorkflowInput } from '../../src/workflows/types.js';
 import { outcomesOf } from '../helpers/outcomes.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 import type { TestTemporal } from '../helpers/temporal.js';
@@ -126,5 +133,58 @@ describe('firings in batches', () => {
     } finally {
       emulator.configure({ processingMs: 300 });
     }
+  });
+
+  it('targets_from with 100,000 accounts: the list goes to the archive once, the schedule carries only its reference', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'many-targets-'));
+    const ids = Array.from({ length: 100_000 }, (_, i) => `acct_1Many${String(i).padStart(11, '0')}`);
+    writeFileSync(path.join(dir, 'accounts.txt'), `# every connected account\n${ids.join('\n')}\n`);
+    const id = `many-${Date.now().toString(36)}`;
+    writeFileSync(
+      path.join(dir, `${id}.yaml`),
+      `report: balance.summary.1\nmode: sandbox\nkey_env: ORG_KEY\nschedule:\n  cron: "0 6 2 * *"\ntargets_from:\n  file: accounts.txt\n  as: connected_account\n  platform: acct_1Platform000000\n`,
+    );
+    const loaded = loadConfigFile(path.join(dir, `${id}.yaml`));
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.config.targets).toHaveLength(100_000);
+    expect(JSON.stringify(loaded.config.targets).length).toBeGreaterThan(2 * 1024 * 1024); // more than Temporal takes in one payload
+
+    const scope = `many-${Date.now()}`;
+    const report = await syncSchedules(client, [loaded], { taskQueue: temporal.taskQueue, scope, archiveFor: stack.archiveFor });
+    expect(report.failed).toEqual([]);
+    const schedule = client.schedule.getHandle(scheduleIdFor(id));
+    try {
+      const action = (await schedule.describe()).action as { args?: ReportWorkflowInput[] };
+      const input = action.args![0]!;
+      expect(input.config.targets).toBeUndefined();
+      expect(input.targetList).toMatchObject({ count: 100_000, key: expect.stringMatching(new RegExp(`^\\.targets/${id}/[0-9a-f]{64}\\.json$`)) });
+      expect(JSON.stringify(input).length).toBeLessThan(INLINE_TARGETS_MAX_BYTES);
+      const body = readFileSync(path.join(archiveDir, input.targetList!.key), 'utf8');
+      expect(createHash('sha256').update(body).digest('hex')).toBe(input.targetList!.sha256);
+      expect(JSON.parse(body)).toHaveLength(100_000);
+      expect(JSON.parse(body)[99_999]).toEqual({ connected_account: ids[99_999], platform: 'acct_1Platform000000' });
+      // Synced again unchanged: the same list, not written again.
+      await syncSchedules(client, [loaded], { taskQueue: temporal.taskQueue, scope, archiveFor: stack.archiveFor });
+      expect(readdirSync(path.join(archiveDir, '.targets', id))).toEqual([`${input.targetList!.sha256}.json`]);
+    } finally {
+      await schedule.delete();
+    }
+  });
+
+  it('a firing whose targets are a list in the archive: each batch reads its slice, every target archived once', async () => {
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    const cfg = config('listed', { targets: accounts('l', 12) });
+    const placed = await storeTargetList(stack.archiveFor(cfg.archive), cfg);
+    expect(placed.config.targets).toBeUndefined();
+    const handle = await client.workflow.start('reportWorkflow', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `report/listed/2025-10`,
+      args: [{ ...placed, period: '2025-10', timing: fast, fanOut: { batchSize: 5 } } satisfies ReportWorkflowInput],
+    });
+    const result: ReportWorkflowResult = await handle.result();
+    expect(result).toMatchObject({ targets: 12, counts: { archived: 12, skipped: 0, failed: 0 } });
+    expect((await outcomesOf(result, archiveDir)).map((o) => o.target)).toEqual(accounts('l', 12).map((a) => a.account));
+    expect(emulator.counters().runsCreated).toBe(12);
   });
 });
