@@ -87,8 +87,9 @@ program
 
 program
   .command('status [config]')
-  .description('recent and running periods with their state, each running firing\'s targets by stage and its oldest waiting target, permit pools')
-  .action(action((configId?: string) => statusCommand(readSettings(), configId, out)));
+  .description('recent and running periods with their state, each running firing\'s targets by stage and its oldest waiting target, permit pools; with --period, every target of the period\'s latest firing')
+  .option('--period <P>', "the period's outcome file (needs config): counts, failed targets with reasons")
+  .action(action((configId: string | undefined, opts: { period?: string }) => statusCommand(readSettings(), configId, out, opts)));
 
 program
   .command('worker')

@@ -5,7 +5,11 @@ import { poolStateQuery, type PermitPoolState } from '../workflows/messages.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportRunSucceededAttribute } from '../workflows/search-attributes.js';
 import { readFiring } from '../temporal/firing-status.js';
 import { queryWithin } from '../temporal/query.js';
-import { withClient } from './connect.js';
+import { archiveFromSettings, loadNamedConfig, withClient } from './connect.js';
+import { loadFiringOutcomes, outcomesKey } from '../archive/firing-outcomes.js';
+import type { ArchiveStore } from '../archive/store.js';
+import { failedOf } from '../domain/outcomes.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { firingStatusLines } from './progress-format.js';
 import { table } from './table.js';
 
@@ -90,7 +94,32 @@ export async function runningFiringLines(client: Client, workflowIds: string[], 
   return lines;
 }
 
-export async function statusCommand(settings: Settings, configId: string | undefined, out: (line: string) => void): Promise<number> {
+/**
+ * `reports status <config> --period P`: the period's outcome file (the latest firing's outcome
+ * per target), from the archive; no Temporal needed.
+ */
+export async function periodOutcomeLines(store: ArchiveStore, configId: string, period: string): Promise<string[]> {
+  const file = await loadFiringOutcomes(store, configId, period);
+  if (!file) return [`no outcome file for ${configId} ${period} in ${store.describe()} (no firing of that period finished since 0.2.0)`];
+  const { archived, skipped, failed } = file.counts;
+  const failures = failedOf(file.outcomes);
+  return [
+    `${configId} ${period}: ${file.targets} targets, ${archived} archived, ${skipped} skipped, ${failed} failed (firing ${file.firing}, written ${file.written_at})`,
+    ...(failures.length > 0 ? ['', table(['failed target', 'reason'], failures.slice(0, FAILED_SHOWN).map((f) => [f.target, f.reason]))] : []),
+    ...(failures.length > FAILED_SHOWN ? [`… and ${failures.length - FAILED_SHOWN} more failed`] : []),
+    `every target: ${outcomesKey(configId, period)} in ${store.describe()}`,
+  ];
+}
+
+const FAILED_SHOWN = 50;
+
+export async function statusCommand(settings: Settings, configId: string | undefined, out: (line: string) => void, opts: { period?: string } = {}): Promise<number> {
+  if (opts.period !== undefined) {
+    if (!configId) throw new InvalidInputError('reports status --period needs a configuration: reports status <config> --period <P>');
+    const config = loadNamedConfig(settings, configId);
+    for (const line of await periodOutcomeLines(archiveFromSettings(settings)(config.archive), config.id, opts.period)) out(line);
+    return 0;
+  }
   return withClient(settings, async (client) => {
     for (const w of await retentionWarnings(client)) {
       if (configId && !w.workflowId.startsWith(`report/${configId}/`)) continue;

@@ -19,6 +19,7 @@ import { startReport } from '../../src/temporal/start-report.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { INLINE_TARGETS_MAX_BYTES, storeTargetList } from '../../src/archive/target-list.js';
 import { syncSchedules } from '../../src/schedules/sync.js';
+import { periodOutcomeLines } from '../../src/cli/status-command.js';
 import { scheduleIdFor } from '../../src/schedules/schedule-id.js';
 import type { ReportWorkflowInput } from '../../src/workflows/types.js';
 import { outcomesOf } from '../helpers/outcomes.js';
@@ -105,6 +106,11 @@ describe('firings in batches', () => {
       const failed = outcomes.filter((o) => o.status === 'failed');
       expect(failed.map((o) => o.target).sort()).toEqual(bad.map((b) => b.account).sort());
       for (const o of failed) expect(o.status === 'failed' && o.reason).toMatch(/403.*report_inaccessible/);
+      // `reports status <config> --period P` reads the same file: counts, then every failed target with its reason.
+      const lines = (await periodOutcomeLines(stack.archiveFor(cfg.archive), 'batched-bad', '2025-10')).join('\n');
+      expect(lines).toContain(`batched-bad 2025-10: ${bad.length + 3} targets, 3 archived, 0 skipped, ${bad.length} failed`);
+      for (const b of bad) expect(lines).toMatch(new RegExp(`${b.account}\\s+.*report_inaccessible`));
+      expect(lines).toContain('every target: batched-bad/2025-10/outcomes.json');
     } finally {
       emulator.setFaults({});
     }
