@@ -8,6 +8,7 @@
  *
  * Prints one JSON line per figure set on stdout (progress goes to stderr):
  *   {"bench":"fanout",…}  {"bench":"plain",…}
+ * The fan-out line counts what the archive holds (one manifest per target) and the CPU seconds per target.
  *
  * Flags (or env):  --n (BENCH_N, 1000)  --cap (BENCH_CAP, 100)  --processing-ms (BENCH_PROCESSING_MS, 30000)
  *   --plain-n (BENCH_PLAIN_N, 10; 0 skips it)  --poll-initial-ms (1000)  --poll-factor (1.5)  --poll-max-ms (2000)
@@ -19,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -141,7 +142,49 @@ function stats(values: number[]) {
   return { mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length), p50: Math.round(at(0.5)), p95: Math.round(at(0.95)), max: Math.round(s[s.length - 1]!) };
 }
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const mb = (kb: number | undefined) => (kb === undefined ? null : Math.round(kb / 1024));
 const parseIso = (iso: string | undefined) => (iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) : NaN);
+
+// ---- the archive and the firing's result ------------------------------------------------------
+
+interface Manifest {
+  target: { id: string };
+  run_id: string;
+  run_created_at?: string;
+  downloaded_at: string;
+  archived_at: string;
+  extracted_from?: unknown;
+}
+const manifestNames = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.manifest.json')) : []);
+const readManifests = (dir: string) => manifestNames(dir).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Manifest);
+
+/** Every target archived once: one manifest per target `acct_b<i>` (a CSV extracted from a ZIP is the same target's, not counted). */
+function archiveCheck(manifests: Manifest[], n: number) {
+  const perTarget = new Map<string, number>();
+  for (const m of manifests) if (!m.extracted_from) perTarget.set(m.target.id, (perTarget.get(m.target.id) ?? 0) + 1);
+  const expected = new Set(Array.from({ length: n }, (_, i) => `acct_b${i}`));
+  const archived = [...expected].filter((id) => perTarget.has(id)).length;
+  return {
+    archived,
+    manifests: manifests.length,
+    duplicates: [...perTarget.values()].filter((c) => c > 1).length,
+    missing: n - archived,
+    unexpected: [...perTarget.keys()].filter((id) => !expected.has(id)).length,
+  };
+}
+
+/** The firing's result: with per-target `outcomes`, or with `counts` and the first failures (`failed`). */
+interface FiringResult {
+  counts?: { archived: number; skipped: number; failed: number };
+  outcomes?: Array<{ target: string; status: string; reason?: string }>;
+  failed?: Array<{ target: string; reason?: string }>;
+}
+function resultCounts(result: FiringResult) {
+  if (result.counts) return { ...result.counts, firstFailure: result.failed?.[0] };
+  const outcomes = result.outcomes ?? [];
+  const count = (status: string) => outcomes.filter((o) => o.status === status).length;
+  return { archived: count('archived'), skipped: count('skipped'), failed: count('failed'), firstFailure: outcomes.find((o) => o.status === 'failed') };
+}
 
 // ---- the fan-out run -------------------------------------------------------------------------
 
@@ -179,6 +222,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       targets: Array.from({ length: N }, (_, i) => ({ account: `acct_b${i}` })),
       permits: { capacity: C },
     });
+    const periodDir = path.join(archiveDir, configId, PERIOD);
     const poolId = poolIdFor('sandbox', stripe.keyScopeFor({ keyEnv: KEY_ENV, mode: 'sandbox', configId }));
     const pool = client.workflow.getHandle(poolId);
 
@@ -207,27 +251,39 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
         .finally(() => (querying = false));
       if (samples.length % 30 === 0) {
         const c = emulator.counters();
-        log(`  t=${Math.round(sample.t / 1000)}s created=${c.runsCreated} running=${c.running} held=${samples.at(-2)?.held ?? '?'} waiting=${samples.at(-2)?.waiters ?? '?'}`);
+        log(
+          `  t=${Math.round(sample.t / 1000)}s created=${c.runsCreated} running=${c.running} held=${samples.at(-2)?.held ?? '?'} waiting=${samples.at(-2)?.waiters ?? '?'}` +
+            ` archived=${manifestNames(periodDir).length} workerRss=${mb(procStatus(worker.pid!, 'VmRSS')) ?? '?'}MB`,
+        );
       }
     }, 1000);
-    let result;
+    let result: FiringResult;
     try {
-      result = await handle.result();
+      result = (await handle.result()) as unknown as FiringResult;
     } finally {
       clearInterval(sampler);
     }
     const makespanMs = Date.now() - t0;
     const workerPeakRssKb = procStatus(worker.pid!, 'VmHWM');
     const cpuBench = process.cpuUsage(cpu0.bench);
+    const workerCpuMs = (cpuMs(worker.pid!) ?? 0) - cpu0.worker;
+    const serverCpuMs = serverPids.reduce((a, p) => a + (cpuMs(p) ?? 0), 0) - cpu0.server;
     const cpu = {
       benchProcessPct: Math.round(((cpuBench.user + cpuBench.system) / 1000 / makespanMs) * 100),
-      workerPct: Math.round((((cpuMs(worker.pid!) ?? 0) - cpu0.worker) / makespanMs) * 100),
-      temporalServerPct: Math.round(((serverPids.reduce((a, p) => a + (cpuMs(p) ?? 0), 0) - cpu0.server) / makespanMs) * 100),
+      workerPct: Math.round((workerCpuMs / makespanMs) * 100),
+      temporalServerPct: Math.round((serverCpuMs / makespanMs) * 100),
       cores: (await import('node:os')).cpus().length,
     };
     const counters = emulator.counters();
-    const archived = result.outcomes.filter((o) => o.status === 'archived').length;
-    if (archived !== N) log(`WARNING: only ${archived} of ${N} targets archived: ${JSON.stringify(result.outcomes.find((o) => o.status !== 'archived'))}`);
+    // Counted in the archive, not from the result (which need not list every target).
+    const manifests = readManifests(periodDir);
+    const archive = archiveCheck(manifests, N);
+    const { archived } = archive;
+    const { firstFailure, ...reported } = resultCounts(result);
+    if (archived !== N || archive.duplicates > 0) log(`WARNING: ${archived} of ${N} targets archived, ${archive.duplicates} more than once; first failure: ${JSON.stringify(firstFailure ?? null)}`);
+    if (reported.archived !== archived) log(`WARNING: the firing says ${reported.archived} archived, the archive holds ${archived}`);
+    const perTarget = (cpuMsSpent: number) => (archived > 0 ? Math.round(cpuMsSpent / archived) / 1000 : null);
+    const cpuSecondsPerTarget = { worker: perTarget(workerCpuMs), temporalServer: perTarget(serverCpuMs) };
 
     // Where the time goes, from the 1 s samples: permits held but nothing running at Stripe
     // (create latency + noticing completion + release), and permits free while targets wait (grant latency).
@@ -239,9 +295,6 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const freeWhileWaiting = round3(mean(known.map((s) => (s.waiters! > 0 ? C - s.held! : 0))) / C);
 
     // Per run, from the manifests and the emulator's settle times.
-    const manifests = readdirSync(path.join(archiveDir, configId, PERIOD))
-      .filter((f) => f.endsWith('.manifest.json'))
-      .map((f) => JSON.parse(readFileSync(path.join(archiveDir, configId, PERIOD, f), 'utf8')) as { run_id: string; run_created_at?: string; downloaded_at: string; archived_at: string });
     const created = manifests.map((m) => parseIso(m.run_created_at)).filter(Number.isFinite).sort((a, b) => a - b);
     const settledTimes = [...settled.values()].sort((a, b) => a - b);
     const noticeLag = manifests.flatMap((m) => {
@@ -251,6 +304,8 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     // A slot's turnaround: the k-th settle frees a permit that the (k+C)-th create uses.
     const turnaround = created.slice(C).map((c, k) => c - settledTimes[k]!).filter((x) => Number.isFinite(x));
     const lastSettle = settledTimes.at(-1);
+
+    const workerRssKbAtEnd = procStatus(worker.pid!, 'VmRSS');
 
     const lb = lowerBound(N);
     return {
@@ -262,11 +317,13 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       lowerBoundMs: lb,
       ratio: round3(makespanMs / lb),
       archived,
+      archive: { ...archive, result: reported },
       runsCreated: counters.runsCreated,
       peakRunning: counters.peakRunning,
       permitUtilisation,
       rateLimited: counters.rateLimited,
-      workerPeakRssMb: workerPeakRssKb === undefined ? null : Math.round(workerPeakRssKb / 1024),
+      workerPeakRssMb: mb(workerPeakRssKb),
+      workerRssMbAtEnd: mb(workerRssKbAtEnd),
       pollTiming: { initialMs: timing.initialMs, factor: timing.factor, maxMs: timing.maxMs },
       webhooks: relay ? { ...relay.stats(), webhooksSent: counters.webhooksSent } : false,
       workerOptions,
@@ -283,6 +340,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
         queryFailures,
       },
       cpu,
+      cpuSecondsPerTarget,
     };
   } finally {
     await relay?.close();
