@@ -8,7 +8,9 @@
  *
  * Prints one JSON line per figure set on stdout (progress goes to stderr):
  *   {"bench":"fanout",…}  {"bench":"plain",…}
- * The fan-out line counts what the archive holds (one manifest per target) and the CPU seconds per target.
+ * The fan-out line counts what the archive holds (one manifest per target), the CPU seconds per
+ * target, and, read from Temporal after the firing, the history every execution on the task queue
+ * wrote (bench/firing-history.ts).
  *
  * Flags (or env):  --n (BENCH_N, 1000)  --cap (BENCH_CAP, 100)  --processing-ms (BENCH_PROCESSING_MS, 30000)
  *   --plain-n (BENCH_PLAIN_N, 10; 0 skips it)  --poll-initial-ms (1000)  --poll-factor (1.5)  --poll-max-ms (2000)
@@ -34,6 +36,7 @@ import { StripeClient } from '../src/stripe/client.js';
 import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
+import { historyFigures, largestPayloads, listExecutions } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import type { PollTiming } from '../src/workflows/timing.js';
@@ -305,6 +308,13 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const turnaround = created.slice(C).map((c, k) => c - settledTimes[k]!).filter((x) => Number.isFinite(x));
     const lastSettle = settledTimes.at(-1);
 
+    // What the firing wrote into Temporal, once it has ended (the pool still runs: described).
+    const historyStarted = Date.now();
+    const { executions, described } = await listExecutions(client, taskQueue, log);
+    const history = { ...historyFigures(executions, { targets: N, firingId: handle.workflowId }), described };
+    const payloads = await largestPayloads(client, executions, log);
+    const historyReadMs = Date.now() - historyStarted;
+
     const workerRssKbAtEnd = procStatus(worker.pid!, 'VmRSS');
 
     const lb = lowerBound(N);
@@ -341,6 +351,8 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       },
       cpu,
       cpuSecondsPerTarget,
+      history: { ...history, readMs: historyReadMs },
+      largestPayload: payloads,
     };
   } finally {
     await relay?.close();

@@ -1,0 +1,171 @@
+/**
+ * What a firing cost in Temporal history, read after it ended: every execution on the bench's task
+ * queue (the firing and its runs, its children, the run mailboxes, the permit pool's runs, past
+ * continue-as-new included) with its events and bytes, and the largest payload found in the
+ * histories worth reading.
+ */
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { inWindow } from '../src/domain/in-window.js';
+
+export interface Execution {
+  workflowId: string;
+  runId: string;
+  type: string;
+  status: string;
+  events: number;
+  /** Undefined when the server did not say (servers before 1.20). */
+  bytes?: number;
+}
+
+type Log = (line: string) => void;
+
+type Counted = Pick<WorkflowExecutionInfo, 'workflowId' | 'runId' | 'type' | 'status' | 'historyLength' | 'historySize'>;
+const fromInfo = (info: Counted): Execution => ({
+  workflowId: info.workflowId,
+  runId: info.runId,
+  type: info.type,
+  status: info.status.name,
+  events: info.historyLength,
+  bytes: info.historySize,
+});
+
+/**
+ * Every execution on the task queue. Visibility is eventually consistent: the listing waits until
+ * the count stops moving, and a row that is still running (its counts are those of its last
+ * visibility update) or lacks counts is described instead, which reads the execution itself.
+ */
+export async function listExecutions(client: Client, taskQueue: string, log: Log): Promise<{ executions: Execution[]; described: number }> {
+  const query = `TaskQueue="${taskQueue}"`;
+  for (let last = -1, waited = 0; waited < 15_000; waited += 1000) {
+    const { count } = await client.workflow.count(query);
+    if (count === last) break;
+    last = count;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const executions: Execution[] = [];
+  for await (const info of client.workflow.list({ query })) {
+    executions.push(fromInfo(info));
+    if (executions.length % 1000 === 0) log(`history: listed ${executions.length} executions`);
+  }
+  const stale = executions.filter((e) => e.status === 'RUNNING' || !e.events || e.bytes === undefined);
+  let done = 0;
+  await inWindow(stale, 8, async (e) => {
+    Object.assign(e, fromInfo(await client.workflow.getHandle(e.workflowId, e.runId).describe()));
+    if (++done % 1000 === 0) log(`history: described ${done} of ${stale.length} executions`);
+  });
+  log(`history: ${executions.length} executions listed, ${stale.length} described`);
+  return { executions, described: stale.length };
+}
+
+const largestOf = (xs: Execution[], by: (e: Execution) => number) => xs.reduce<Execution | undefined>((best, e) => (best && by(best) >= by(e) ? best : e), undefined);
+const sum = (xs: Execution[], by: (e: Execution) => number) => xs.reduce((a, e) => a + by(e), 0);
+const bytesOf = (e: Execution) => e.bytes ?? 0;
+const describe = (e: Execution | undefined) => e && { workflowId: e.workflowId, runId: e.runId, type: e.type, events: e.events, bytes: e.bytes ?? null };
+
+/** Totals, per workflow type, the largest history, and the firing's own (over all its runs). */
+export function historyFigures(executions: Execution[], options: { targets: number; firingId: string }) {
+  const byType: Record<string, { executions: number; events: number; bytes: number; maxEvents: number; maxBytes: number }> = {};
+  for (const e of executions) {
+    const t = (byType[e.type] ??= { executions: 0, events: 0, bytes: 0, maxEvents: 0, maxBytes: 0 });
+    t.executions++;
+    t.events += e.events;
+    t.bytes += bytesOf(e);
+    t.maxEvents = Math.max(t.maxEvents, e.events);
+    t.maxBytes = Math.max(t.maxBytes, bytesOf(e));
+  }
+  const totalEvents = sum(executions, (e) => e.events);
+  const firing = executions.filter((e) => e.workflowId === options.firingId);
+  return {
+    executions: executions.length,
+    totalEvents,
+    totalBytes: sum(executions, bytesOf),
+    eventsPerTarget: options.targets > 0 ? Math.round((totalEvents / options.targets) * 10) / 10 : null,
+    largest: describe(largestOf(executions, (e) => e.events)),
+    largestBySize: describe(largestOf(executions, bytesOf)),
+    firing: {
+      workflowId: options.firingId,
+      runs: firing.length,
+      events: sum(firing, (e) => e.events),
+      largestEvents: Math.max(0, ...firing.map((e) => e.events)),
+      largestBytes: Math.max(0, ...firing.map(bytesOf)),
+    },
+    byType,
+  };
+}
+
+// ---- payloads --------------------------------------------------------------------------------
+
+export interface PayloadHit {
+  bytes: number;
+  workflowId: string;
+  type: string;
+  eventId: number;
+  eventType: string;
+  /** Where in the event, e.g. `activityTaskScheduledEventAttributes.input.payloads[0]`. */
+  path: string;
+}
+
+interface PayloadLike {
+  data: Uint8Array;
+  metadata: Record<string, Uint8Array>;
+}
+const isPayload = (v: object): v is PayloadLike => (v as PayloadLike).data instanceof Uint8Array && typeof (v as PayloadLike).metadata === 'object' && (v as PayloadLike).metadata !== null;
+const payloadBytes = (p: PayloadLike) => p.data.byteLength + Object.entries(p.metadata).reduce((a, [k, v]) => a + Buffer.byteLength(k) + (v?.byteLength ?? 0), 0);
+
+/** Calls `visit` for every Payload anywhere in `value` (any object with `data` bytes and `metadata`). */
+export function eachPayload(value: unknown, visit: (bytes: number, path: string) => void, path = ''): void {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+  if (isPayload(value)) return visit(payloadBytes(value), path);
+  if (Array.isArray(value)) value.forEach((v, i) => eachPayload(v, visit, `${path}[${i}]`));
+  else for (const [k, v] of Object.entries(value)) eachPayload(v, visit, path ? `${path}.${k}` : k);
+}
+
+// @temporalio/proto is CommonJS: its namespaces come through the default export under ESM.
+const { EventType } = proto.temporal.api.enums.v1;
+const eventTypeName = (code: unknown) => (EventType[Number(code)] ?? String(code)).replace(/^EVENT_TYPE_/, '');
+
+/** The largest payload of one history. */
+export function largestPayloadIn(history: proto.temporal.api.history.v1.IHistory, execution: Pick<Execution, 'workflowId' | 'type'>): PayloadHit | undefined {
+  let best: PayloadHit | undefined;
+  for (const event of history.events ?? []) {
+    eachPayload(event, (bytes, path) => {
+      if (best && best.bytes >= bytes) return;
+      best = { bytes, workflowId: execution.workflowId, type: execution.type, eventId: Number(String(event.eventId)), eventType: eventTypeName(event.eventType), path };
+    });
+  }
+  return best;
+}
+
+/**
+ * Reading 10,000 histories takes too long: read the `largest` largest by bytes, the `largest`
+ * largest of each per-target type (one execution per target: the runs and their mailboxes), and
+ * every execution of any other type (the firing, batches, the permit pool's runs).
+ */
+export async function largestPayloads(
+  client: Client,
+  executions: Execution[],
+  log: Log,
+  options: { largest?: number; perTargetTypes?: string[] } = {},
+): Promise<{ largest: PayloadHit | null; byType: Record<string, PayloadHit>; historiesRead: number; eventsRead: number }> {
+  const k = options.largest ?? 20;
+  const perTarget = new Set(options.perTargetTypes ?? ['reportRunWorkflow', 'runEventsWorkflow']);
+  const bySize = [...executions].sort((a, b) => bytesOf(b) - bytesOf(a) || b.events - a.events);
+  const chosen = new Set(bySize.slice(0, k));
+  for (const type of perTarget) bySize.filter((e) => e.type === type).slice(0, k).forEach((e) => chosen.add(e));
+  executions.filter((e) => !perTarget.has(e.type)).forEach((e) => chosen.add(e));
+  const toRead = [...chosen];
+  log(`history: reading ${toRead.length} histories for their largest payload`);
+  const byType: Record<string, PayloadHit> = {};
+  let eventsRead = 0;
+  let done = 0;
+  await inWindow(toRead, 4, async (e) => {
+    const history = await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory();
+    eventsRead += history.events?.length ?? 0;
+    const hit = largestPayloadIn(history, e);
+    if (hit && (byType[e.type]?.bytes ?? -1) < hit.bytes) byType[e.type] = hit;
+    if (++done % 100 === 0) log(`history: read ${done} of ${toRead.length} histories`);
+  });
+  const largest = Object.values(byType).reduce<PayloadHit | null>((best, h) => (best && best.bytes >= h.bytes ? best : h), null);
+  return { largest, byType, historiesRead: toRead.length, eventsRead };
+}
