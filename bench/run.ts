@@ -15,6 +15,8 @@
  * Flags (or env):  --n (BENCH_N, 1000)  --cap (BENCH_CAP, 100)  --processing-ms (BENCH_PROCESSING_MS, 30000)
  *   --plain-n (BENCH_PLAIN_N, 10; 0 skips it)  --poll-initial-ms (1000)  --poll-factor (1.5)  --poll-max-ms (2000)
  *   --no-fanout  --quick (N=100, C=10, T=3 s, plain N=3)
+ *   --cpu-prof [--cpu-prof-dir DIR]: profile the worker (node --cpu-prof, kept in DIR, a new
+ *   temporary folder by default) and add where its time went (bench/cpu-profile.ts)
  * Worker tuning goes to bench/worker-process.ts through BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_WFT,
  * BENCH_MAX_ACTIVITIES, BENCH_WFT_POLLERS, BENCH_AT_POLLERS.
  */
@@ -22,7 +24,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +38,7 @@ import { StripeClient } from '../src/stripe/client.js';
 import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev-server.js';
 import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
+import { summarizeProfileDir } from './cpu-profile.js';
 import { historyFigures, largestPayloads, listExecutions } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
@@ -63,6 +66,8 @@ const { values: flags } = parseArgs({
     'poll-max-ms': { type: 'string' },
     'no-fanout': { type: 'boolean', default: false },
     'no-webhooks': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
   },
   strict: true,
 });
@@ -92,6 +97,7 @@ const timing: Partial<PollTiming> = WEBHOOKS
       maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 2000, 2000),
     };
 const lowerBound = (n: number) => Math.ceil(n / C) * T;
+const CPU_PROF = flags['cpu-prof'] || flags['cpu-prof-dir'] !== undefined;
 
 // ---- process accounting (/proc) -------------------------------------------------------------
 
@@ -201,12 +207,23 @@ interface Sample {
 
 async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<string, number>): Promise<Record<string, unknown>> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'reports-bench-'));
+  // Kept after the run, for Chrome DevTools or speedscope.
+  const profDir = CPU_PROF ? (flags['cpu-prof-dir'] ?? mkdtempSync(path.join(tmpdir(), 'reports-bench-prof-'))) : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
   const taskQueue = `bench-${Date.now().toString(36)}`;
   const {
     child: worker,
     options: workerOptions,
     archiveDir,
-  } = await startBenchWorker({ server, taskQueue, workDir, stripeBase: emulator.url, keys: { [KEY_ENV]: ORG_KEY }, webhooks: WEBHOOKS });
+  } = await startBenchWorker({
+    server,
+    taskQueue,
+    workDir,
+    stripeBase: emulator.url,
+    keys: { [KEY_ENV]: ORG_KEY },
+    webhooks: WEBHOOKS,
+    nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
   running.worker = worker;
   log(`worker ${worker.pid} ready: ${JSON.stringify(workerOptions)}`);
   const connection = await Connection.connect({ address: server.address });
@@ -316,6 +333,10 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const historyReadMs = Date.now() - historyStarted;
 
     const workerRssKbAtEnd = procStatus(worker.pid!, 'VmRSS');
+    const stopStarted = Date.now();
+    await stopBenchWorker(worker); // before reading its profile: node writes it on a clean exit
+    const workerStopMs = Date.now() - stopStarted;
+    const profile = profDir ? cpuProfile(profDir, worker.pid!, path.join(workDir, 'workflows.js')) : undefined;
 
     const lb = lowerBound(N);
     return {
@@ -334,6 +355,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       rateLimited: counters.rateLimited,
       workerPeakRssMb: mb(workerPeakRssKb),
       workerRssMbAtEnd: mb(workerRssKbAtEnd),
+      workerStopMs,
       pollTiming: { initialMs: timing.initialMs, factor: timing.factor, maxMs: timing.maxMs },
       webhooks: relay ? { ...relay.stats(), webhooksSent: counters.webhooksSent } : false,
       workerOptions,
@@ -353,6 +375,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       cpuSecondsPerTarget,
       history: { ...history, readMs: historyReadMs },
       largestPayload: payloads,
+      ...(profile ? { profile } : {}),
     };
   } finally {
     await relay?.close();
@@ -362,6 +385,17 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     await stripe.close();
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** Where the worker's time went, from its threads' profiles; the workflow bundle named as such. */
+function cpuProfile(dir: string, pid: number, bundlePath: string) {
+  const summary = summarizeProfileDir(dir, { pid, aliases: { [`file://${bundlePath}`]: 'workflow bundle' } });
+  if (!summary) {
+    log(`WARNING: no .cpuprofile in ${dir}: did the worker exit cleanly?`);
+    return { dir, file: null };
+  }
+  const main = summary.files.find((f) => f.thread === 0) ?? summary.files[0]!;
+  return { dir, file: main.file, ...summary };
 }
 
 // ---- the plain approach ----------------------------------------------------------------------

@@ -20,6 +20,8 @@ export interface BenchWorkerSetup {
   /** Key environment variables the configurations name. */
   keys: Record<string, string>;
   webhooks: boolean;
+  /** Node flags for the worker, after BENCH_WORKER_NODE_ARGS (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -42,7 +44,7 @@ export async function startBenchWorker(setup: BenchWorkerSetup): Promise<{ child
     ...setup.keys,
     BENCH_WEBHOOKS: setup.webhooks ? '1' : '0',
   };
-  const child = spawn(process.execPath, [...nodeArgs(env), '--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs(env), ...(setup.nodeArgs ?? []), '--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const options = await new Promise<unknown>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
