@@ -17,3 +17,10 @@ export async function outcomesOf(result: ReportWorkflowResult, archive: string |
   expect(file.counts).toEqual(result.counts);
   return file.outcomes;
 }
+
+/** A finished firing's result with every target's outcome filled in (from the outcome file when the result does not carry them). */
+export type ResultWithOutcomes = ReportWorkflowResult & { outcomes: TargetOutcome[] };
+
+export async function withOutcomes(result: ReportWorkflowResult, archive: string | ArchiveStore): Promise<ResultWithOutcomes> {
+  return { ...result, outcomes: await outcomesOf(result, archive) };
+}

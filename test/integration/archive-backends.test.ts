@@ -13,6 +13,7 @@ import { verifyArchive } from '../../src/archive/verify.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
+import { outcomesOf, withOutcomes } from '../helpers/outcomes.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { ARCHIVE_BACKENDS, startStack, type TestStack } from '../helpers/stack.js';
@@ -38,7 +39,7 @@ afterAll(async () => {
 describe.each(ARCHIVE_BACKENDS)('on the %s backend', (name) => {
   const config = (): ReportConfig =>
     ReportConfigSchema.parse({ id: `versions-${name}`, report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: stack.archiveSpec(name, 'reports') });
-  const run = async (force = false) => (await startReport(client, config(), '2025-10', { taskQueue: temporal.taskQueue, force, timing: { initialMs: 200 } })).result();
+  const run = async (force = false) => withOutcomes(await (await startReport(client, config(), '2025-10', { taskQueue: temporal.taskQueue, force, timing: { initialMs: 200 } })).result(), archiveFor(config().archive));
 
   it('archives once, skips a second run, keeps different content as a second version', async () => {
     const store = archiveFor(config().archive);
@@ -78,7 +79,7 @@ describe.each(ARCHIVE_BACKENDS)('on the %s backend', (name) => {
     const fields = { report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY', archive: stack.archiveSpec(name, 'reports') };
     const zipped = ReportConfigSchema.parse({ id: `extract-${name}`, ...fields, result: { compress: true, extract: true } });
     const plain = ReportConfigSchema.parse({ id: `plain-${name}`, ...fields });
-    const runOf = async (cfg: ReportConfig) => (await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: { initialMs: 200 } })).result()).outcomes[0]!;
+    const runOf = async (cfg: ReportConfig) => (await outcomesOf(await (await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: { initialMs: 200 } })).result(), archiveFor(cfg.archive)))[0]!;
     const [z, p] = await Promise.all([runOf(zipped), runOf(plain)]);
     expect(z.status).toBe('archived');
     expect(p.status).toBe('archived');

@@ -13,6 +13,7 @@ import { formatProblem, loadConfigFile } from '../../src/config/load.js';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { progressQuery } from '../../src/workflows/messages.js';
+import { withOutcomes } from '../helpers/outcomes.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -35,7 +36,7 @@ const fire = async (fields: Record<string, unknown>) => {
 describe('the Data API', () => {
   it('a report run for the key\'s own account is archived with its manifest', async () => {
     const { config, handle } = await fire({ id: 'data-balance', report: 'balance.summary', key_env: 'KEY' });
-    const result = await handle.result();
+    const result = await withOutcomes(await handle.result(), stack.archiveFor(config.archive));
     const outcome = result.outcomes[0]!;
     expect(outcome.status, JSON.stringify(outcome)).toBe('archived');
     if (outcome.status !== 'archived') return;
@@ -48,7 +49,7 @@ describe('the Data API', () => {
   it('a SQL query across two accounts of an Organization: one query run each (Stripe-Context), the SQL as sent in each manifest', async () => {
     const sql = "SELECT currency, sum(net) AS net FROM balance_transactions WHERE created >= {{interval_start}} AND created < {{interval_end}} GROUP BY currency";
     const { config, handle } = await fire({ id: 'data-query', query: { sql }, key_env: 'ORG_KEY', targets: [{ account: 'acct_dataquery1' }, { account: 'acct_dataquery2' }] });
-    const result = await handle.result();
+    const result = await withOutcomes(await handle.result(), stack.archiveFor(config.archive));
     expect(result.outcomes.map((o) => o.status)).toEqual(['archived', 'archived']);
     const runs = stack.emulator.listRuns().filter((r) => r.kind === 'query');
     expect(runs.map((r) => r.context).sort()).toEqual(['acct_dataquery1', 'acct_dataquery2']);
@@ -65,7 +66,7 @@ describe('the Data API', () => {
       key_env: 'ORG_KEY',
       targets: [{ organization: 'aggregated' }, { account: 'acct_dataorg1' }, { account: 'acct_dataorg2' }],
     });
-    const result = await handle.result();
+    const result = await withOutcomes(await handle.result(), stack.archiveFor(config.archive));
     expect(result.outcomes.map((o) => `${o.target}:${o.status}`).sort()).toEqual(['acct_dataorg1:archived', 'acct_dataorg2:archived', 'organization-aggregated:archived']);
     const runs = stack.emulator.listRuns().filter((r) => result.outcomes.some((o) => o.status === 'archived' && o.runId === r.id));
     expect(runs.map((r) => r.context ?? 'none').sort()).toEqual(['acct_dataorg1', 'acct_dataorg2', 'none']);
@@ -76,7 +77,7 @@ describe('the Data API', () => {
   it('a SQL query for the key\'s own account is archived with the SQL as sent', async () => {
     const sql = 'SELECT id, amount, currency FROM charges WHERE created >= {{interval_start}} AND created < {{interval_end}} AND {{period}} = {{period}}';
     const { config, handle } = await fire({ id: 'data-query-self', query: { sql }, key_env: 'KEY' });
-    const result = await handle.result();
+    const result = await withOutcomes(await handle.result(), stack.archiveFor(config.archive));
     const outcome = result.outcomes[0]!;
     expect(outcome.status, JSON.stringify(outcome)).toBe('archived');
     if (outcome.status !== 'archived') return;

@@ -23,6 +23,7 @@ import { startReport } from '../../src/temporal/start-report.js';
 import { allText, blockKitProblems } from '../helpers/block-kit.js';
 import { filenameOf, leafParts, parseMime, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
+import { withOutcomes } from '../helpers/outcomes.js';
 
 const KEY = 'sk_test_finance0key00000';
 let stack: TestStack;
@@ -90,7 +91,7 @@ function config(fields: Record<string, unknown> = {}): ReportConfig {
 
 async function fire(cfg: ReportConfig, period = '2025-10') {
   const handle = await startReport(stack.client, cfg, period, { taskQueue: stack.temporal.taskQueue, timing: { initialMs: 200 } });
-  return handle.result();
+  return withOutcomes(await handle.result(), stack.archiveFor(cfg.archive));
 }
 
 describe('a firing tells finance the numbers', () => {

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ReportConfigSchema } from '../../src/config/schema.js';
-import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { StripeClient } from '../../src/stripe/client.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
+import { withOutcomes, type ResultWithOutcomes } from '../helpers/outcomes.js';
 import { startRelayProcess, startWorkerProcess, stopProcess, type WorkerProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/s3-server.js';
 
@@ -40,7 +40,7 @@ let archiveDir: string;
 /** Every ReportRun the emulator settled, from its own log (`run <id> <report> <status>`). */
 const settled = new Map<string, string>();
 let outputs: { worker: { stdout: string; all: string }; relay: { stdout: string; all: string } };
-let firing: ReportWorkflowResult;
+let firing: ResultWithOutcomes;
 let failedFiring: Error;
 
 async function until(check: () => boolean, ms = 20_000): Promise<void> {
@@ -106,7 +106,7 @@ beforeAll(async () => {
   const [fanOutHandle, failingHandle] = await Promise.all([startReport(client, fanOut, '2025-10', options), startReport(client, failing, '2025-10', options)]);
   await until(() => emulator.counters().downloads >= 1, 60_000);
   emulator.setFaults(faults);
-  [firing, failedFiring] = await Promise.all([fanOutHandle.result(), failingHandle.result().then(() => new Error('it did not fail'), (e: Error) => e)]);
+  [firing, failedFiring] = await Promise.all([fanOutHandle.result().then((r) => withOutcomes(r, archiveDir)), failingHandle.result().then(() => new Error('it did not fail'), (e: Error) => e)]);
 
   // The relay answers each settled run's event; then both stop (SIGTERM), their logs flushed.
   const routed = () => parseLines(relay.stdout()).filter((l) => l.outcome === 'routed').length;

@@ -6,9 +6,11 @@
  */
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type SignalDefinition } from '@temporalio/common';
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadFiringOutcomes } from '../../src/archive/firing-outcomes.js';
+import { FilesystemArchive } from '../../src/archive/filesystem.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import { runEventsWorkflowId } from '../../src/domain/business-key.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -18,6 +20,7 @@ import { poolStateQuery, progressQuery, stripeEventSignal, subscribeSignal, type
 import { poolIdFor } from '../../src/workflows/permit-state.js';
 import type { runEventsWorkflow, RunEventsOptions } from '../../src/workflows/run-events.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
+import { withOutcomes } from '../helpers/outcomes.js';
 import { peakOverlap } from '../helpers/run-overlap.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
@@ -162,7 +165,11 @@ describe('the run deadline', () => {
       await expect.poll(async () => (await mailbox.describe()).status.name, { timeout: 10_000 }).toBe('COMPLETED');
       expect(await mailbox.result()).toEqual({ delivered: 0, dropped: 0 });
 
-      expect(existsSync(path.join(stack.archiveDir, 'run-deadline'))).toBe(false);
+      // Nothing archived: only the period's outcome file, saying why.
+      expect(readdirSync(path.join(stack.archiveDir, 'run-deadline'), { recursive: true }).sort()).toEqual(['2025-10', path.join('2025-10', 'outcomes.json')]);
+      expect((await loadFiringOutcomes(new FilesystemArchive(stack.archiveDir), 'run-deadline', '2025-10'))?.outcomes).toEqual([
+        expect.objectContaining({ target: 'acct_l0', status: 'failed', reason: expect.stringContaining(`ReportRun ${run.id} still running`) }),
+      ]);
       expect(emulator.counters().downloads).toBe(downloadsBefore);
     } finally {
       emulator.configure({ processingMs: 300 });
@@ -210,7 +217,7 @@ describe('the permit pool’s long life', () => {
     const capacity = 3;
     const cfg = config('pool-chain', { targets: accounts('c', targets), permits: { capacity, pool } });
     const before = emulator.counters().runsCreated;
-    const result = await (await fire(cfg)).result();
+    const result = await withOutcomes(await (await fire(cfg)).result(), stack.archiveDir);
     expect(result.outcomes.map((o) => o.status)).toEqual(Array(targets).fill('archived'));
     expect(emulator.counters().runsCreated - before).toBe(targets);
     const runIds = result.outcomes.map((o) => (o.status === 'archived' ? o.runId : ''));
@@ -259,7 +266,7 @@ describe('the permit pool’s long life', () => {
     expect(held.waiters).toEqual([`report/pool-reclaim/2025-10/${other}`]);
 
     await client.workflow.getHandle(holder).terminate('test: a holder dies holding its permit');
-    const result = await firing.result();
+    const result = await withOutcomes(await firing.result(), stack.archiveDir);
     expect(result.outcomes.find((o) => o.target === other)?.status).toBe('archived');
     expect(result.outcomes.find((o) => o.target !== other)?.status).toBe('failed');
     expect(emulator.counters().runsCreated - before).toBe(2); // the dead holder's run is not made again

@@ -14,12 +14,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
-import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { metricNames, parseExposition, sampleSum, type ParsedExposition } from '../../src/observability/metric-names.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { observabilityExpressions, referencedMetricNames } from '../../src/tools/dashboard-metrics.js';
 import { progressQuery } from '../../src/workflows/messages.js';
+import { withOutcomes, type ResultWithOutcomes } from '../helpers/outcomes.js';
 import { startRelayProcess, startWorkerProcess, stopProcess, type WorkerProcess } from '../helpers/processes.js';
 import { freePort } from '../helpers/s3-server.js';
 
@@ -86,7 +86,8 @@ describe('/metrics of a reports worker process', () => {
     const metricsUrl = worker.healthUrl.replace(/\/healthz$/, '/metrics');
 
     // Firing 1 archives acct_m0.
-    const first = await (await startReport(client, config(['acct_m0']), '2025-10', { taskQueue: TASK_QUEUE, timing: fast })).result();
+    // (Read at once: the second firing of the same period replaces the period's outcome file.)
+    const first = await withOutcomes(await (await startReport(client, config(['acct_m0']), '2025-10', { taskQueue: TASK_QUEUE, timing: fast })).result(), archiveDir);
     expect(first.outcomes.map((o) => o.status)).toEqual(['archived']);
 
     // Firing 2: acct_m0 is skipped, m1 and m2 archive, acct_bad is refused by Stripe (403 on
@@ -94,14 +95,14 @@ describe('/metrics of a reports worker process', () => {
     // Runs take 6 s at Stripe: time to mark acct_runfail's run failing while it runs.
     emulator.configure({ processingMs: 6000 });
     emulator.setFaults({ inaccessibleAccounts: ['acct_bad'] });
-    let second: ReportWorkflowResult;
+    let second: ResultWithOutcomes;
     try {
       const handle = await startReport(client, config(['acct_m0', 'acct_m1', 'acct_m2', 'acct_bad', 'acct_runfail']), '2025-10', { taskQueue: TASK_QUEUE, timing: fast });
       const child = client.workflow.getHandle(`report/${CONFIG}/2025-10/acct_runfail`);
       let runId: string | undefined;
       await expect.poll(async () => (runId = (await child.query(progressQuery).catch(() => undefined))?.runId), { timeout: 30_000, interval: 100 }).toBeTruthy();
       emulator.setFaults({ inaccessibleAccounts: ['acct_bad'], failReports: [runId!] });
-      second = await handle.result();
+      second = await withOutcomes(await handle.result(), archiveDir);
     } finally {
       emulator.setFaults({});
       emulator.configure({ processingMs: 500 });

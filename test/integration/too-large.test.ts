@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startReport } from '../../src/temporal/start-report.js';
+import { withOutcomes } from '../helpers/outcomes.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -25,7 +26,7 @@ describe('a CSV over Stripe\'s size limit', () => {
     const config = ReportConfigSchema.parse({ id: 'too-large', api: 'v2', report: 'balance_change_from_activity.itemized.3', mode: 'sandbox', key_env: 'KEY' });
     emulator.configure({ maxFileBytes: 100_000 });
     try {
-      const result = await (await startReport(client, config, '2025-10', { taskQueue: temporal.taskQueue, timing: { initialMs: 200 } })).result();
+      const result = await withOutcomes(await (await startReport(client, config, '2025-10', { taskQueue: temporal.taskQueue, timing: { initialMs: 200 } })).result(), stack.archiveFor(config.archive));
       const runs = emulator.listRuns();
       expect(runs.map((r) => r.failure?.code ?? r.status)).toEqual(['file_size_above_limit', 'succeeded']);
       const outcome = result.outcomes[0]!;
@@ -43,7 +44,7 @@ describe('a CSV over Stripe\'s size limit', () => {
       const patches = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
       expect(patches).toHaveLength(1);
 
-      const again = await (await startReport(client, config, '2025-10', { taskQueue: temporal.taskQueue })).result();
+      const again = await withOutcomes(await (await startReport(client, config, '2025-10', { taskQueue: temporal.taskQueue })).result(), stack.archiveFor(config.archive));
       expect(again.outcomes.map((o) => o.status)).toEqual(['skipped']);
       expect(emulator.listRuns()).toHaveLength(2);
     } finally {

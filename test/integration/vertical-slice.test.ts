@@ -4,7 +4,7 @@
  * to an archived, verified file; and every kind of bad input failing the right way.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
+import { loadFiringOutcomes } from '../../src/archive/firing-outcomes.js';
+import { FilesystemArchive } from '../../src/archive/filesystem.js';
+import { withOutcomes, type ResultWithOutcomes } from '../helpers/outcomes.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
@@ -45,9 +47,9 @@ function config(fields: Partial<Record<keyof ReportConfig, unknown>>): ReportCon
   return ReportConfigSchema.parse({ id: `slice-${++seq}`, report: 'balance.summary.1', mode: 'sandbox', key_env: 'SANDBOX_KEY', ...fields });
 }
 
-async function run(cfg: ReportConfig, period = '2025-10'): Promise<ReportWorkflowResult> {
+async function run(cfg: ReportConfig, period = '2025-10'): Promise<ResultWithOutcomes> {
   const handle = await startReport(client, cfg, period, { taskQueue: temporal.taskQueue, timing: { initialMs: 200, maxMs: 1000 } });
-  return handle.result();
+  return withOutcomes(await handle.result(), archiveDir);
 }
 
 async function failure(cfg: ReportConfig, period = '2025-10'): Promise<string> {
@@ -110,7 +112,7 @@ describe('one report, end to end', () => {
     const again = await run(cfg, '2025-09');
     expect(again.outcomes).toEqual([{ target: 'self', status: 'skipped', reason: expect.stringContaining('already archived') }]);
     expect(emulator.counters().runsCreated).toBe(before);
-    const forced = await (await startReport(client, cfg, '2025-09', { taskQueue: temporal.taskQueue, force: true, timing: { initialMs: 200 } })).result();
+    const forced = await withOutcomes(await (await startReport(client, cfg, '2025-09', { taskQueue: temporal.taskQueue, force: true, timing: { initialMs: 200 } })).result(), archiveDir);
     expect(forced.outcomes[0]?.status).toBe('archived');
     expect(emulator.counters().runsCreated).toBe(before + 1);
   });
@@ -188,7 +190,11 @@ describe('Stripe-side failures', () => {
     const cfg = config({ report: 'balance_change_from_activity.summary.1' });
     const message = await failure(cfg);
     expect(message).toMatch(/failed at Stripe: internal_error/);
-    expect(existsSync(path.join(archiveDir, cfg.id))).toBe(false);
+    // Only the period's outcome file, saying why.
+    expect(readdirSync(path.join(archiveDir, cfg.id), { recursive: true }).sort()).toEqual(['2025-10', path.join('2025-10', 'outcomes.json')]);
+    expect((await loadFiringOutcomes(new FilesystemArchive(archiveDir), cfg.id, '2025-10'))?.outcomes).toEqual([
+      expect.objectContaining({ target: 'self', status: 'failed', reason: expect.stringMatching(/failed at Stripe: internal_error/) }),
+    ]);
   });
 
   it('truncated downloads are retried and never archived as good', async () => {
@@ -199,8 +205,8 @@ describe('Stripe-side failures', () => {
     if (outcome?.status !== 'archived') return;
     expect(sha256(outcome.file.location)).toBe(await emulator.fileSha256(outcome.runId));
     // Nothing half-written stays behind in the period's folder.
-    // The period's finance summary sits beside the file (summary.json, summary.md).
-    expect(readdirSync(path.dirname(outcome.file.location)).sort()).toEqual(['self.csv', 'self.csv.manifest.json', 'summary.json', 'summary.md']);
+    // The period's finance summary and outcome file sit beside the file (summary.json, summary.md, outcomes.json).
+    expect(readdirSync(path.dirname(outcome.file.location)).sort()).toEqual(['outcomes.json', 'self.csv', 'self.csv.manifest.json', 'summary.json', 'summary.md']);
   });
 
   it('5xx from Stripe are retried', async () => {

@@ -16,7 +16,7 @@ import { startReport } from '../../src/temporal/start-report.js';
 import { startRelay, type Relay } from '../../src/webhook/index.js';
 import { runEventsWorkflowId } from '../../src/domain/business-key.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
-import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
+import { withOutcomes, type ResultWithOutcomes } from '../helpers/outcomes.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
@@ -57,10 +57,11 @@ function config(fields: Record<string, unknown> = {}): ReportConfig {
   return ReportConfigSchema.parse({ id: `hooks-${Date.now().toString(36)}-${++seq}`, report: 'balance.summary.1', mode: 'sandbox', key_env: 'KEY', ...fields });
 }
 
-async function run(cfg: ReportConfig, timing: Partial<PollTiming>, period = '2025-10'): Promise<{ result: ReportWorkflowResult; ms: number }> {
+async function run(cfg: ReportConfig, timing: Partial<PollTiming>, period = '2025-10'): Promise<{ result: ResultWithOutcomes; ms: number }> {
   const started = Date.now();
   const result = await (await startReport(client, cfg, period, { taskQueue: temporal.taskQueue, timing })).result();
-  return { result, ms: Date.now() - started };
+  const ms = Date.now() - started;
+  return { result: await withOutcomes(result, archiveDir), ms };
 }
 
 async function runHistory(cfg: ReportConfig, target: string, period: string) {
@@ -185,8 +186,9 @@ describe('polling is the safety net', () => {
     const files = readdirSync(path.join(archiveDir, cfg.id, '2025-10'));
     expect(files.filter((f) => f.endsWith('.csv'))).toHaveLength(100);
     expect(files.filter((f) => f.endsWith('.manifest.json'))).toHaveLength(100);
-    // And the period's finance summary, nothing else.
-    expect(files.filter((f) => !/^summary\.(json|md)$/.test(f))).toHaveLength(200);
+    // And the period's finance summary and outcome file, nothing else.
+    expect(files.filter((f) => !/^(summary\.(json|md)|outcomes\.json)$/.test(f))).toHaveLength(200);
+    expect(files).toContain('outcomes.json');
     const c = emulator.counters();
     expect(c.runsCreated).toBe(100);
     expect(c.webhooksDropped).toBeGreaterThan(0);
