@@ -30,6 +30,9 @@ import type { ReportJob } from '../../src/domain/report-job.js';
 import { type Emulator, type EmulatorFaults } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { retentionWarnings } from '../../src/cli/status-command.js';
+import { loadFiringOutcomes } from '../../src/archive/firing-outcomes.js';
+import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
+import { outcomesOf } from '../helpers/outcomes.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/processes.js';
@@ -119,9 +122,9 @@ async function storedNames(cfg: ReportConfig, root = archiveDir): Promise<string
 /** The archive holds exactly the emulator's file under the key, with a manifest saying so, and nothing partial. */
 async function expectVerifiedArchive(cfg: ReportConfig, result: unknown, size?: number): Promise<void> {
   expect(result).not.toBeInstanceOf(Error);
-  const [o] = (result as { outcomes: { status: string; runId: string; file: { size: number } }[] }).outcomes;
-  expect(o?.status).toBe('archived');
   const store = archiveFor(cfg.archive);
+  const [o] = (await outcomesOf(result as ReportWorkflowResult, store)) as { status: string; runId: string; file: { size: number } }[];
+  expect(o?.status).toBe('archived');
   const key = `${cfg.id}/2025-10/self.${cfg.result.compress ? 'zip' : 'csv'}`;
   const expected = await emulator.fileSha256(o!.runId);
   expect((await store.manifest(key))?.sha256).toBe(expected);
@@ -130,16 +133,26 @@ async function expectVerifiedArchive(cfg: ReportConfig, result: unknown, size?: 
   expect(await leftovers(cfg)).toEqual([]);
 }
 
-/** A clear failure: the message, nothing under the configuration in the archive, nothing partial. */
+/** The name storedNames gives the period's outcome file. */
+function outcomesName(cfg: ReportConfig): string {
+  return cfg.archive?.backend === 's3' ? `downloads/${cfg.id}/2025-10/outcomes.json` : 'outcomes.json';
+}
+
+/**
+ * A clear failure: the message, nothing under the configuration in the archive, nothing partial;
+ * only the period's outcome file, saying why.
+ */
 async function expectCleanFailure(cfg: ReportConfig, result: unknown, message: RegExp, root = archiveDir): Promise<void> {
   expect(result).toBeInstanceOf(WorkflowFailedError);
   expect((result as WorkflowFailedError).cause?.message).toMatch(message);
+  const store = archiveFor(cfg.archive);
   const keys: string[] = [];
-  for await (const k of archiveFor(cfg.archive).keys(`${cfg.id}/`)) keys.push(k);
+  for await (const k of store.keys(`${cfg.id}/`)) keys.push(k);
   expect(keys).toEqual([]);
+  expect((await loadFiringOutcomes(store, cfg.id, '2025-10'))?.outcomes).toEqual([expect.objectContaining({ target: 'self', status: 'failed', reason: expect.stringMatching(message) })]);
   // Not even a partial file or upload: the failed run's transfer is discarded.
   expect(await leftovers(cfg, root).catch(() => [])).toEqual([]);
-  expect(await storedNames(cfg, root).catch(() => [])).toEqual([]);
+  expect(await storedNames(cfg, root).catch(() => [])).toEqual([outcomesName(cfg)]);
 }
 
 /** Counts UploadPart bytes per part number on the in-process worker's S3 client. */
@@ -256,7 +269,7 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
       // A real run gives the job and the run id; its own transfer is left to finish, then the
       // archived file is set aside (a forced re-run would make a new ReportRun).
       const result = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast }).then((h) => h.result());
-      const [o] = result.outcomes;
+      const [o] = await outcomesOf(result, archiveFor(cfg.archive));
       expect(o?.status).toBe('archived');
       const runId = (o as { runId: string }).runId;
       const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
@@ -330,7 +343,7 @@ describe('a full disk', () => {
       const handle = await startReport(w.client, cfg, '2025-10', { taskQueue: w.taskQueue, timing: { ...fast, transferAttempts: 2 } });
       const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
       expect(err.cause?.message).toMatch(/disk full in .*archive after \d+ of 2000000 bytes/);
-      expect(readdirSync(path.join(small, 'archive', cfg.id, '2025-10')).filter((n) => !SUMMARY.test(n))).toEqual([]);
+      expect(readdirSync(path.join(small, 'archive', cfg.id, '2025-10')).filter((n) => !SUMMARY.test(n))).toEqual(['outcomes.json']);
     } finally {
       emulator.configure({ bytesPerRun: undefined });
       await w.close();
