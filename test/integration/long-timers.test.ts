@@ -4,6 +4,7 @@
  * continue-as-new and its periodic reclaim of dead holders. Production waits hours or days for
  * most of these; here each is a second or so, set through the same arguments production passes.
  */
+import { patchMarkers } from '../helpers/markers.js';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, type SignalDefinition } from '@temporalio/common';
 import { readdirSync } from 'node:fs';
@@ -159,7 +160,7 @@ describe('the run deadline', () => {
       // The run's mailbox was told to close, and did (it would otherwise wait 48 h): since the
       // patch await-unsubscribe-on-failure, a failing run waits for that signal to be delivered
       // (the server drops a signal whose sender closed first). Its marker is in the history.
-      const markers = (await target.fetchHistory()).events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      const markers = patchMarkers((await target.fetchHistory()).events!, 'await-unsubscribe-on-failure');
       expect(markers).toHaveLength(1);
       const mailbox = client.workflow.getHandle<typeof runEventsWorkflow>(runEventsWorkflowId(run.id));
       await expect.poll(async () => (await mailbox.describe()).status.name, { timeout: 10_000 }).toBe('COMPLETED');

@@ -4,6 +4,7 @@
  * archived as a ZIP whose manifest says why, and the next firing finds it archived. The emulator's
  * limit is lowered (maxFileBytes) so the path costs kilobytes, not 5 GB.
  */
+import { patchMarkers } from '../helpers/markers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startReport } from '../../src/temporal/start-report.js';
@@ -41,7 +42,7 @@ describe('a CSV over Stripe\'s size limit', () => {
       // Each run under its own Idempotency-Key; the marker of the patch in the run's history.
       expect(new Set(runs.map((r) => r.idempotencyKey)).size).toBe(2);
       const history = await client.workflow.getHandle('report/too-large/2025-10/self').fetchHistory();
-      const patches = history.events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      const patches = patchMarkers(history.events!, 'rerun-compressed-when-too-large');
       expect(patches).toHaveLength(1);
 
       const again = await withOutcomes(await (await startReport(client, config, '2025-10', { taskQueue: temporal.taskQueue })).result(), stack.archiveFor(config.archive));

@@ -4,6 +4,7 @@
  * finishing in seconds can only be explained by the event; and with events dropped or duplicated,
  * polling still finishes every run exactly once.
  */
+import { localActivityMarkers } from '../helpers/markers.js';
 import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -75,7 +76,7 @@ async function wakeSignals(cfg: ReportConfig, target = 'self', period = '2025-10
 
 /** Status checks the run's workflow made (local activities, one marker each). */
 async function statusChecks(cfg: ReportConfig, target = 'self', period = '2025-10'): Promise<number> {
-  return (await runHistory(cfg, target, period)).filter((e) => e.markerRecordedEventAttributes).length;
+  return localActivityMarkers(await runHistory(cfg, target, period), 'checkReportRun').length;
 }
 
 describe('a webhook cuts the wait short', () => {
