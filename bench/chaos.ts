@@ -23,13 +23,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { FilesystemArchive } from '../src/archive/filesystem.js';
+import { loadFiringOutcomes } from '../src/archive/firing-outcomes.js';
+import { S3Archive } from '../src/archive/s3.js';
+import type { ArchiveStore } from '../src/archive/store.js';
 import { businessKey } from '../src/domain/business-key.js';
-import type { ReportWorkflowResult } from '../src/domain/outcomes.js';
+import { resultCounts, type FiringOutcomes, type ReportWorkflowResult } from '../src/domain/outcomes.js';
 import type { EmulatorFaults } from '../src/emulator/index.js';
 import { poolStateQuery } from '../src/workflows/messages.js';
 import { chaosConfigurations, PERIOD, targetRuns, writeConfigurations } from './chaos/configurations.js';
 import { emulatorCounters, emulatorRuns, emulatorSha256, findSecrets, listArchive, listWorkflows, scanHistories, scanLogs } from './chaos/evidence.js';
-import { checkInvariants } from './chaos/invariants.js';
+import { checkInvariants, type FiringResult } from './chaos/invariants.js';
 import { reportsCommand, sleep } from './chaos/processes.js';
 import { startTopology, type Topology } from './chaos/topology.js';
 
@@ -132,6 +136,12 @@ async function main(): Promise<number> {
     if (first.code !== 0 && first.code !== 1) throw new Error(`reports run ${forcedConfig.id} --wait exited ${first.code}: ${first.stderr}`);
     const forcedId = businessKey(forcedConfig.id, PERIOD);
     const forcedFirstRun = (await client.workflow.getHandle(forcedId).describe()).runId;
+    // Every target's outcome is in the period's outcome file, in the configuration's archive.
+    const s3Archive = new S3Archive({ bucket: top.s3.bucket, prefix: 'chaos', client: top.s3.client() });
+    const fsArchive = new FilesystemArchive(top.archiveDir);
+    const archiveOf = (configId: string): ArchiveStore => (configs.find((c) => c.id === configId)?.backend === 's3' ? s3Archive : fsArchive);
+    // The forced firing replaces the period's outcome file: the first firing's is read now.
+    const forcedFirstOutcomes = await loadFiringOutcomes(archiveOf(forcedConfig.id), forcedConfig.id, PERIOD);
 
     // Everything else at once.
     const firings = configs.filter((c) => !c.forced).flatMap((c) => c.periods.map((p) => ({ config: c.id, period: p, id: businessKey(c.id, p) })));
@@ -227,17 +237,31 @@ async function main(): Promise<number> {
     await sleep(5_000);
 
     say('gathering the evidence: firing results, the emulator\'s runs, the archive, every history');
-    const results = async (id: string, runId?: string) => {
+    /** A firing's result with every target's outcome, from its outcome file (`file`: one read earlier, else the archive's now). */
+    const results = async (id: string, runId?: string, file?: () => Promise<FiringOutcomes | undefined>): Promise<FiringResult | Error> => {
+      let result: ReportWorkflowResult;
       try {
-        return (await client.workflow.getHandle(id, runId).result()) as ReportWorkflowResult;
+        result = (await client.workflow.getHandle(id, runId).result()) as ReportWorkflowResult;
       } catch (err) {
         return err instanceof WorkflowFailedError ? new Error(`${id} failed: ${err.cause?.message ?? err.message}`) : (err as Error);
       }
+      if (result.outcomes) return result as FiringResult;
+      try {
+        const outcomes = await (file ?? (() => loadFiringOutcomes(archiveOf(result.config), result.config, result.period)))();
+        if (!outcomes) return new Error(`${id}: no outcome file ${result.outcomesFile ?? `${result.config}/${result.period}/outcomes.json`}`);
+        const counts = resultCounts(result);
+        if (outcomes.firing !== id || (['archived', 'skipped', 'failed'] as const).some((k) => outcomes.counts[k] !== counts[k])) {
+          return new Error(`${id}: the outcome file (${outcomes.firing}, ${JSON.stringify(outcomes.counts)}) is not the result's (${JSON.stringify(counts)})`);
+        }
+        return { ...result, outcomes: outcomes.outcomes };
+      } catch (err) {
+        return new Error(`${id}: outcome file unreadable: ${(err as Error).message}`);
+      }
     };
-    const firingResults = new Map<string, ReportWorkflowResult | Error>();
+    const firingResults = new Map<string, FiringResult | Error>();
     for (const f of firings) firingResults.set(`${f.config}/${f.period}`, await results(f.id));
-    firingResults.set(`${forcedConfig.id}/${PERIOD}`, await results(forcedId, forcedFirstRun));
-    const forcedResults = new Map<string, ReportWorkflowResult | Error>();
+    firingResults.set(`${forcedConfig.id}/${PERIOD}`, await results(forcedId, forcedFirstRun, async () => forcedFirstOutcomes));
+    const forcedResults = new Map<string, FiringResult | Error>();
     forcedResults.set(`${forcedConfig.id}/${PERIOD}`, forcedRun ? await results(forcedId, forcedRun) : new Error('the forced firing never started'));
 
     const [runs, counters, archive, workflows] = await Promise.all([

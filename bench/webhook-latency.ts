@@ -23,6 +23,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FilesystemArchive } from '../src/archive/filesystem.js';
+import { loadFiringOutcomes } from '../src/archive/firing-outcomes.js';
 import { ReportConfigSchema } from '../src/config/schema.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
@@ -52,7 +54,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'bench-hooks-'));
 const connection = await Connection.connect({ address: server.address });
 const client = new Client({ connection, namespace: server.namespace });
 const taskQueue = `bench-hooks-${randomBytes(4).toString('hex')}`;
-const { child: worker } = await startBenchWorker({ server, taskQueue, workDir: dir, stripeBase: emulator.url, keys: { KEY }, webhooks: true });
+const { child: worker, archiveDir } = await startBenchWorker({ server, taskQueue, workDir: dir, stripeBase: emulator.url, keys: { KEY }, webhooks: true });
 // Receipt time per run, from the relay's one JSON line per request (reportRunId, signalMs).
 const receivedAt = new Map<string, number>();
 const relay = await startRelay({
@@ -74,11 +76,14 @@ try {
   const started = Date.now();
   const result = await (await startReport(client, cfg, '2025-10', { taskQueue, timing: { initialMs: 60_000, maxMs: 60_000 } })).result();
   say(`all done in ${Date.now() - started} ms`);
+  // Every target's outcome is in the archive's outcome file (a result of 0.2.0 carried them).
+  const outcomes = result.outcomes ?? (await loadFiringOutcomes(new FilesystemArchive(archiveDir), result.config, result.period))?.outcomes;
+  if (!outcomes) throw new Error(`no outcome file for ${result.config} ${result.period} in ${archiveDir}`);
 
   const latencies: number[] = [];
   // Where the time goes: emulator → relay (HTTP push), relay → workflow (mailbox hop), workflow → download (re-check).
   const stages: Record<'push' | 'signal' | 'recheck', number[]> = { push: [], signal: [], recheck: [] };
-  for (const o of result.outcomes) {
+  for (const o of outcomes) {
     if (o.status !== 'archived') throw new Error(`target ${o.target} ended ${o.status}`);
     const history = await client.workflow.getHandle(`report/${id}/2025-10/${o.target}`).fetchHistory();
     const download = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'transferReportFile');

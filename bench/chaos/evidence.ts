@@ -52,6 +52,12 @@ export interface ArchiveListing {
 const MANIFEST = '.manifest.json';
 /** A period's finance summary: derived from the files and rewritten when recomputed, it has no manifest. */
 const SUMMARY = /(^|\/)summary\.(json|md)$/;
+/**
+ * The firings' outcomes, documents without manifests too: the period's `outcomes.json` beside its
+ * files, and each batch's part under the hidden `.firings/` folder at the archive's root. (A
+ * writer's temporary file, hidden or `.partial`, is still a leftover.)
+ */
+const OUTCOMES = /^(\.firings\/.+\/batch-\d+\.json|[^/]+\/[^/]+\/outcomes\.json)$/;
 
 export async function listArchive(o: { archiveDir: string; hostDirs: string[]; s3: S3Client; bucket: string; prefix: string }): Promise<ArchiveListing> {
   const files: StoredFile[] = [];
@@ -63,7 +69,7 @@ export async function listArchive(o: { archiveDir: string; hostDirs: string[]; s
     const rel = path.relative(o.archiveDir, full).split(path.sep).join('/');
     const name = path.basename(full);
     if (name.startsWith('.') || /\.(part|partial|tmp)$/.test(name)) leftovers.push(`filesystem: ${rel}`);
-    else if (SUMMARY.test(rel)) continue;
+    else if (SUMMARY.test(rel) || OUTCOMES.test(rel)) continue;
     else if (rel.endsWith(MANIFEST)) manifests.set(rel.slice(0, -MANIFEST.length), readFileSync(full, 'utf8'));
     else data.set(rel, { backend: 'filesystem', key: rel });
   }
@@ -81,7 +87,7 @@ export async function listArchive(o: { archiveDir: string; hostDirs: string[]; s
     const page = await o.s3.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: `${o.prefix}/`, ContinuationToken: token }));
     for (const obj of page.Contents ?? []) {
       const key = obj.Key!.slice(o.prefix.length + 1);
-      if (SUMMARY.test(key)) continue;
+      if (SUMMARY.test(key) || OUTCOMES.test(key)) continue;
       if (key.endsWith(MANIFEST)) {
         const body = await o.s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: obj.Key! }));
         s3Manifests.set(key.slice(0, -MANIFEST.length), await body.Body!.transformToString());

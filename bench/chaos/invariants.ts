@@ -15,12 +15,15 @@ export interface Invariant {
   first?: string;
 }
 
+/** A firing's result with every target's outcome (from its outcome file in the archive; 0.2.0's results carried them). */
+export type FiringResult = ReportWorkflowResult & { outcomes: TargetOutcome[] };
+
 export interface Evidence {
   expected: TargetRun[];
   /** Each firing's result: the first firing of every (configuration, period). */
-  firings: Map<string, ReportWorkflowResult | Error>;
+  firings: Map<string, FiringResult | Error>;
   /** The forced firing's result (`reports run --force`), keyed the same way. */
-  forced: Map<string, ReportWorkflowResult | Error>;
+  forced: Map<string, FiringResult | Error>;
   runs: EmulatorRun[];
   /** sha256 of each succeeded run's file, from the emulator. */
   sha256: Map<string, string>;
@@ -75,7 +78,7 @@ function filesOf(t: TargetRun, files: StoredFile[]): StoredFile[] {
   return files.filter((f) => f.backend === backend && (f.key === t.archiveKey || (f.key.startsWith(`${base}.v`) && f.key.endsWith(ext) && /^\d+$/.test(f.key.slice(base.length + 2, -ext.length)))));
 }
 
-function outcomeOf(result: ReportWorkflowResult | Error | undefined, target: string): TargetOutcome | undefined {
+function outcomeOf(result: FiringResult | Error | undefined, target: string): TargetOutcome | undefined {
   return result && !(result instanceof Error) ? result.outcomes.find((o) => o.target === target) : undefined;
 }
 

@@ -58,6 +58,8 @@ async function reports(...args: string[]): Promise<{ code: number; stdout: strin
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         TEMPORAL_TASK_QUEUE: temporal.taskQueue,
         REPORTS_SCHEDULES_DIR: path.join(dir, 'schedules'),
+        // The worker's archive: `run --wait` reads every target's outcome from the outcome file there.
+        REPORTS_ARCHIVE_DIR: path.join(dir, 'archive'),
       },
     });
     return { code: 0, stdout, stderr };

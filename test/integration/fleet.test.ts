@@ -12,6 +12,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3Archive } from '../../src/archive/s3.js';
+import type { ArchiveStore } from '../../src/archive/store.js';
 import type { ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
@@ -19,6 +21,7 @@ import { startFreshTemporal, type FreshTemporal } from '../helpers/fresh-tempora
 import { startTemporalOnPostgres } from '../helpers/temporal-postgres.js';
 import { reportsCommand, startRelayProcess, startWorkerProcess, stopProcess, type WorkerProcess } from '../helpers/processes.js';
 import { freePort, startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { withOutcomes } from '../helpers/outcomes.js';
 
 const KEY = 'sk_org_test_fleet0key0000';
 const SECRET = 'whsec_fleet0test0secret0000';
@@ -77,6 +80,11 @@ function writeConfig(id: string, backend: (typeof BACKENDS)[number], targets: nu
     path.join(schedulesDir, `${id}.yaml`),
     `report: balance.summary.1\nmode: sandbox\nkey_env: FLEET_KEY\nschedule:\n  cron: "0 6 2 * *"\n  timezone: UTC\nperiod: month\ntargets:\n${list}\n${archive}${extra}`,
   );
+}
+
+/** The archive a configuration written by writeConfig archives to: the shared folder, or the bucket's `fleet` prefix. */
+function archiveOf(backend: (typeof BACKENDS)[number]): string | ArchiveStore {
+  return backend === 's3' ? new S3Archive({ bucket: s3.bucket, prefix: 'fleet', client: s3.client() }) : archiveDir;
 }
 
 /** Files a transfer leaves while it works: none may stay once everything is done. */
@@ -218,7 +226,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       victim.process!.child.kill('SIGKILL');
       await new Promise((r) => victim.process!.child.once('exit', r));
       await startWorker(victim);
-      const result = (await firing.result()) as ReportWorkflowResult;
+      const result = await withOutcomes((await firing.result()) as ReportWorkflowResult, archiveOf(backend));
       const events = relay.output().match(/"outcome":"routed"/g)?.length ?? 0;
       expect(events, 'the relay routed Stripe events to the runs').toBeGreaterThan(0);
       const failed = result.outcomes.filter((o) => o.status !== 'archived');
@@ -239,7 +247,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
         holder!.process!.child.kill('SIGKILL');
         await new Promise((r) => holder!.process!.child.once('exit', r));
         await startWorker(holder!);
-        const largeResult = (await client.workflow.getHandle(`report/${large}/2025-10`).result()) as ReportWorkflowResult;
+        const largeResult = await withOutcomes((await client.workflow.getHandle(`report/${large}/2025-10`).result()) as ReportWorkflowResult, archiveOf(backend));
         expect(largeResult.outcomes.map((o) => o.status)).toEqual(['archived']);
         const file = largeResult.outcomes[0]!;
         if (file.status === 'archived') {
@@ -293,7 +301,7 @@ describe.each(SERVERS)('a fleet on %s that has never seen the project', (_server
       expect(stoppedMs, 'within the grace time and the forced-shutdown bound').toBeLessThan(35_000);
       expect(holder.process!.output()).toContain('SIGTERM: stopping');
       await startWorker(workers[1]!);
-      const result = (await client.workflow.getHandle(`report/${id}/2025-10`).result()) as ReportWorkflowResult;
+      const result = await withOutcomes((await client.workflow.getHandle(`report/${id}/2025-10`).result()) as ReportWorkflowResult, archiveDir);
       const outcome = result.outcomes[0]!;
       expect(outcome.status).toBe('archived');
       if (outcome.status === 'archived') expect(outcome.file.sha256).toBe(await emulator.fileSha256(outcome.runId));
