@@ -12,7 +12,7 @@ import { ReportConfigSchema } from '../../src/config/schema.js';
 import type { RunProgress } from '../../src/domain/progress.js';
 import { readFiringProgress, STAGE_ORDER } from '../../src/temporal/firing-status.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import { firingProgressQuery, progressQuery } from '../../src/workflows/messages.js';
+import { progressQuery } from '../../src/workflows/messages.js';
 import { reportsCommand } from '../helpers/processes.js';
 import { startStack, type TestStack } from '../helpers/stack.js';
 
