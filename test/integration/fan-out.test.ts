@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { outcomesOf } from '../helpers/outcomes.js';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
+import { accounts, config, fast } from '../helpers/org-config.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
@@ -35,12 +35,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const fast = { initialMs: 200, maxMs: 500 };
-const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ account: `acct_${prefix}${i}` }));
-
-function config(id: string, fields: Record<string, unknown>): ReportConfig {
-  return ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'ORG_KEY', ...fields });
-}
 
 async function pool(poolScope = scope) {
   return client.workflow.getHandle(poolIdFor('sandbox', poolScope)).query(poolStateQuery);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
+import { accounts, config, fast } from '../helpers/org-config.js';
 import { FAILED_TARGETS_NAMED, type ReportWorkflowResult } from '../../src/domain/outcomes.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { readFiringProgress } from '../../src/temporal/firing-status.js';
@@ -42,12 +42,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const fast = { initialMs: 200, maxMs: 500 };
-const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ account: `acct_${prefix}${i}` }));
-
-function config(id: string, fields: Record<string, unknown>): ReportConfig {
-  return ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'ORG_KEY', ...fields });
-}
 
 /** Every run of a workflow id (continued as new), with its history length and largest event payload. */
 async function runsOf(workflowId: string): Promise<Array<{ runId: string; events: number; status: string }>> {
