@@ -229,16 +229,15 @@ async function fireInBatches(input: ReportWorkflowInput, period: Period, progres
   return result;
 
   /**
-   * A batch that fails (its archive unreachable for longer than its retries) is started again a
-   * few times: targets it archived are found and skipped. If it still fails, its targets are
-   * failed by name, with the reason, and the firing goes on with the other batches.
+   * A batch fails only when its archive stays unreachable past its activities' retries (about 15
+   * minutes) or refuses access: its targets then fail by name, with the reason, and the firing goes
+   * on with the other batches (if the archive cannot even take that, the firing fails with it).
    */
   async function runBatch(workflowId: string, batch: Parameters<typeof firingBatchWorkflow>[0]): Promise<BatchResult> {
     try {
       return await executeChild(firingBatchWorkflow, {
         workflowId,
         args: [batch],
-        retry: { initialInterval: '1 minute', backoffCoefficient: 2, maximumAttempts: 3 },
         typedSearchAttributes: [
           { key: ReportConfigAttribute, value: config.id },
           { key: ReportPeriodAttribute, value: period.name },
