@@ -50,12 +50,12 @@ const callOptions = {
 const stripeCalls = proxyActivities<ReportActivities>(callOptions);
 
 /**
- * Calls on the critical path run as local activities: after an event wakes the workflow, the
- * check, the permit release and scheduling the transfer fit in one workflow task instead of a
- * server round trip each (with direct event delivery and two workflow threads, this took the
- * webhook bench's p95 from ~1.5 s to under 1 s); after a grant, creating the run likewise.
+ * Status checks run as local activities: after an event wakes the workflow, the check, the
+ * permit release and scheduling the transfer fit in one workflow task instead of a server round
+ * trip each (with direct event delivery and two workflow threads, this took the webhook bench's
+ * p95 from ~1.5 s to under 1 s).
  */
-const localCalls = proxyLocalActivities<ReportActivities>(callOptions);
+const statusChecks = proxyLocalActivities<ReportActivities>(callOptions);
 
 /**
  * The transfer heartbeats every second: a worker that died mid-file is noticed within 30 s and the
@@ -72,7 +72,6 @@ function fileTransfer(t: PollTiming) {
 /** Patches to running logic (README, "Upgrading"): each id is recorded in the history of the runs that take it. */
 const PATCH_AWAIT_UNSUBSCRIBE = 'await-unsubscribe-on-failure';
 const PATCH_RERUN_COMPRESSED = 'rerun-compressed-when-too-large';
-const PATCH_CREATE_LOCALLY = 'create-run-as-local-activity';
 
 export interface ReportRunResult {
   runId: string;
@@ -161,14 +160,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     let status: RunStatus;
     let letGo: Promise<unknown> | undefined;
     try {
-      // Since the patch, the run is created and its events subscribed to as local activities: in
-      // the workflow task that got the permit, without a round trip through the activity task
-      // queue (shared with every transfer) before the permit starts doing work at Stripe.
-      const calls = patched(PATCH_CREATE_LOCALLY) ? localCalls : stripeCalls;
-      ({ runId } = await calls.createReportRun(runJob, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
+      ({ runId } = await stripeCalls.createReportRun(runJob, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
       log.debug('ReportRun created; waiting for it', about(runId));
-      const subscribed = await calls.subscribeToRunEvents(runId);
+      const subscribed = await stripeCalls.subscribeToRunEvents(runId);
       try {
         status = await waitWhileRunning(runId);
       } finally {
@@ -211,7 +206,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     let wait = t.initialMs;
     for (;;) {
       eventArrived = false;
-      const status = await localCalls.checkReportRun(job, runId);
+      const status = await statusChecks.checkReportRun(job, runId);
       progress.polls++;
       if (status.status !== 'running') return status;
       if (Date.now() >= deadline) {
