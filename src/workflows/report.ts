@@ -255,14 +255,18 @@ async function fireInBatches(input: ReportWorkflowInput, period: Period, progres
 }
 
 /**
- * Targets per batch and batches in flight. A batch is one pool's worth of targets (at most 500):
- * with three batches in flight there are always between one and two capacities of targets waiting
- * for permits, so a permit freed finds a waiter, and no workflow holds more than 500 children.
+ * Targets per batch and batches in flight. A batch is a quarter of a pool's capacity (10 to 500
+ * targets), and about three capacities of targets are in flight, so a permit freed always finds a
+ * waiter. Small batches matter: the pool grants first come first served, so a batch's targets run
+ * side by side and the batch ends about one run after it started; with one capacity per batch the
+ * targets of the batches in flight ran interleaved, each batch ended only with its last run, and
+ * the pool ran dry between them (measured: no target waiting at t = 90 s and 210 s of the
+ * N = 1,000 bench, makespan 1.2 × the bound). No workflow holds more than 500 children.
  */
 export function batchPlan(config: ReportConfig, knobs: ReportWorkflowInput['fanOut'] = {}): { size: number; inFlight: number; perRun: number } {
   const capacity = config.permits.capacity ?? STRIPE_RUNNING_CAP[config.mode];
-  const size = knobs.batchSize ?? Math.max(10, Math.min(500, capacity));
-  return { size, inFlight: Math.max(2, Math.ceil((2 * capacity) / size) + 1), perRun: knobs.batchesPerRun ?? 200 };
+  const size = knobs.batchSize ?? Math.max(10, Math.min(500, Math.ceil(capacity / 4)));
+  return { size, inFlight: Math.max(2, Math.ceil((3 * capacity) / size) + 1), perRun: knobs.batchesPerRun ?? 200 };
 }
 
 /**
