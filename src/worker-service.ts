@@ -5,6 +5,8 @@
  * this; `npm start` runs it beside the dev server, the emulator and the relay.
  */
 import type { Client, Connection } from '@temporalio/client';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { startHealthServer, type HealthServer } from './observability/health.js';
 import { metricsExposition } from './observability/metrics-endpoint.js';
@@ -13,7 +15,8 @@ import type { Logger } from './observability/logger.js';
 import type { Settings } from './settings.js';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { bundleWorkflows, createReportsWorker } from './worker.js';
+import { createReportsWorker } from './worker.js';
+import { bundleWorkflowsApart } from './workflow-bundle.js';
 import { buildWorkerDeps, workerDepsFromSettings, type WorkerDepsInput } from './worker-deps.js';
 
 export const DEFAULT_WORKER_HEALTH_PORT = 9464;
@@ -47,12 +50,13 @@ export async function startWorkerService(o: WorkerServiceOptions): Promise<Worke
     if (attributes.added.length > 0) logger.info({ namespace: target.namespace, searchAttributes: attributes.added }, 'added search attributes to the namespace');
     nativeConnection = await connectWorker(target);
     const built = buildWorkerDeps(o.depsInput?.(client) ?? workerDepsFromSettings(settings, client));
+    const bundle = settings.workflowBundle ? { codePath: settings.workflowBundle } : await bundleWorkflowsApart();
     const worker = await createReportsWorker({
       connection: nativeConnection,
       namespace: target.namespace,
       taskQueue: settings.taskQueue,
       deps: built.deps,
-      workflowBundle: settings.workflowBundle ? { codePath: settings.workflowBundle } : await bundleWorkflows(),
+      workflowBundle: bundle,
       tuning: {
         ...(settings.workflowThreads ? { workflowThreadPoolSize: settings.workflowThreads } : {}),
         // In-flight activities get this long to finish; then they are cancelled and hand back
@@ -61,6 +65,8 @@ export async function startWorkerService(o: WorkerServiceOptions): Promise<Worke
         shutdownForceTime: settings.shutdownGraceMs + 30_000,
       },
     });
+    // The worker holds the code now; a bundle built for this start is not needed on disk.
+    if (!settings.workflowBundle) rmSync(path.dirname(bundle.codePath), { recursive: true, force: true });
     const health = await startHealthServer({
       host: settings.healthHost,
       port: settings.healthPort(DEFAULT_WORKER_HEALTH_PORT),

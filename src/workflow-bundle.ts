@@ -1,0 +1,35 @@
+/**
+ * The workflow bundle (webpack, a few seconds), built in a process of its own. Bundling in the
+ * worker left webpack and its module graph in the worker's heap for good: about 100 MB of an idle
+ * worker's memory, for code that never runs again (bench/worker-idle.ts measures it).
+ *
+ * Run directly (`node --import tsx src/workflow-bundle.ts <out.js>`) it writes the bundle to <out.js>;
+ * the child loads tsx from this project, whatever the working directory.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { bundleWorkflows } from './worker.js';
+
+const here = fileURLToPath(import.meta.url);
+
+/** Bundles the workflows in a child process into a temporary file; returns its path. */
+export async function bundleWorkflowsApart(): Promise<{ codePath: string }> {
+  const codePath = path.join(mkdtempSync(path.join(tmpdir(), 'reports-bundle-')), 'workflows.js');
+  try {
+    await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), here, codePath], { maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`bundling the workflows failed: ${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);
+  }
+  return { codePath };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === here) {
+  const out = process.argv[2];
+  if (!out) throw new Error('usage: workflow-bundle.ts <out.js>');
+  writeFileSync(out, (await bundleWorkflows()).code);
+}
