@@ -169,3 +169,45 @@ export async function largestPayloads(
   const largest = Object.values(byType).reduce<PayloadHit | null>((best, h) => (best && best.bytes >= h.bytes ? best : h), null);
   return { largest, byType, historiesRead: toRead.length, eventsRead };
 }
+
+/**
+ * Where a target's permit-to-run time goes, read from a sample of reportRunWorkflow histories
+ * (event times are the server's): from the permit's grant (the `permitGranted` signal) to the
+ * createReportRun activity being scheduled (the holder's workflow task), from scheduled to started
+ * (waiting in the task queue behind other activities), and from started to completed (the call to
+ * Stripe). A create run as a local activity shows as its marker: scheduled = started = the task's start.
+ */
+export async function handoffFigures(client: Client, executions: Execution[], sample = 200): Promise<Record<string, Percentiles> & { sampled: number }> {
+  const runs = executions.filter((e) => e.type === 'reportRunWorkflow' && e.status === 'COMPLETED');
+  const step = Math.max(1, Math.floor(runs.length / sample));
+  const chosen = runs.filter((_, i) => i % step === 0).slice(0, sample);
+  const spans = { grantToScheduledMs: [] as number[], scheduledToStartedMs: [] as number[], startedToCompletedMs: [] as number[], grantToCreatedMs: [] as number[] };
+  const T = proto.temporal.api.enums.v1.EventType;
+  const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  await inWindow(chosen, 4, async (e) => {
+    const events = (await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory()).events ?? [];
+    const grant = events.find((ev) => ev.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && ev.workflowExecutionSignaledEventAttributes?.signalName === 'permitGranted');
+    const scheduled = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && ev.activityTaskScheduledEventAttributes?.activityType?.name === 'createReportRun');
+    if (!grant || !scheduled) return;
+    const started = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(ev.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+    const completed = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(ev.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+    if (!started || !completed) return;
+    spans.grantToScheduledMs.push(ms(scheduled.eventTime) - ms(grant.eventTime));
+    spans.scheduledToStartedMs.push(ms(started.eventTime) - ms(scheduled.eventTime));
+    spans.startedToCompletedMs.push(ms(completed.eventTime) - ms(started.eventTime));
+    spans.grantToCreatedMs.push(ms(completed.eventTime) - ms(grant.eventTime));
+  });
+  const out = Object.fromEntries(Object.entries(spans).map(([k, xs]) => [k, percentiles(xs)])) as Record<string, Percentiles>;
+  return Object.assign(out, { sampled: spans.grantToCreatedMs.length });
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  max: number;
+}
+function percentiles(xs: number[]): Percentiles {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95), max: s[s.length - 1] ?? 0 };
+}

@@ -39,7 +39,7 @@ import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev
 import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { summarizeProfileDir } from './cpu-profile.js';
-import { historyFigures, largestPayloads, listExecutions } from './firing-history.js';
+import { handoffFigures, historyFigures, largestPayloads, listExecutions } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import type { PollTiming } from '../src/workflows/timing.js';
@@ -330,6 +330,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const { executions, described } = await listExecutions(client, taskQueue, log);
     const history = { ...historyFigures(executions, { targets: N, firingId: handle.workflowId }), described };
     const payloads = await largestPayloads(client, executions, log);
+    const handoff = await handoffFigures(client, executions);
     const historyReadMs = Date.now() - historyStarted;
 
     const workerRssKbAtEnd = procStatus(worker.pid!, 'VmRSS');
@@ -367,6 +368,8 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
         lastRunSettledToResultMs: lastSettle === undefined ? null : t0 + makespanMs - lastSettle,
         settleToDownloadedMs: stats(noticeLag),
         slotTurnaroundMs: stats(turnaround),
+        // From a permit granted to its run created at Stripe, in a sample of runs (firing-history.ts).
+        handoff,
         samples: samples.length,
         poolQueriesMissed: samples.length - known.length,
         queryFailures,

@@ -44,7 +44,7 @@ export async function startBenchWorker(setup: BenchWorkerSetup): Promise<{ child
     ...setup.keys,
     BENCH_WEBHOOKS: setup.webhooks ? '1' : '0',
   };
-  const child = spawn(process.execPath, [...nodeArgs(env), ...(setup.nodeArgs ?? []), '--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs(env), ...(setup.nodeArgs ?? []), '--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const options = await new Promise<unknown>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -67,4 +67,6 @@ export async function stopBenchWorker(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The Node flags `reports worker` runs with (bin/reports.js's first line), so the figures are production's. */
+const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=4'];
 const nodeArgs = (env: NodeJS.ProcessEnv) => env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
