@@ -175,7 +175,8 @@ export async function largestPayloads(
  * (event times are the server's): from the permit's grant (the `permitGranted` signal) to the
  * createReportRun activity being scheduled (the holder's workflow task), from scheduled to started
  * (waiting in the task queue behind other activities), and from started to completed (the call to
- * Stripe). A create run as a local activity shows as its marker: scheduled = started = the task's start.
+ * Stripe). A create run as a local activity has only its marker: grant to created is then grant to
+ * the end of the workflow task that created the run, subscribed and checked it once.
  */
 export async function handoffFigures(client: Client, executions: Execution[], sample = 200): Promise<Record<string, Percentiles> & { sampled: number }> {
   const runs = executions.filter((e) => e.type === 'reportRunWorkflow' && e.status === 'COMPLETED');
@@ -187,8 +188,14 @@ export async function handoffFigures(client: Client, executions: Execution[], sa
   await inWindow(chosen, 4, async (e) => {
     const events = (await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory()).events ?? [];
     const grant = events.find((ev) => ev.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && ev.workflowExecutionSignaledEventAttributes?.signalName === 'permitGranted');
+    if (!grant) return;
     const scheduled = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && ev.activityTaskScheduledEventAttributes?.activityType?.name === 'createReportRun');
-    if (!grant || !scheduled) return;
+    if (!scheduled) {
+      // A local activity: recorded when the task that ran it completed (with the subscription and first check).
+      const marker = events.find((ev) => ev.eventId && Number(ev.eventId) > Number(grant.eventId) && localActivityType(ev) === 'createReportRun');
+      if (marker) spans.grantToCreatedMs.push(ms(marker.eventTime) - ms(grant.eventTime));
+      return;
+    }
     const started = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(ev.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
     const completed = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(ev.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
     if (!started || !completed) return;
@@ -199,6 +206,21 @@ export async function handoffFigures(client: Client, executions: Execution[], sa
   });
   const out = Object.fromEntries(Object.entries(spans).map(([k, xs]) => [k, percentiles(xs)])) as Record<string, Percentiles>;
   return Object.assign(out, { sampled: spans.grantToCreatedMs.length });
+}
+
+const decoder = new TextDecoder();
+/** The activity type a local activity's marker names (its `data` detail is JSON with `activityType`). */
+function localActivityType(ev: proto.temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const m = ev.markerRecordedEventAttributes;
+  if (m?.markerName !== 'core_local_activity') return undefined;
+  const data = m.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    const d = JSON.parse(decoder.decode(data)) as { activityType?: string; activity_type?: string };
+    return d.activityType ?? d.activity_type;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Percentiles {

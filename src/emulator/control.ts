@@ -31,8 +31,8 @@ export function checkFaults(f: Record<string, unknown>): EmulatorFaults {
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${k} must be an array of strings`, k);
     } else if (k === 'sizeSkewBytes') {
       if (!Number.isInteger(v)) throw bad('sizeSkewBytes must be an integer', k);
-    } else if (k === 'webhookDelayMs') {
-      if (typeof v !== 'number' || !(v >= 0)) throw bad('webhookDelayMs must be a number >= 0', k);
+    } else if (k === 'webhookDelayMs' || k === 'postAnswerDelayMs') {
+      if (typeof v !== 'number' || !(v >= 0)) throw bad(`${k} must be a number >= 0`, k);
     } else throw bad(`unknown fault ${k}`, k);
   }
   // A share of events delayed by nothing would be a silent no-op: most likely a mistake.

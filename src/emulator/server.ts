@@ -125,13 +125,21 @@ async function route(ctx: Ctx, emu: Emulator & { resetCounters(): void }, req: I
       }
       const out = r.handler(ctx, key, call);
       ctx.idempotency.save(key.id, idemKey, fingerprint, { status: 200, body: out });
+      await answerDelayed(ctx);
       if (answerLost(ctx, res)) return;
       return sendJson(res, 200, out, { 'Idempotency-Key': idemKey });
     }
   }
   const out = r.handler(ctx, key, call);
+  if (method === 'POST') await answerDelayed(ctx);
   if (method === 'POST' && answerLost(ctx, res)) return;
   sendJson(res, 200, out);
+}
+
+/** The postAnswerDelayMs fault: the POST is carried out now, its answer sent later. */
+async function answerDelayed(ctx: Ctx): Promise<void> {
+  const ms = ctx.state.faults.postAnswerDelayMs ?? 0;
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /**

@@ -17,6 +17,11 @@ export interface EmulatorFaults {
   /** 0..1: the share of events delayed by webhookDelayMs (unset: all of them); needs webhookDelayMs. */
   delayWebhookRate?: number;
   /**
+   * Delay before answering a POST that was carried out, as over a slow connection back from
+   * Stripe: a run created meanwhile may already have finished and sent its event.
+   */
+  postAnswerDelayMs?: number;
+  /**
    * 0..1 probability a create-run answers 429 report_run_rate_limit_exceeded although under the
    * cap, and a page of GET /v1/balance_transactions answers Stripe's general 429 rate_limit.
    */

@@ -2,15 +2,15 @@
  * The holder's side of the permit pool, used by reportRunWorkflow: ask, wait for the grant,
  * release exactly once in a scope that cancellation cannot skip.
  */
-import { CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/index.js';
 import { permitGrantedSignal, releasePermitSignal } from './messages.js';
 import type { ReportJob } from '../domain/report-job.js';
 
-const { requestPermit } = proxyActivities<ReportActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumInterval: '30 seconds' },
-});
+const requestOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } } as const;
+const asActivity = proxyActivities<ReportActivities>(requestOptions);
+/** A signal-with-start: short, so a local activity in the holder's task (reportRunWorkflow's PATCH_LOCAL_CALLS). */
+const asLocalActivity = proxyLocalActivities<ReportActivities>(requestOptions);
 
 /** While waiting, ask again this often: harmless if the pool has us, a rescue if it lost us. */
 const ASK_AGAIN_MS = 10 * 60 * 1000;
@@ -21,7 +21,8 @@ export interface HeldPermit {
   release(): Promise<void>;
 }
 
-export async function acquirePermit(job: ReportJob): Promise<HeldPermit> {
+export async function acquirePermit(job: ReportJob, local = false): Promise<HeldPermit> {
+  const { requestPermit } = local ? asLocalActivity : asActivity;
   const holderId = workflowInfo().workflowId;
   let granted = false;
   setHandler(permitGrantedSignal, () => {

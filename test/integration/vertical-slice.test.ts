@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
+import { localActivityMarkers } from '../helpers/markers.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { loadFiringOutcomes } from '../../src/archive/firing-outcomes.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
@@ -179,8 +180,13 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     expect(message).not.toContain(READONLY_KEY);
     expect(emulator.counters().runsCreated).toBe(before);
     const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
-    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
-    expect(attempts).toEqual([1, 1, 1]); // prepare, request a permit, create: each once
+    const events = history.events ?? [];
+    const attempts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    expect(attempts).toEqual([1, 1]); // prepare, request a permit: each once
+    // The create is a local activity: one marker, its failure, and Stripe asked once.
+    const creates = localActivityMarkers(events, 'createReportRun');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/403/);
   });
 });
 

@@ -137,8 +137,10 @@ describe('a webhook cuts the wait short', () => {
   });
 
   it('early event: the event reaches the mailbox before the workflow subscribes, and the run completes within seconds', async () => {
-    // Finished 1 ms after creation: the event is pushed while createReportRun is still returning.
+    // Finished 1 ms after creation, and the create's answer 500 ms on its way back: the event is
+    // pushed while createReportRun is still returning, whoever is faster on this machine.
     emulator.configure({ processingMs: 1 });
+    emulator.setFaults({ postAnswerDelayMs: 500 });
     const cfg = config();
     const { result, ms } = await run(cfg, SLOW);
     const outcome = result.outcomes[0];
