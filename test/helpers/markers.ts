@@ -19,3 +19,16 @@ export function patchMarkers(events: HistoryEvent[], patchId: string): HistoryEv
 export function localActivityMarkers(events: HistoryEvent[], activityType: string): HistoryEvent[] {
   return events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && detailsText(e).includes(activityType));
 }
+
+/** The attempt a local activity's marker records (its `data` detail), or undefined. */
+export function localActivityAttempt(e: HistoryEvent): number | undefined {
+  const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const parsed = JSON.parse(decoder.decode(data)) as { attempt?: number };
+  return parsed.attempt;
+}
+
+/** Per local activity type, in history order, the attempts its markers record. */
+export function localActivityAttempts(events: HistoryEvent[], activityTypes: string[]): Record<string, (number | undefined)[]> {
+  return Object.fromEntries(activityTypes.map((t) => [t, localActivityMarkers(events, t).map(localActivityAttempt)]));
+}

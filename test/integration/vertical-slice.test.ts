@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import { ReportConfigSchema, type ReportConfig } from '../../src/config/schema.js';
 import type { Emulator } from '../../src/emulator/index.js';
-import { localActivityMarkers } from '../helpers/markers.js';
+import { localActivityAttempts, localActivityMarkers } from '../helpers/markers.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { loadFiringOutcomes } from '../../src/archive/firing-outcomes.js';
 import { FilesystemArchive } from '../../src/archive/filesystem.js';
@@ -166,8 +166,11 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     expect(message).not.toContain(REVOKED_KEY);
     const child = client.workflow.getHandle(`report/${cfg.id}/2025-10/self`);
     const history = await child.fetchHistory();
-    const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
-    expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+    // The data check is a local activity: refused at its first attempt, nothing after it.
+    const events = history.events ?? [];
+    expect(localActivityAttempts(events, ['prepareReportRun', 'requestPermit', 'createReportRun'])).toEqual({ prepareReportRun: [1], requestPermit: [], createReportRun: [] });
+    expect(localActivityMarkers(events, 'prepareReportRun')[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/401/);
+    expect(events.filter((e) => e.activityTaskStartedEventAttributes)).toEqual([]);
     expect(JSON.stringify(history)).not.toContain(REVOKED_KEY);
   });
 
@@ -181,12 +184,10 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     expect(emulator.counters().runsCreated).toBe(before);
     const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
     const events = history.events ?? [];
-    const attempts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
-    expect(attempts).toEqual([1, 1]); // prepare, request a permit: each once
-    // The create is a local activity: one marker, its failure, and Stripe asked once.
-    const creates = localActivityMarkers(events, 'createReportRun');
-    expect(creates).toHaveLength(1);
-    expect(creates[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/403/);
+    // Prepare, request a permit, create (local activities): each once, the create refused.
+    expect(localActivityAttempts(events, ['prepareReportRun', 'requestPermit', 'createReportRun'])).toEqual({ prepareReportRun: [1], requestPermit: [1], createReportRun: [1] });
+    expect(localActivityMarkers(events, 'createReportRun')[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/403/);
+    expect(events.filter((e) => e.activityTaskStartedEventAttributes)).toEqual([]);
   });
 });
 
