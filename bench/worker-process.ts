@@ -11,7 +11,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
-import { createReportsWorker, defaultWorkflowThreads } from '../src/worker.js';
+import { createReportsWorker, defaultWorkflowThreads, limitHeapGrowth } from '../src/worker.js';
+import { readSettings } from '../src/settings.js';
 import { buildWorkerDeps } from '../src/worker-deps.js';
 import { STRIPE_RUNNING_CAP } from '../src/workflows/permit-state.js';
 
@@ -29,7 +30,10 @@ const archiveDir = required('ARCHIVE_DIR');
 const connection = await Connection.connect({ address });
 const nativeConnection = await NativeConnection.connect({ address });
 
-const tuning: Partial<WorkerOptions> = {};
+// As `reports worker`: REPORTS_HEAP_GROWTH_PERCENT and REPORTS_MAX_CACHED_WORKFLOWS (BENCH_* below win).
+const settings = readSettings();
+limitHeapGrowth(settings.heapGrowthPercent);
+const tuning: Partial<WorkerOptions> = settings.maxCachedWorkflows ? { maxCachedWorkflows: settings.maxCachedWorkflows } : {};
 const maxCached = optionalInt('BENCH_MAX_CACHED_WORKFLOWS');
 if (maxCached !== undefined) tuning.maxCachedWorkflows = maxCached;
 const maxWft = optionalInt('BENCH_MAX_WFT');
@@ -67,6 +71,7 @@ const effective = {
   workflowTaskPollers: wftPollers ?? 10,
   activityTaskPollers: atPollers ?? 10,
   workflowThreads: wfThreads ?? defaultWorkflowThreads(),
+  heapGrowthPercent: settings.heapGrowthPercent,
 };
 process.on('SIGTERM', () => worker.shutdown());
 process.on('SIGINT', () => worker.shutdown());

@@ -48,6 +48,10 @@ export function readSettings() {
     archiveDir: path.resolve(projectRoot, process.env.REPORTS_ARCHIVE_DIR ?? 'archive'),
     /** Threads running workflow tasks; 0 = the worker's default (2–4 by CPU count). */
     workflowThreads: int('REPORTS_WORKFLOW_THREADS', 0),
+    /** Workflows the worker keeps in memory between tasks; 0 = the worker's default (500). */
+    maxCachedWorkflows: int('REPORTS_MAX_CACHED_WORKFLOWS', 0),
+    /** How far (percent) the worker's heap grows past its live size before V8 collects; 0 = V8's own. */
+    heapGrowthPercent: int('REPORTS_HEAP_GROWTH_PERCENT', 20),
     /** A prebuilt workflow bundle (an image can build it once); unset = bundle at start (a few seconds). */
     workflowBundle: process.env.REPORTS_WORKFLOW_BUNDLE || undefined,
     /** Runs subscribe to their Stripe events because a relay forwards them (default: when secrets are set). */

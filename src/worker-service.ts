@@ -15,7 +15,7 @@ import type { Logger } from './observability/logger.js';
 import type { Settings } from './settings.js';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { createReportsWorker } from './worker.js';
+import { createReportsWorker, limitHeapGrowth } from './worker.js';
 import { bundleWorkflowsApart } from './workflow-bundle.js';
 import { buildWorkerDeps, workerDepsFromSettings, type WorkerDepsInput } from './worker-deps.js';
 
@@ -48,6 +48,7 @@ export async function startWorkerService(o: WorkerServiceOptions): Promise<Worke
   try {
     const attributes = await ensureSearchAttributes(client, target.namespace);
     if (attributes.added.length > 0) logger.info({ namespace: target.namespace, searchAttributes: attributes.added }, 'added search attributes to the namespace');
+    limitHeapGrowth(settings.heapGrowthPercent);
     nativeConnection = await connectWorker(target);
     const built = buildWorkerDeps(o.depsInput?.(client) ?? workerDepsFromSettings(settings, client));
     const bundle = settings.workflowBundle ? { codePath: settings.workflowBundle } : await bundleWorkflowsApart();
@@ -59,6 +60,7 @@ export async function startWorkerService(o: WorkerServiceOptions): Promise<Worke
       workflowBundle: bundle,
       tuning: {
         ...(settings.workflowThreads ? { workflowThreadPoolSize: settings.workflowThreads } : {}),
+        ...(settings.maxCachedWorkflows ? { maxCachedWorkflows: settings.maxCachedWorkflows } : {}),
         // In-flight activities get this long to finish; then they are cancelled and hand back
         // (a transfer keeps its progress in heartbeat details and resumes on any host).
         shutdownGraceTime: settings.shutdownGraceMs,
