@@ -7,6 +7,7 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { inWindow } from '../src/domain/in-window.js';
+import { stats } from './figures.js';
 
 export interface Execution {
   workflowId: string;
@@ -178,7 +179,7 @@ export async function largestPayloads(
  * Stripe). A create run as a local activity has only its marker: grant to created is then grant to
  * the end of the workflow task that created the run, subscribed and checked it once.
  */
-export async function handoffFigures(client: Client, executions: Execution[], sample = 200): Promise<Record<string, Percentiles> & { sampled: number }> {
+export async function handoffFigures(client: Client, executions: Execution[], sample = 200) {
   const runs = executions.filter((e) => e.type === 'reportRunWorkflow' && e.status === 'COMPLETED');
   const step = Math.max(1, Math.floor(runs.length / sample));
   const chosen = runs.filter((_, i) => i % step === 0).slice(0, sample);
@@ -192,7 +193,7 @@ export async function handoffFigures(client: Client, executions: Execution[], sa
     const scheduled = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && ev.activityTaskScheduledEventAttributes?.activityType?.name === 'createReportRun');
     if (!scheduled) {
       // A local activity: recorded when the task that ran it completed (with the subscription and first check).
-      const marker = events.find((ev) => ev.eventId && Number(ev.eventId) > Number(grant.eventId) && localActivityType(ev) === 'createReportRun');
+      const marker = events.find((ev) => Number(ev.eventId) > Number(grant.eventId) && localActivityMarkerData(ev)?.activityType === 'createReportRun');
       if (marker) spans.grantToCreatedMs.push(ms(marker.eventTime) - ms(grant.eventTime));
       return;
     }
@@ -204,32 +205,16 @@ export async function handoffFigures(client: Client, executions: Execution[], sa
     spans.startedToCompletedMs.push(ms(completed.eventTime) - ms(started.eventTime));
     spans.grantToCreatedMs.push(ms(completed.eventTime) - ms(grant.eventTime));
   });
-  const out = Object.fromEntries(Object.entries(spans).map(([k, xs]) => [k, percentiles(xs)])) as Record<string, Percentiles>;
-  return Object.assign(out, { sampled: spans.grantToCreatedMs.length });
+  return { ...Object.fromEntries(Object.entries(spans).map(([k, xs]) => [k, stats(xs)])), sampled: spans.grantToCreatedMs.length };
 }
 
 const decoder = new TextDecoder();
-/** The activity type a local activity's marker names (its `data` detail is JSON with `activityType`). */
-function localActivityType(ev: proto.temporal.api.history.v1.IHistoryEvent): string | undefined {
+/** What a local activity's marker records in its `data` detail (JSON): the type and the attempt. */
+export function localActivityMarkerData(ev: proto.temporal.api.history.v1.IHistoryEvent): { activityType?: string; attempt?: number } | undefined {
   const m = ev.markerRecordedEventAttributes;
   if (m?.markerName !== 'core_local_activity') return undefined;
   const data = m.details?.data?.payloads?.[0]?.data;
   if (!data) return undefined;
-  try {
-    const d = JSON.parse(decoder.decode(data)) as { activityType?: string; activity_type?: string };
-    return d.activityType ?? d.activity_type;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  max: number;
-}
-function percentiles(xs: number[]): Percentiles {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), max: s[s.length - 1] ?? 0 };
+  const d = JSON.parse(decoder.decode(data)) as { activityType?: string; activity_type?: string; attempt?: number };
+  return { activityType: d.activityType ?? d.activity_type, attempt: d.attempt };
 }

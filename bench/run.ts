@@ -39,6 +39,7 @@ import { startOrConnectTemporal, type TemporalServer } from '../src/temporal/dev
 import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { summarizeProfileDir } from './cpu-profile.js';
+import { mb, procStatusKb, stats } from './figures.js';
 import { handoffFigures, historyFigures, largestPayloads, listExecutions } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
@@ -102,14 +103,6 @@ const CPU_PROF = flags['cpu-prof'] || flags['cpu-prof-dir'] !== undefined;
 // ---- process accounting (/proc) -------------------------------------------------------------
 
 const CLK_TCK = 100;
-function procStatus(pid: number, field: string): number | undefined {
-  try {
-    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 /** utime + stime of a process, in ms. */
 function cpuMs(pid: number): number | undefined {
   try {
@@ -144,14 +137,7 @@ function temporalServerPids(): number[] {
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function stats(values: number[]) {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length), p50: Math.round(at(0.5)), p95: Math.round(at(0.95)), max: Math.round(s[s.length - 1]!) };
-}
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const mb = (kb: number | undefined) => (kb === undefined ? null : Math.round(kb / 1024));
 const parseIso = (iso: string | undefined) => (iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, '$1')) : NaN);
 
 // ---- the archive and the firing's result ------------------------------------------------------
@@ -273,7 +259,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
         const c = emulator.counters();
         log(
           `  t=${Math.round(sample.t / 1000)}s created=${c.runsCreated} running=${c.running} held=${samples.at(-2)?.held ?? '?'} waiting=${samples.at(-2)?.waiters ?? '?'}` +
-            ` archived=${manifestNames(periodDir).length} workerRss=${mb(procStatus(worker.pid!, 'VmRSS')) ?? '?'}MB`,
+            ` archived=${manifestNames(periodDir).length} workerRss=${mb(procStatusKb(worker.pid!, 'VmRSS')) ?? '?'}MB`,
         );
       }
     }, 1000);
@@ -284,7 +270,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       clearInterval(sampler);
     }
     const makespanMs = Date.now() - t0;
-    const workerPeakRssKb = procStatus(worker.pid!, 'VmHWM');
+    const workerPeakRssKb = procStatusKb(worker.pid!, 'VmHWM');
     const cpuBench = process.cpuUsage(cpu0.bench);
     const workerCpuMs = (cpuMs(worker.pid!) ?? 0) - cpu0.worker;
     const serverCpuMs = serverPids.reduce((a, p) => a + (cpuMs(p) ?? 0), 0) - cpu0.server;
@@ -333,7 +319,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const handoff = await handoffFigures(client, executions);
     const historyReadMs = Date.now() - historyStarted;
 
-    const workerRssKbAtEnd = procStatus(worker.pid!, 'VmRSS');
+    const workerRssKbAtEnd = procStatusKb(worker.pid!, 'VmRSS');
     const stopStarted = Date.now();
     await stopBenchWorker(worker); // before reading its profile: node writes it on a clean exit
     const workerStopMs = Date.now() - stopStarted;

@@ -9,12 +9,13 @@
  * Environment for the worker passes through (REPORTS_MAX_CACHED_WORKFLOWS, REPORTS_WORKFLOW_THREADS, …).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startOrConnectTemporal } from '../src/temporal/dev-server.js';
+import { mb, median, procStatusKb } from './figures.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'idle-seconds': { type: 'string', default: '30' } } });
 const runs = Number(values.runs);
@@ -23,12 +24,10 @@ const say = (line: string) => process.stderr.write(`[worker-idle] ${line}\n`);
 const reportsBin = fileURLToPath(new URL('../bin/reports.js', import.meta.url));
 
 const statusKb = (pid: number, field: string): number => {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
-  if (!m) throw new Error(`no ${field} for process ${pid}`);
-  return Number(m[1]);
+  const kb = procStatusKb(pid, field);
+  if (kb === undefined) throw new Error(`no ${field} for process ${pid}`);
+  return kb;
 };
-const mb = (kb: number) => Math.round(kb / 1024);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const server = await startOrConnectTemporal({ log: say });
 const results: { readyMs: number; rssAtReadyMb: number; rssIdleMb: number; peakMb: number }[] = [];
@@ -62,7 +61,7 @@ try {
     const readyMs = Date.now() - started;
     const rssAtReady = statusKb(child.pid!, 'VmRSS');
     await new Promise((r) => setTimeout(r, idleMs));
-    const run = { readyMs, rssAtReadyMb: mb(rssAtReady), rssIdleMb: mb(statusKb(child.pid!, 'VmRSS')), peakMb: mb(statusKb(child.pid!, 'VmHWM')) };
+    const run = { readyMs, rssAtReadyMb: mb(rssAtReady)!, rssIdleMb: mb(statusKb(child.pid!, 'VmRSS'))!, peakMb: mb(statusKb(child.pid!, 'VmHWM'))! };
     results.push(run);
     say(`run ${i + 1}: ${JSON.stringify(run)}`);
     const exited = new Promise((r) => child.once('exit', r));

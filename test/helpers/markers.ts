@@ -1,5 +1,6 @@
 /** Markers in a workflow's history, by what their details name (a patch id, a local activity's type). */
 import type { temporal } from '@temporalio/proto';
+import { localActivityMarkerData } from '../../bench/firing-history.js';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const decoder = new TextDecoder();
@@ -20,15 +21,7 @@ export function localActivityMarkers(events: HistoryEvent[], activityType: strin
   return events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && detailsText(e).includes(activityType));
 }
 
-/** The attempt a local activity's marker records (its `data` detail), or undefined. */
-export function localActivityAttempt(e: HistoryEvent): number | undefined {
-  const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-  if (!data) return undefined;
-  const parsed = JSON.parse(decoder.decode(data)) as { attempt?: number };
-  return parsed.attempt;
-}
-
 /** Per local activity type, in history order, the attempts its markers record. */
 export function localActivityAttempts(events: HistoryEvent[], activityTypes: string[]): Record<string, (number | undefined)[]> {
-  return Object.fromEntries(activityTypes.map((t) => [t, localActivityMarkers(events, t).map(localActivityAttempt)]));
+  return Object.fromEntries(activityTypes.map((t) => [t, localActivityMarkers(events, t).map((e) => localActivityMarkerData(e)?.attempt)]));
 }
