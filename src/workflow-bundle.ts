@@ -1,7 +1,7 @@
 /**
  * The workflow bundle (webpack, a few seconds), built in a process of its own. Bundling in the
- * worker left webpack and its module graph in the worker's heap for good: about 100 MB of an idle
- * worker's memory, for code that never runs again (bench/worker-idle.ts measures it).
+ * worker left webpack and its module graph in the worker's heap for good: an idle worker held 322 MB
+ * then, 233 MB now (bench/worker-idle.ts, medians of three), for code that never runs again.
  *
  * Run directly (`node --import tsx src/workflow-bundle.ts <out.js>`) it writes the bundle to <out.js>;
  * the child loads tsx from this project, whatever the working directory.
