@@ -36,17 +36,27 @@ export async function deliverRunEvent(client: Client, taskQueue: string, runId: 
   return 'mailbox';
 }
 
+/**
+ * A mailbox closes once it has a subscriber and has handed it what it held (runEventsWorkflow's
+ * PATCH_CLOSE_ONCE_SUBSCRIBED), so a closed one still names the subscriber. One that closed
+ * without a subscriber (it timed out as an orphan) names none, and the event starts a new one.
+ */
 async function currentSubscriber(client: Client, mailboxId: string): Promise<string | undefined> {
   try {
     const mailbox = await client.workflow.getHandle(mailboxId).describe();
     const subscriber = mailbox.memo?.subscriber;
-    return mailbox.status.name === 'RUNNING' && typeof subscriber === 'string' ? subscriber : undefined;
+    return typeof subscriber === 'string' ? subscriber : undefined;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
 
+/**
+ * The memo applies when this starts the mailbox (the usual case): the relay finds the subscriber
+ * from then on, before the mailbox's first task has run. A mailbox the relay started first (the
+ * event came early) hears the signal, delivers and names the subscriber itself.
+ */
 export async function subscribeToRun(client: Client, taskQueue: string, runId: string, workflowId: string): Promise<void> {
   await client.workflow.signalWithStart('runEventsWorkflow', {
     workflowId: runEventsWorkflowId(runId),
@@ -54,5 +64,6 @@ export async function subscribeToRun(client: Client, taskQueue: string, runId: s
     args: [runId],
     signal: subscribeSignal,
     signalArgs: [{ workflowId }],
+    memo: { subscriber: workflowId },
   });
 }

@@ -24,6 +24,7 @@ import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
 import { acquirePermit } from './permits.js';
 import { runEventsWorkflowId } from '../domain/business-key.js';
+import { PATCH_CLOSE_ONCE_SUBSCRIBED } from './run-events.js';
 import { progressQuery, reportRunEventSignal, unsubscribeSignal } from './messages.js';
 import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
@@ -158,7 +159,8 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
 
   /**
    * One ReportRun at Stripe: a permit, the run created, waited for until it stops running. The
-   * permit and the mailbox are let go as soon as it stops (`letGo`, awaited before the end).
+   * permit (and, before PATCH_CLOSE_ONCE_SUBSCRIBED, the mailbox) is let go as soon as it stops
+   * (`letGo`, awaited before the end).
    */
   async function runAtStripe(runJob: ReportJob, idempotencyKey: string): Promise<{ runId: string; status: RunStatus; letGo?: Promise<unknown> }> {
     progress.stage = 'waiting_for_permit';
@@ -174,14 +176,17 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       ({ runId } = await calls.createReportRun(runJob, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
       log.debug('ReportRun created; waiting for it', about(runId));
-      const subscribed = await calls.subscribeToRunEvents(runId);
+      // Since the patch (same id in runEventsWorkflow) the mailbox closes by itself once subscribed,
+      // and this run sends no unsubscribe. Runs from before the patch still send it. (A mailbox
+      // started by an early event on a worker from before the patch waits out its 48 h instead.)
+      const unsubscribeAfter = (await calls.subscribeToRunEvents(runId)) && !patched(PATCH_CLOSE_ONCE_SUBSCRIBED);
       try {
         status = await waitWhileRunning(runId);
       } finally {
         // The permit is held from creating the run until it stops running. Both signals go out
         // now without waiting for each other or for the server, so the transfer is scheduled in
         // the same workflow task; they are awaited before this workflow ends.
-        letGo = Promise.all([permit.release(), subscribed ? unsubscribe(runId) : undefined]);
+        letGo = Promise.all([permit.release(), unsubscribeAfter ? unsubscribe(runId) : undefined]);
       }
     } catch (err) {
       // Failed or cancelled before the run stopped (creating it included): still give the permit

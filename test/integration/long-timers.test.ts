@@ -157,11 +157,12 @@ describe('the run deadline', () => {
       expect(state.holders).toEqual({});
       expect(state.waiters).toEqual([]);
 
-      // The run's mailbox was told to close, and did (it would otherwise wait 48 h): since the
-      // patch await-unsubscribe-on-failure, a failing run waits for that signal to be delivered
-      // (the server drops a signal whose sender closed first). Its marker is in the history.
-      const markers = patchMarkers((await target.fetchHistory()).events!, 'await-unsubscribe-on-failure');
-      expect(markers).toHaveLength(1);
+      // The run's mailbox is closed (it would otherwise wait 48 h): since the patch
+      // mailbox-closes-once-subscribed it closes by itself once subscribed, and the run sends no
+      // unsubscribe (before, it did, and waited for it: await-unsubscribe-on-failure).
+      const targetEvents = (await target.fetchHistory()).events!;
+      expect(patchMarkers(targetEvents, 'mailbox-closes-once-subscribed')).toHaveLength(1);
+      expect(targetEvents.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'unsubscribe')).toHaveLength(0);
       const mailbox = client.workflow.getHandle<typeof runEventsWorkflow>(runEventsWorkflowId(run.id));
       await expect.poll(async () => (await mailbox.describe()).status.name, { timeout: 10_000 }).toBe('COMPLETED');
       expect(await mailbox.result()).toEqual({ delivered: 0, dropped: 0 });
@@ -200,13 +201,15 @@ describe('a run mailbox’s timeouts', () => {
     expect(events.some((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toBe(false);
   });
 
-  it('a subscribed mailbox that hears nothing closes when idleAfterMs passes', async () => {
+  it('a subscribed mailbox closes at once: no timeout runs, and its memo names the subscriber', async () => {
+    // Before the patch mailbox-closes-once-subscribed it waited idleAfterMs for an unsubscribe
+    // (the 0.2.0 replay histories keep that path); now a subscription is only a record.
     const subscriber = `report/nobody/2025-10/${scope}`;
-    const handle = await mailbox('idle', { orphanAfterMs: 10 * 60_000, idleAfterMs: 1000 }, subscribeSignal, { workflowId: subscriber });
+    const handle = await mailbox('idle', { orphanAfterMs: 10 * 60_000, idleAfterMs: 10 * 60_000 }, subscribeSignal, { workflowId: subscriber });
     expect(await handle.result()).toEqual({ delivered: 0, dropped: 0 });
     const events = (await handle.fetchHistory()).events ?? [];
-    expect(firedTimers(events)).toEqual([1000]); // the idle timeout fired, not the orphan one
-    expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'unsubscribe')).toBe(false);
+    expect(events.some((e) => e.timerStartedEventAttributes)).toBe(false);
+    expect(patchMarkers(events, 'mailbox-closes-once-subscribed')).toHaveLength(1);
     expect((await handle.describe()).memo?.subscriber).toBe(subscriber);
   });
 });

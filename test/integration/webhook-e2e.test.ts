@@ -151,6 +151,10 @@ describe('a webhook cuts the wait short', () => {
     const history = await client.workflow.getHandle(runEventsWorkflowId(outcome.runId)).fetchHistory();
     const signals = (history.events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
     expect(signals.slice(0, 2)).toEqual(['stripeEvent', 'subscribe']);
+    // It handed the event over and closed, naming the subscriber for any later event.
+    const mailbox = client.workflow.getHandle(runEventsWorkflowId(outcome.runId));
+    expect(await mailbox.result()).toEqual({ delivered: 1, dropped: 0 });
+    expect((await mailbox.describe()).memo?.subscriber).toEqual(expect.stringContaining(cfg.id));
   });
 
   it('late event: pushed 1.5 s after the run finished, it still wakes the waiting workflow', async () => {

@@ -252,15 +252,21 @@ describe('routed: 200 and the event is in the run’s mailbox', () => {
 });
 
 describe('once a workflow subscribed: straight to it', () => {
-  it('the event skips the mailbox (its memo names the subscriber), repeats included; a gone subscriber falls back to the mailbox', async () => {
-    // Any running workflow can stand in for the waiting reportRunWorkflow: a mailbox of another run.
+  it('the subscribed mailbox closes at once; the event skips it (its memo names the subscriber), repeats included; a gone subscriber falls back to the mailbox', async () => {
+    // Any running workflow can stand in for the waiting reportRunWorkflow: the mailbox of another
+    // run that holds an event nobody subscribed to (it waits 15 minutes).
     const standIn = runId();
     const standInId = runEventsWorkflowId(standIn);
-    await subscribeToRun(temporal.client, temporal.taskQueue, standIn, 'nobody');
+    const held = thin(standIn);
+    expect(await post(held, { 'stripe-signature': sign(held) })).toBe(200);
     const run = runId();
     await subscribeToRun(temporal.client, temporal.taskQueue, run, standInId);
     const mailbox = temporal.client.workflow.getHandle(runEventsWorkflowId(run));
-    await waitFor(async () => (await mailbox.describe()).memo?.subscriber === standInId);
+    // Nothing to hand over: it closes in its first task, without a timer, and names the subscriber.
+    expect(await mailbox.result()).toEqual({ delivered: 0, dropped: 0 });
+    expect((await mailbox.describe()).memo?.subscriber).toBe(standInId);
+    expect((await mailboxHistory(run)).filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect((await mailboxHistory(run)).some((e) => e.timerStartedEventAttributes)).toBe(false);
 
     const body = thin(run);
     const { id } = JSON.parse(body) as { id: string };
