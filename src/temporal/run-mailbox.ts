@@ -4,7 +4,7 @@
  * workflow comes first creates it. Used by the webhook relay and by the subscribe activity.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { reportRunEventSignal, stripeEventSignal, subscribeSignal, type RunEventNotice } from '../workflows/messages.js';
+import { CLOSES_ONCE_SUBSCRIBED, reportRunEventSignal, stripeEventSignal, subscribeSignal, type RunEventNotice } from '../workflows/messages.js';
 import { runEventsWorkflowId } from '../domain/business-key.js';
 
 export type Delivery = 'direct' | 'mailbox';
@@ -32,13 +32,14 @@ export async function deliverRunEvent(client: Client, taskQueue: string, runId: 
     args: [runId],
     signal: stripeEventSignal,
     signalArgs: [notice],
+    memo: CLOSES_ONCE_SUBSCRIBED,
   });
   return 'mailbox';
 }
 
 /**
  * A mailbox closes once it has a subscriber and has handed it what it held (runEventsWorkflow's
- * PATCH_CLOSE_ONCE_SUBSCRIBED), so a closed one still names the subscriber. One that closed
+ * CLOSES_ONCE_SUBSCRIBED), so a closed one still names the subscriber. One that closed
  * without a subscriber (it timed out as an orphan) names none, and the event starts a new one.
  */
 async function currentSubscriber(client: Client, mailboxId: string): Promise<string | undefined> {
@@ -64,6 +65,6 @@ export async function subscribeToRun(client: Client, taskQueue: string, runId: s
     args: [runId],
     signal: subscribeSignal,
     signalArgs: [{ workflowId }],
-    memo: { subscriber: workflowId },
+    memo: { ...CLOSES_ONCE_SUBSCRIBED, subscriber: workflowId },
   });
 }

@@ -61,5 +61,7 @@ export interface RunEventNotice {
 export const stripeEventSignal = defineSignal<[RunEventNotice]>('stripeEvent');
 /** The reportRunWorkflow waiting on this run: deliver its events to `workflowId`. */
 export const subscribeSignal = defineSignal<[{ workflowId: string }]>('subscribe');
-/** The run stopped running: the mailbox can close. */
+/** The start memo of every mailbox this version starts: it closes once subscribed (runEventsWorkflow). */
+export const CLOSES_ONCE_SUBSCRIBED = { closesOnceSubscribed: true } as const;
+/** The run stopped running: the mailbox can close (sent only to mailboxes started without CLOSES_ONCE_SUBSCRIBED). */
 export const unsubscribeSignal = defineSignal<[{ workflowId: string }]>('unsubscribe');

@@ -24,7 +24,6 @@ import type { ReportActivities, RunStatus } from '../activities/index.js';
 import { rootCauseMessage } from './failure-message.js';
 import { acquirePermit } from './permits.js';
 import { runEventsWorkflowId } from '../domain/business-key.js';
-import { PATCH_CLOSE_ONCE_SUBSCRIBED } from './run-events.js';
 import { progressQuery, reportRunEventSignal, unsubscribeSignal } from './messages.js';
 import { defaultPollTiming, type PollTiming } from './timing.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
@@ -82,6 +81,8 @@ const PATCH_RERUN_COMPRESSED = 'rerun-compressed-when-too-large';
  * a freed permit reused after 3.2 s at the median).
  */
 const PATCH_LOCAL_CALLS = 'short-calls-as-local-activities';
+// The same unreleased patch also stops the unsubscribe (the mailbox closes itself): one patch
+// per release's change to a run, as each costs two history events and a visibility write per run.
 
 export interface ReportRunResult {
   runId: string;
@@ -159,7 +160,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
 
   /**
    * One ReportRun at Stripe: a permit, the run created, waited for until it stops running. The
-   * permit (and, before PATCH_CLOSE_ONCE_SUBSCRIBED, the mailbox) is let go as soon as it stops
+   * permit (and, before PATCH_LOCAL_CALLS, the mailbox) is let go as soon as it stops
    * (`letGo`, awaited before the end).
    */
   async function runAtStripe(runJob: ReportJob, idempotencyKey: string): Promise<{ runId: string; status: RunStatus; letGo?: Promise<unknown> }> {
@@ -176,10 +177,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       ({ runId } = await calls.createReportRun(runJob, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
       progress.runId = runId;
       log.debug('ReportRun created; waiting for it', about(runId));
-      // Since the patch (same id in runEventsWorkflow) the mailbox closes by itself once subscribed,
-      // and this run sends no unsubscribe. Runs from before the patch still send it. (A mailbox
-      // started by an early event on a worker from before the patch waits out its 48 h instead.)
-      const unsubscribeAfter = (await calls.subscribeToRunEvents(runId)) && !patched(PATCH_CLOSE_ONCE_SUBSCRIBED);
+      // The mailboxes of this version close by themselves once subscribed (runEventsWorkflow's
+      // CLOSES_ONCE_SUBSCRIBED): a run under PATCH_LOCAL_CALLS, of the same version, sends no
+      // unsubscribe. (A mailbox a 0.2.0 relay started for an early event waits out its 48 h.)
+      const unsubscribeAfter = (await calls.subscribeToRunEvents(runId)) && calls !== localCalls;
       try {
         status = await waitWhileRunning(runId);
       } finally {

@@ -12,39 +12,41 @@
  * - an event for a run nobody waits for is logged and dropped when the mailbox times out.
  * Events only wake the workflow; it still asks Stripe for the run's status.
  *
- * Since PATCH_CLOSE_ONCE_SUBSCRIBED the mailbox closes as soon as it has a subscriber and has
- * handed it what it held: the relay reads the memo of a closed mailbox as well, so from then on
- * it is only a record of who waits. A subscription made by the waiting workflow (memo given at
- * start) costs one workflow task and no unsubscribe.
+ * A mailbox started by this version closes as soon as it has a subscriber and has handed it what
+ * it held: the relay reads the memo of a closed mailbox as well, so from then on it is only a
+ * record of who waits. A subscription made by the waiting workflow (memo given at start) costs
+ * one workflow task and no unsubscribe.
  */
-import { condition, getExternalWorkflowHandle, log, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import { reportRunEventSignal, stripeEventSignal, subscribeSignal, unsubscribeSignal, type RunEventNotice } from './messages.js';
+import { condition, getExternalWorkflowHandle, log, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { CLOSES_ONCE_SUBSCRIBED, reportRunEventSignal, stripeEventSignal, subscribeSignal, unsubscribeSignal, type RunEventNotice } from './messages.js';
 
 export interface RunEventsOptions {
   /** How long events wait for a subscriber before they are dropped as "nobody waits". */
   orphanAfterMs: number;
-  /** How long a subscribed mailbox stays open without hearing anything. */
+  /** How long a subscribed mailbox started without CLOSES_ONCE_SUBSCRIBED (by 0.2.0) stays open without hearing anything. */
   idleAfterMs: number;
 }
 
 const defaults: RunEventsOptions = { orphanAfterMs: 15 * 60_000, idleAfterMs: 48 * 3_600_000 };
 
 /**
- * A subscribed mailbox closes once it has delivered what it held. Before, it stayed open until the
- * waiting workflow said `unsubscribe` (or 48 h passed): an extra signal, workflow task and two
- * history events per run for nothing the relay needed (N = 1,000 bench: about 13 events and
- * 2–3 workflow tasks per target were the mailbox's).
+ * A mailbox started with CLOSES_ONCE_SUBSCRIBED in its memo (every one this version starts)
+ * closes once it has delivered what it held. Before, it stayed open until the waiting workflow
+ * said `unsubscribe` (or 48 h passed): an extra signal, workflow task and history events per run
+ * for nothing the relay needed. Versioned by the start memo, not patched(): a patch costs every
+ * mailbox two more history events (its marker and the TemporalChangeVersion search attribute)
+ * and a visibility write, while the memo is fixed in the started event, so a replay takes the
+ * same path. Mailboxes started by 0.2.0 have no such memo and keep the old behaviour.
  */
-export const PATCH_CLOSE_ONCE_SUBSCRIBED = 'mailbox-closes-once-subscribed';
-
 export async function runEventsWorkflow(runId: string, options: Partial<RunEventsOptions> = {}): Promise<{ delivered: number; dropped: number }> {
   const o = { ...defaults, ...options };
   const pending: RunEventNotice[] = [];
   const seen = new Set<string>();
-  // Asked first, before a buffered signal reaches a handler: the whole mailbox is one way or the other.
-  const closesOnceSubscribed = patched(PATCH_CLOSE_ONCE_SUBSCRIBED);
-  // A subscription that started the mailbox gave the memo at start: no upsert needed then.
-  const named = closesOnceSubscribed ? workflowInfo().memo?.subscriber : undefined;
+  // Read before a buffered signal reaches a handler (a handler's upsertMemo changes the memo).
+  const startMemo = workflowInfo().memo;
+  const closesOnceSubscribed = startMemo?.closesOnceSubscribed === CLOSES_ONCE_SUBSCRIBED.closesOnceSubscribed;
+  // A subscription that started the mailbox named the subscriber at start: no upsert needed then.
+  const named = closesOnceSubscribed ? startMemo?.subscriber : undefined;
   let subscriber: string | undefined;
   let closed = false;
   let activity = 0;

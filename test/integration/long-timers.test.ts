@@ -17,7 +17,7 @@ import { runEventsWorkflowId } from '../../src/domain/business-key.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { dataDeadlinesPassed } from '../../src/observability/metrics.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import { poolStateQuery, progressQuery, stripeEventSignal, subscribeSignal, type PermitPoolState } from '../../src/workflows/messages.js';
+import { CLOSES_ONCE_SUBSCRIBED, poolStateQuery, progressQuery, stripeEventSignal, subscribeSignal, type PermitPoolState } from '../../src/workflows/messages.js';
 import { poolIdFor } from '../../src/workflows/permit-state.js';
 import type { runEventsWorkflow, RunEventsOptions } from '../../src/workflows/run-events.js';
 import type { PollTiming } from '../../src/workflows/timing.js';
@@ -157,11 +157,11 @@ describe('the run deadline', () => {
       expect(state.holders).toEqual({});
       expect(state.waiters).toEqual([]);
 
-      // The run's mailbox is closed (it would otherwise wait 48 h): since the patch
-      // mailbox-closes-once-subscribed it closes by itself once subscribed, and the run sends no
-      // unsubscribe (before, it did, and waited for it: await-unsubscribe-on-failure).
+      // The run's mailbox is closed (it would otherwise wait 48 h): it closes by itself once
+      // subscribed, and the run sends no unsubscribe (runs started by 0.2.0 did, and since the
+      // patch await-unsubscribe-on-failure waited for it when failing).
       const targetEvents = (await target.fetchHistory()).events!;
-      expect(patchMarkers(targetEvents, 'mailbox-closes-once-subscribed')).toHaveLength(1);
+      expect(patchMarkers(targetEvents, 'short-calls-as-local-activities')).toHaveLength(1);
       expect(targetEvents.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'unsubscribe')).toHaveLength(0);
       const mailbox = client.workflow.getHandle<typeof runEventsWorkflow>(runEventsWorkflowId(run.id));
       await expect.poll(async () => (await mailbox.describe()).status.name, { timeout: 10_000 }).toBe('COMPLETED');
@@ -189,6 +189,7 @@ describe('a run mailbox’s timeouts', () => {
       args: [runId, options],
       signal,
       signalArgs: [arg],
+      memo: CLOSES_ONCE_SUBSCRIBED,
     });
   };
 
@@ -202,14 +203,14 @@ describe('a run mailbox’s timeouts', () => {
   });
 
   it('a subscribed mailbox closes at once: no timeout runs, and its memo names the subscriber', async () => {
-    // Before the patch mailbox-closes-once-subscribed it waited idleAfterMs for an unsubscribe
+    // Started by 0.2.0 (no CLOSES_ONCE_SUBSCRIBED memo), it waited idleAfterMs for an unsubscribe
     // (the 0.2.0 replay histories keep that path); now a subscription is only a record.
     const subscriber = `report/nobody/2025-10/${scope}`;
     const handle = await mailbox('idle', { orphanAfterMs: 10 * 60_000, idleAfterMs: 10 * 60_000 }, subscribeSignal, { workflowId: subscriber });
     expect(await handle.result()).toEqual({ delivered: 0, dropped: 0 });
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.some((e) => e.timerStartedEventAttributes)).toBe(false);
-    expect(patchMarkers(events, 'mailbox-closes-once-subscribed')).toHaveLength(1);
+    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
     expect((await handle.describe()).memo?.subscriber).toBe(subscriber);
   });
 });
