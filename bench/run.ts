@@ -43,7 +43,7 @@ import { mb, procStatusKb, stats } from './figures.js';
 import { handoffFigures, historyFigures, largestPayloads, listExecutions } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
-import type { PollTiming } from '../src/workflows/timing.js';
+import { defaultPollTiming, type PollTiming } from '../src/workflows/timing.js';
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const ORG_KEY = 'sk_org_test_bench0key';
@@ -87,7 +87,7 @@ const PLAIN_N = num(flags['plain-n'], 'BENCH_PLAIN_N', 10, 3);
 const WEBHOOKS = !flags['no-webhooks'] && process.env.BENCH_WEBHOOKS !== '0';
 const timing: Partial<PollTiming> = WEBHOOKS
   ? {
-      // Events complete runs; polling is the safety net at its production pace.
+      // Events complete runs; polling is the safety net at its production pace (subscribedInitialMs, …).
       initialMs: num(flags['poll-initial-ms'], 'BENCH_POLL_INITIAL_MS', 2000, 2000),
       factor: num(flags['poll-factor'], 'BENCH_POLL_FACTOR', 1.5, 1.5),
       maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 60_000, 60_000),
@@ -343,7 +343,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       workerPeakRssMb: mb(workerPeakRssKb),
       workerRssMbAtEnd: mb(workerRssKbAtEnd),
       workerStopMs,
-      pollTiming: { initialMs: timing.initialMs, factor: timing.factor, maxMs: timing.maxMs },
+      pollTiming: (({ initialMs, factor, maxMs, subscribedInitialMs, subscribedMaxMs }) => ({ initialMs, factor, maxMs, ...(WEBHOOKS ? { subscribedInitialMs, subscribedMaxMs } : {}) }))({ ...defaultPollTiming, ...timing }),
       webhooks: relay ? { ...relay.stats(), webhooksSent: counters.webhooksSent } : false,
       workerOptions,
       breakdown: {

@@ -74,7 +74,7 @@ try {
   const cfg = ReportConfigSchema.parse({ id, report: 'balance.summary.1', mode: 'sandbox', key_env: 'KEY', targets });
   say(`${runs} runs of ${processingMs / 1000} s, polling every 60 s, relay at ${relay.url}`);
   const started = Date.now();
-  const result = await (await startReport(client, cfg, '2025-10', { taskQueue, timing: { initialMs: 60_000, maxMs: 60_000 } })).result();
+  const result = await (await startReport(client, cfg, '2025-10', { taskQueue, timing: { initialMs: 60_000, maxMs: 60_000, subscribedInitialMs: 60_000, subscribedMaxMs: 60_000 } })).result();
   say(`all done in ${Date.now() - started} ms`);
   // Every target's outcome is in the archive's outcome file (a result of 0.2.0 carried them).
   const outcomes = result.outcomes ?? (await loadFiringOutcomes(new FilesystemArchive(archiveDir), result.config, result.period))?.outcomes;

@@ -180,9 +180,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       // The mailboxes of this version close by themselves once subscribed (runEventsWorkflow's
       // CLOSES_ONCE_SUBSCRIBED): a run under PATCH_LOCAL_CALLS, of the same version, sends no
       // unsubscribe. (A mailbox a 0.2.0 relay started for an early event waits out its 48 h.)
-      const unsubscribeAfter = (await calls.subscribeToRunEvents(runId)) && calls !== localCalls;
+      const subscribed = await calls.subscribeToRunEvents(runId);
+      const unsubscribeAfter = subscribed && calls !== localCalls;
       try {
-        status = await waitWhileRunning(runId);
+        status = await waitWhileRunning(runId, subscribed && calls === localCalls ? { initialMs: t.subscribedInitialMs, maxMs: t.subscribedMaxMs } : t);
       } finally {
         // The permit is held from creating the run until it stops running. Both signals go out
         // now without waiting for each other or for the server, so the transfer is scheduled in
@@ -203,12 +204,12 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
    * Waits until the run stops running and tells the metrics how it ended and how long Stripe took
    * (a firing cancelled meanwhile leaves the run `canceled` as far as this workflow knows).
    */
-  async function waitWhileRunning(runId: string): Promise<RunStatus> {
+  async function waitWhileRunning(runId: string, polling: Pick<PollTiming, 'initialMs' | 'maxMs'>): Promise<RunStatus> {
     progress.stage = 'running';
     const started = Date.now();
     let status: RunStatus;
     try {
-      status = await pollWhileRunning(runId, started + t.deadlineMs);
+      status = await pollWhileRunning(runId, started + t.deadlineMs, polling);
     } catch (err) {
       if (isCancellation(err)) metrics.runFinished({ api: job.api, report: job.report, status: 'canceled' });
       throw err;
@@ -218,9 +219,14 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     return status;
   }
 
-  /** Polls with backoff until the run stops running; an event from the relay cuts a wait short. */
-  async function pollWhileRunning(runId: string, deadline: number): Promise<RunStatus> {
-    let wait = t.initialMs;
+  /**
+   * Polls with backoff until the run stops running; an event from the relay cuts a wait short.
+   * Subscribed to the run's events (since PATCH_LOCAL_CALLS), polling is the safety net for a lost
+   * event and waits longer (subscribedInitialMs): each check is a workflow task, a call to Stripe
+   * and six history events, and at the start's 2 s ×1.5 a 30 s run was checked six times.
+   */
+  async function pollWhileRunning(runId: string, deadline: number, polling: Pick<PollTiming, 'initialMs' | 'maxMs'>): Promise<RunStatus> {
+    let wait = polling.initialMs;
     for (;;) {
       eventArrived = false;
       const status = await localCalls.checkReportRun(job, runId);
@@ -230,7 +236,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
         throw ApplicationFailure.nonRetryable(`ReportRun ${runId} still running after ${Math.round(t.deadlineMs / 60000)} minutes`, 'ReportRunTimeout');
       }
       await condition(() => eventArrived, wait);
-      wait = Math.min(wait * t.factor, t.maxMs);
+      wait = Math.min(wait * t.factor, polling.maxMs);
     }
   }
 }

@@ -6,6 +6,13 @@ export interface PollTiming {
   factor: number;
   /** Waits never grow past this. */
   maxMs: number;
+  /**
+   * With the webhook relay on (the run subscribed to its events), polling is only the safety net
+   * for a lost event: the first wait and the cap then (the factor is the same). The first check,
+   * right after creating the run, happens either way.
+   */
+  subscribedInitialMs: number;
+  subscribedMaxMs: number;
   /** A run still running after this fails the target. */
   deadlineMs: number;
   /** First recheck of data availability; doubles up to the configuration's `wait_for_data.recheck`. */
@@ -19,6 +26,8 @@ export const defaultPollTiming: PollTiming = {
   initialMs: 2_000,
   factor: 1.5,
   maxMs: 60_000,
+  subscribedInitialMs: 15_000,
+  subscribedMaxMs: 5 * 60_000,
   deadlineMs: 24 * 60 * 60 * 1000,
   dataFirstRecheckMs: 60_000,
   transferRetryMs: 2_000,

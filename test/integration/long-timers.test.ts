@@ -46,7 +46,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const fast = { initialMs: 200, maxMs: 500, dataFirstRecheckMs: 300 };
+const fast = { initialMs: 200, maxMs: 500, subscribedInitialMs: 200, subscribedMaxMs: 500, dataFirstRecheckMs: 300 };
 const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ account: `acct_${prefix}${i}` }));
 
 function config(id: string, fields: Record<string, unknown>): ReportConfig {

@@ -25,8 +25,8 @@ const KEY = 'sk_test_hooks0key0000abcd';
 const ORG_KEY = 'sk_org_test_hooks0key0000';
 const SECRET = `whsec_e2e_${randomBytes(8).toString('hex')}`;
 /** Polling alone would take a minute: anything much faster was the webhook. */
-const SLOW: Partial<PollTiming> = { initialMs: 60_000, maxMs: 60_000 };
-const FAST: Partial<PollTiming> = { initialMs: 200, maxMs: 500 };
+const SLOW: Partial<PollTiming> = { initialMs: 60_000, maxMs: 60_000, subscribedInitialMs: 60_000, subscribedMaxMs: 60_000 };
+const FAST: Partial<PollTiming> = { initialMs: 200, maxMs: 500, subscribedInitialMs: 200, subscribedMaxMs: 500 };
 
 let relay: Relay;
 const relayLines: string[] = [];
@@ -183,12 +183,22 @@ describe('polling is the safety net', () => {
     for (const o of result.outcomes) if (o.status === 'archived') expect(relayLines.join('\n')).not.toContain(o.runId);
   });
 
+  it('subscribed, polling waits subscribedInitialMs, not initialMs: a lost event costs one late check, not one every 200 ms', async () => {
+    emulator.setFaults({ dropWebhookRate: 1 });
+    const cfg = config();
+    const { result, ms } = await run(cfg, { initialMs: 200, maxMs: 200, subscribedInitialMs: 2_500, subscribedMaxMs: 2_500 });
+    expect(result.outcomes[0]?.status).toBe('archived');
+    expect(ms).toBeGreaterThan(2_500);
+    // The check right after creating the run (still running: it takes 500 ms), then one at 2.5 s.
+    expect(await statusChecks(cfg)).toBe(2);
+  });
+
   it('100 runs with 30% of events dropped and 30% duplicated: all archived, each exactly once', async () => {
     emulator.setFaults({ dropWebhookRate: 0.3, duplicateWebhookRate: 0.3 });
     await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
     const targets = Array.from({ length: 100 }, (_, i) => ({ account: `acct_hook${i}` }));
     const cfg = config({ targets, key_env: 'ORG_KEY' });
-    const { result } = await run(cfg, { initialMs: 3_000, maxMs: 3_000 });
+    const { result } = await run(cfg, { initialMs: 3_000, maxMs: 3_000, subscribedInitialMs: 3_000, subscribedMaxMs: 3_000 });
     expect(result.outcomes.filter((o) => o.status === 'archived')).toHaveLength(100);
     const files = readdirSync(path.join(archiveDir, cfg.id, '2025-10'));
     expect(files.filter((f) => f.endsWith('.csv'))).toHaveLength(100);
