@@ -34,7 +34,7 @@ export function createPermitActivities(deps: PermitDeps) {
         taskQueue: Context.current().info.taskQueue,
         args: [newPoolState(poolId, capacity), deps.poolOptions ?? {}],
         signal: requestPermitSignal,
-        signalArgs: [{ holderId, capacity }],
+        signalArgs: [{ holderId, capacity, ...(job.permits.rank !== undefined ? { rank: job.permits.rank } : {}) }],
       });
       return { poolId };
     },

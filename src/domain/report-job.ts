@@ -38,8 +38,12 @@ export interface ReportJob {
   /** `report/<config>/<period>/<target>`: the workflow id and the root of the idempotency key. */
   businessKey: string;
   archive: ArchiveSpec;
-  /** Which permit pool bounds this run, and its capacity (unset: per key, Stripe's cap). */
-  permits: { pool?: string; capacity?: number };
+  /**
+   * Which permit pool bounds this run, and its capacity (unset: per key, Stripe's cap). `rank`:
+   * where it queues in the pool, lowest first (its firing batch's start, in ms); unset, it queues
+   * by arrival.
+   */
+  permits: { pool?: string; capacity?: number; rank?: number };
   /** How long to wait for Stripe to have data for the whole period, and the longest recheck interval. */
   waitForData: { deadlineMs: number; recheckMs: number };
   /**

@@ -5,7 +5,7 @@
  * and no payload grows with the number of targets of the firing: the firing holds one child per
  * batch, a batch one child per target of its own.
  */
-import { log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/index.js';
 import type { FiringRef } from '../archive/firing-outcomes.js';
 import type { ReportConfig } from '../config/schema.js';
@@ -54,13 +54,18 @@ export async function firingBatchWorkflow(input: FiringBatchInput): Promise<Batc
   const ext = config.result.compress ? 'zip' : 'csv';
   const archived = input.force ? {} : await findArchivedTargets(config.id, period.name, targets.map((t) => ({ id: t.id, ext })), config.archive);
   // Every target of the batch at once: the firing keeps only as many batches in flight as keep the
-  // permit pool busy, and the pool decides who runs.
+  // permit pool busy, and the pool decides who runs: this batch's targets after those of the
+  // batches started before it (PermitRequest's rank), so the batch ends about one run after its
+  // first permit. Without ranks, batches started together ran interleaved and ended together,
+  // and the pool ran dry while the next ones started (N = 1,000 bench: no target waiting at 120 s).
+  // Batches started in the same millisecond still queue one after the other, in batch order.
+  const permitRank = workflowInfo().startTime.getTime() + (input.batch % 1000) / 1000;
   const outcomes = await inWindow(
     targets,
     targets.length,
     progress.follow(
       (target) => businessKey(config.id, period.name, target.id),
-      (target) => runTarget(config, period, target, { archived: archived[target.id], force: input.force, timing: input.timing }),
+      (target) => runTarget(config, period, target, { archived: archived[target.id], force: input.force, timing: input.timing, permitRank }),
     ),
   );
   await saveBatchOutcomes(config.archive, input.firing, input.batch, outcomes);

@@ -19,6 +19,13 @@ export interface PermitRequest {
   holderId: string;
   /** The capacity the requester's configuration asks for; the pool follows the latest. */
   capacity: number;
+  /**
+   * Waiters are granted lowest rank first, equal ranks in arrival order. A firing's batch gives
+   * its start time (ms): the batches started together then run one after the other instead of
+   * interleaved, so each ends about one run after it started and the next takes its place.
+   * Absent (0.2.0, a run outside a batch): the pool's time at arrival, first come first served.
+   */
+  rank?: number;
 }
 export const requestPermitSignal = defineSignal<[PermitRequest]>('requestPermit');
 /** The holder's run stopped running (or the holder gave up waiting). Idempotent. */
@@ -39,6 +46,8 @@ export interface PermitPoolState {
   waiters: string[];
   /** Waiter → since when it waits (ms), for the oldest wait in the metrics (absent in pools started before 0.2.0). */
   waitingSince?: Record<string, number>;
+  /** Waiter → its rank (PermitRequest); `waiters` is in rank order. A waiter without one ranks at its waitingSince (0.2.0 pools). */
+  ranks?: Record<string, number>;
   /** Until when the lowered capacity holds (ms); 0 = not lowered. */
   congestedUntil: number;
   grants: number;

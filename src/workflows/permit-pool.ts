@@ -36,7 +36,7 @@ import {
   runningCapHitSignal,
   type PermitPoolState,
 } from './messages.js';
-import { defaultPoolOptions, type PermitPoolOptions } from './permit-state.js';
+import { defaultPoolOptions, queueWaiter, type PermitPoolOptions } from './permit-state.js';
 import type { ReportsSinks } from '../domain/metrics-sink.js';
 
 /** The worker's metrics (not called on replay). */
@@ -61,7 +61,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
   // Holders that asked again while holding (they restarted waiting): send their grant again.
   const regrant = new Set<string>();
   setHandler(poolStateQuery, () => state);
-  setHandler(requestPermitSignal, ({ holderId, capacity }) => {
+  setHandler(requestPermitSignal, ({ holderId, capacity, rank }) => {
     if (capacity > 0 && capacity !== state.capacity) {
       // Follow the configuration's capacity; keep a lowered one lowered.
       state.effectiveCapacity = Math.min(capacity, state.congestedUntil > Date.now() ? state.effectiveCapacity : capacity);
@@ -69,7 +69,8 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     }
     if (holderId in state.holders) regrant.add(holderId); // the holder asked again: it may have restarted waiting
     else if (!waiting.has(holderId)) {
-      state.waiters.push(holderId);
+      // Without a rank, the time of arrival: appended, as before ranks existed.
+      queueWaiter(state, holderId, rank ?? Date.now());
       waiting.add(holderId);
       waitingSince[holderId] = Date.now();
     }
@@ -82,6 +83,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     // A waiter that gives up (cancelled while waiting) is rare: only then is the queue rewritten.
     if (waiting.delete(holderId)) state.waiters = state.waiters.filter((w) => w !== holderId);
     delete waitingSince[holderId];
+    delete state.ranks?.[holderId];
     dirty = true;
   });
   setHandler(runningCapHitSignal, ({ retryAfterMs }) => {
@@ -207,6 +209,7 @@ function grant(state: PermitPoolState, held: HeldCount, waiting: Set<string>, re
     const holderId = state.waiters.shift()!;
     waiting.delete(holderId);
     delete state.waitingSince?.[holderId];
+    delete state.ranks?.[holderId];
     held.take(holderId);
     state.grants++;
     send(holderId);

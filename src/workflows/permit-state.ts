@@ -13,6 +13,30 @@ export function poolIdFor(mode: 'live' | 'sandbox', scope: string): string {
   return `permits/${mode}/${scope}`;
 }
 
+/**
+ * Puts a waiter in the queue by rank, after every waiter of the same or a lower rank. The queue is
+ * kept in rank order, so the usual case (a rank no lower than the last) is an append, and the
+ * rest a binary search: the pool's work per request stays flat however long the queue.
+ */
+export function queueWaiter(state: PermitPoolState, holderId: string, rank: number): void {
+  const ranks = (state.ranks ??= {});
+  ranks[holderId] = rank;
+  const rankOf = (id: string) => ranks[id] ?? state.waitingSince?.[id] ?? 0;
+  const queue = state.waiters;
+  if (queue.length === 0 || rankOf(queue[queue.length - 1]!) <= rank) {
+    queue.push(holderId);
+    return;
+  }
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rankOf(queue[mid]!) <= rank) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, holderId);
+}
+
 export interface PermitPoolOptions {
   /** How often the pool checks that its holders still run; bounds how long a dead holder's permit stays taken. */
   reclaimEveryMs: number;

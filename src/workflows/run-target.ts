@@ -19,12 +19,13 @@ export async function runTarget(
   config: ReportConfig,
   period: Period,
   target: ReportTarget,
-  options: { archived?: ArchivedFile; force?: boolean; timing?: Partial<PollTiming> },
+  options: { archived?: ArchivedFile; force?: boolean; timing?: Partial<PollTiming>; permitRank?: number },
 ): Promise<TargetOutcome> {
   if (options.archived) return { target: target.id, status: 'skipped', reason: `already archived at ${options.archived.location}` };
-  // The job adds `query` only for Data API query configurations: a running firing's children
-  // get exactly the input they got before, so this needed no patch.
-  const job = jobFromConfig(config, period, target);
+  // The job adds `query` only for Data API query configurations, and a rank only in a firing's
+  // batch: a running 0.2.0 firing's children get exactly the input they got before (no patch).
+  const base = jobFromConfig(config, period, target);
+  const job = options.permitRank === undefined ? base : { ...base, permits: { ...base.permits, rank: options.permitRank } };
   try {
     const result = await executeChild(reportRunWorkflow, {
       workflowId: job.businessKey,
