@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StripeClient } from '../src/stripe/client.js';
 import { startS3Server } from '../test/helpers/s3-server.js';
+import { median } from './figures.js';
 
 const bytes = Number(process.argv[2] ?? 5_000_000_000);
 const rounds = Number(process.argv[3] ?? 1);
@@ -30,7 +31,6 @@ const say = (line: string) => process.stderr.write(`[download] ${line}\n`);
 const KEY = 'sk_test_bench0download00';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const round1 = (x: number) => Math.round(x * 10) / 10;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const pin = availableParallelism() >= 2 && !process.env.BENCH_NO_PIN;
 if (pin) execFileSync('taskset', ['-a', '-p', '-c', `1-${availableParallelism() - 1}`, String(process.pid)], { stdio: 'ignore' });

@@ -21,6 +21,7 @@ import type { ArchiveManifest } from '../src/archive/manifest.js';
 import { loadCatalog } from '../src/emulator/catalog.js';
 import { csvStream, type CsvSpec } from '../src/emulator/csv.js';
 import { summarizeFiring } from '../src/summary/summarize-firing.js';
+import { median } from './figures.js';
 
 const REPORT = 'balance_change_from_activity.itemized.3';
 const CONFIG = 'bench';
@@ -29,7 +30,6 @@ const KEY = `${CONFIG}/${PERIOD}/self.csv`;
 const RSS_LIMIT_MB = 200;
 const say = (line: string) => process.stderr.write(`[summary] ${line}\n`);
 const round1 = (x: number) => Math.round(x * 10) / 10;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const interval = { start: '2025-10-01T00:00:00Z', end: '2025-11-01T00:00:00Z' };
 
 /** One round, in its own process: sum the archived file, report time and peak RSS. */
