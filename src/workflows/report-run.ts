@@ -81,8 +81,9 @@ const PATCH_RERUN_COMPRESSED = 'rerun-compressed-when-too-large';
  * a freed permit reused after 3.2 s at the median).
  */
 const PATCH_LOCAL_CALLS = 'short-calls-as-local-activities';
-// The same unreleased patch also stops the unsubscribe (the mailbox closes itself): one patch
-// per release's change to a run, as each costs two history events and a visibility write per run.
+// The same unreleased patch also covers this release's other changes to a run's calls: no
+// unsubscribe (the mailbox closes itself) and slower polling when subscribed to events. One patch
+// per release's change to a run, as each patch costs two history events and a visibility write.
 
 export interface ReportRunResult {
   runId: string;
