@@ -34,7 +34,7 @@ import { poolStateQuery } from '../src/workflows/messages.js';
 import { chaosConfigurations, PERIOD, targetRuns, writeConfigurations } from './chaos/configurations.js';
 import { emulatorCounters, emulatorRuns, emulatorSha256, findSecrets, listArchive, listWorkflows, scanHistories, scanLogs } from './chaos/evidence.js';
 import { checkInvariants, type FiringResult } from './chaos/invariants.js';
-import { reportsCommand, sleep } from './chaos/processes.js';
+import { reportsCommand, sleep, untilAnswered } from './chaos/processes.js';
 import { startTopology, type Topology } from './chaos/topology.js';
 
 const say = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -384,19 +384,6 @@ async function killWorkersUntil(top: Topology, stop: () => boolean): Promise<voi
 async function at(when: number, what: () => Promise<void>): Promise<void> {
   await sleep(Math.max(0, when - Date.now()));
   await what();
-}
-
-/** Retries a Temporal call while the server is down (it is stopped once on purpose). */
-async function untilAnswered<T>(fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(1_000);
-    }
-  }
 }
 
 main().then(

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { ArchiveManifest } from '../../src/archive/manifest.js';
 import type { RunInfo } from '../../src/emulator/index.js';
 import { poolStateQuery } from '../../src/workflows/messages.js';
+import { untilAnswered } from './processes.js';
 import type { Secrets } from './topology.js';
 
 /** A run as the emulator lists it (GET /_emulator/runs). */
@@ -139,26 +140,12 @@ export async function listWorkflows(client: Client): Promise<WorkflowListing> {
   for await (const w of client.workflow.list()) all.push({ workflowId: w.workflowId, runId: w.runId, type: w.type, status: w.status.name });
   const pools: WorkflowListing['pools'] = [];
   for (const w of all.filter((x) => x.type === 'permitPoolWorkflow' && x.status === 'RUNNING')) {
-    const state = await queryPool(client, w.workflowId);
+    // A query needs a worker: just after one was SIGKILLed the server may still send it to that
+    // worker's sticky queue and time out (seen once in CI, 10–20 s after the last kill).
+    const state = await untilAnswered(() => client.workflow.getHandle(w.workflowId).query(poolStateQuery), 60_000);
     pools.push({ workflowId: w.workflowId, holders: Object.keys(state.holders), waiters: state.waiters });
   }
   return { all, pools };
-}
-
-/**
- * A query needs a worker to answer it. Just after a worker was SIGKILLed, the server may still send
- * the query to that worker's sticky queue and time out, for as long as it believes the worker is
- * there (seen once in CI: 10–20 s after the last kill): ask again for up to a minute.
- */
-async function queryPool(client: Client, workflowId: string) {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await client.workflow.getHandle(workflowId).query(poolStateQuery);
-    } catch (err) {
-      if (tries >= 30) throw err;
-      await new Promise((r) => setTimeout(r, 2_000));
-    }
-  }
 }
 
 /** Where a secret was found, and which one (never the secret itself). */

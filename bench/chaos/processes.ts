@@ -156,3 +156,16 @@ export async function reportsCommand(
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Retries a Temporal call while it fails (the server is stopped once on purpose; a killed worker cannot answer a query), every second until the deadline. */
+export async function untilAnswered<T>(fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(1_000);
+    }
+  }
+}
