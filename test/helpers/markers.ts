@@ -18,7 +18,7 @@ export function patchMarkers(events: HistoryEvent[], patchId: string): HistoryEv
 
 /** The markers of local activities of type `activityType`. */
 export function localActivityMarkers(events: HistoryEvent[], activityType: string): HistoryEvent[] {
-  return events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && detailsText(e).includes(activityType));
+  return events.filter((e) => localActivityMarkerData(e)?.activityType === activityType);
 }
 
 /** Per local activity type, in history order, the attempts its markers record. */
