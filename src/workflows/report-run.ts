@@ -108,7 +108,8 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   // archived); what only the workflow knows (waiting for data, the target failing) is info or warn.
   const about = (reportRunId?: string) => ({ configuration: job.configId, period: job.period.name, target: job.target.id, ...(reportRunId ? { reportRunId } : {}) });
   // Asked once, before the first call: the whole execution takes one way or the other.
-  const calls = patched(PATCH_LOCAL_CALLS) ? localCalls : stripeCalls;
+  const current = patched(PATCH_LOCAL_CALLS);
+  const calls = current ? localCalls : stripeCalls;
   try {
     await measured('waiting_for_data', () => waitForData(job, t, progress, calls));
 
@@ -167,7 +168,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   async function runAtStripe(runJob: ReportJob, idempotencyKey: string): Promise<{ runId: string; status: RunStatus; letGo?: Promise<unknown> }> {
     progress.stage = 'waiting_for_permit';
     log.debug('waiting for a permit', about());
-    const permit = await measured('waiting_for_permit', () => acquirePermit(runJob, calls === localCalls));
+    const permit = await measured('waiting_for_permit', () => acquirePermit(runJob, current));
 
     progress.stage = 'creating';
     log.debug('permit granted; creating the ReportRun', { ...about(), pool: permit.poolId });
@@ -182,9 +183,9 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       // CLOSES_ONCE_SUBSCRIBED): a run under PATCH_LOCAL_CALLS, of the same version, sends no
       // unsubscribe. (A mailbox a 0.2.0 relay started for an early event waits out its 48 h.)
       const subscribed = await calls.subscribeToRunEvents(runId);
-      const unsubscribeAfter = subscribed && calls !== localCalls;
+      const unsubscribeAfter = subscribed && !current;
       try {
-        status = await waitWhileRunning(runId, subscribed && calls === localCalls ? { initialMs: t.subscribedInitialMs, maxMs: t.subscribedMaxMs } : t);
+        status = await waitWhileRunning(runId, subscribed && current ? { initialMs: t.subscribedInitialMs, maxMs: t.subscribedMaxMs } : t);
       } finally {
         // The permit is held from creating the run until it stops running. Both signals go out
         // now without waiting for each other or for the server, so the transfer is scheduled in
