@@ -97,6 +97,11 @@ const timing: Partial<PollTiming> = WEBHOOKS
       factor: num(flags['poll-factor'], 'BENCH_POLL_FACTOR', 1.5, 1.5),
       maxMs: num(flags['poll-max-ms'], 'BENCH_POLL_MAX_MS', 2000, 2000),
     };
+/** The polling the runs used: with webhooks, the subscribed pace is production's (not set here). */
+function pollTimingUsed() {
+  const t = { ...defaultPollTiming, ...timing };
+  return { initialMs: t.initialMs, factor: t.factor, maxMs: t.maxMs, ...(WEBHOOKS ? { subscribedInitialMs: t.subscribedInitialMs, subscribedMaxMs: t.subscribedMaxMs } : {}) };
+}
 const lowerBound = (n: number) => Math.ceil(n / C) * T;
 const CPU_PROF = flags['cpu-prof'] || flags['cpu-prof-dir'] !== undefined;
 
@@ -343,7 +348,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
       workerPeakRssMb: mb(workerPeakRssKb),
       workerRssMbAtEnd: mb(workerRssKbAtEnd),
       workerStopMs,
-      pollTiming: (({ initialMs, factor, maxMs, subscribedInitialMs, subscribedMaxMs }) => ({ initialMs, factor, maxMs, ...(WEBHOOKS ? { subscribedInitialMs, subscribedMaxMs } : {}) }))({ ...defaultPollTiming, ...timing }),
+      pollTiming: pollTimingUsed(),
       webhooks: relay ? { ...relay.stats(), webhooksSent: counters.webhooksSent } : false,
       workerOptions,
       breakdown: {
