@@ -19,6 +19,7 @@
  *   --workers W (3)  --seed S  --kill-every-ms  --s3-down-ms  --temporal-down-ms  --keep (keep the folder)
  */
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,7 +36,7 @@ import { chaosConfigurations, PERIOD, targetRuns, writeConfigurations } from './
 import { emulatorCounters, emulatorRuns, emulatorSha256, findSecrets, listArchive, listWorkflows, scanHistories, scanLogs } from './chaos/evidence.js';
 import { checkInvariants, type FiringResult } from './chaos/invariants.js';
 import { reportsCommand, sleep, untilAnswered } from './chaos/processes.js';
-import { startTopology, type Topology } from './chaos/topology.js';
+import { startTopology, temporalAnswers, type Topology } from './chaos/topology.js';
 
 const say = (line: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -205,6 +206,7 @@ async function main(): Promise<number> {
     const closeTimes = new Map<string, number>();
     const deadline = t0 + TIMEOUT;
     let lastNote = 0;
+    let timedOut = false;
     for (;;) {
       for (const id of allIds.filter((x) => !closeTimes.has(x))) {
         const d = await client.workflow.getHandle(id).describe().catch(() => undefined);
@@ -216,12 +218,13 @@ async function main(): Promise<number> {
       if (Date.now() - lastNote > 15_000 || finished) {
         lastNote = Date.now();
         const c = await emulatorCounters(top.emulatorUrl).catch(() => undefined);
-        const pools = await poolSummary(client).catch(() => 'pool ?');
+        const pools = await poolSummary(client).catch((err: Error) => `pool ? (${err.message.split('\n')[0]!.slice(0, 160)})`);
         say(`${Math.round((Date.now() - t0) / 1000)} s: ${closeTimes.size}/${allIds.length + 1} firings closed; ReportRuns created ${c?.runsCreated ?? '?'}, running ${c?.running ?? '?'} (peak ${c?.peakRunning ?? '?'}); ${pools}; worker kills ${harness.workerKills}; load ${loadavg()[0]!.toFixed(1)}`);
       }
       if (finished) break;
       if (Date.now() > deadline) {
         say(`timed out after ${TIMEOUT} ms with ${allIds.length + 1 - closeTimes.size} firings still open`);
+        timedOut = true;
         break;
       }
       await sleep(2_000);
@@ -230,6 +233,16 @@ async function main(): Promise<number> {
     await timeline;
     done = true;
     await killer;
+    if (timedOut) {
+      // A stalled run is a failure whatever the evidence says: say what is stuck (bounded in time:
+      // the server itself may be what hangs) and stop, instead of waiting on results that never come.
+      const open = allIds.filter((x) => !closeTimes.has(x));
+      if (!closeTimes.has(`${forcedId} (forced)`)) open.push(forcedId); // its latest run: the forced one
+      for (const line of await withinMs(120_000, stallReport(client, top.temporalAddress, open), ['the stall report itself did not finish in 120 s'])) say(line);
+      process.stdout.write(`${JSON.stringify({ bench: 'chaos', ok: false, timedOut: true, open, faults: harness, wallMs: Date.now() - wallStart })}\n`);
+      say(`BROKEN: every firing closes: ${open.length} still open after ${TIMEOUT} ms; first: ${open[0]}`);
+      return 1;
+    }
     const makespanMs = Math.max(...closeTimes.values()) - t0;
 
     // Every process up (a worker may be starting again), then let the last signals land.
@@ -241,6 +254,9 @@ async function main(): Promise<number> {
     const results = async (id: string, runId?: string, file?: () => Promise<FiringOutcomes | undefined>): Promise<FiringResult | Error> => {
       let result: ReportWorkflowResult;
       try {
+        // A firing still open after the timeout has no result to wait for: waiting would hang the harness past CI's limit.
+        const d = await client.workflow.getHandle(id, runId).describe();
+        if (d.status.name === 'RUNNING') return new Error(`${id} still running after ${TIMEOUT} ms`);
         result = (await client.workflow.getHandle(id, runId).result()) as ReportWorkflowResult;
       } catch (err) {
         return err instanceof WorkflowFailedError ? new Error(`${id} failed: ${err.cause?.message ?? err.message}`) : (err as Error);
@@ -357,6 +373,49 @@ async function main(): Promise<number> {
 }
 
 /** What the permit pools hold, lend and keep waiting right now (the progress line). */
+/**
+ * What a stalled run is stuck on: the server's health, each pool's and open firing's pending
+ * workflow task (a task failing on every attempt is a bug; one never started is a lost worker)
+ * and the last workflow-task failure in their histories.
+ */
+async function stallReport(client: Client, address: string, open: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const health = await temporalAnswers(address).then((ok) => (ok ? 'answers' : 'does not answer')).catch((err: Error) => `fails: ${err.message}`);
+  lines.push(`stall: the Temporal server ${health}`);
+  const ids: string[] = [];
+  try {
+    for await (const w of client.workflow.list({ query: 'WorkflowType="permitPoolWorkflow" AND ExecutionStatus="Running"' })) ids.push(w.workflowId);
+  } catch (err) {
+    lines.push(`stall: listing the pools failed: ${(err as Error).message}`);
+  }
+  for (const id of [...ids, ...open]) {
+    try {
+      const d = await client.workflow.getHandle(id).describe();
+      const task = d.raw.pendingWorkflowTask;
+      const pending = task ? `workflow task ${proto.temporal.api.enums.v1.PendingWorkflowTaskState[task.state ?? 0]}, attempt ${task.attempt}` : 'no workflow task pending';
+      const history = await client.workflow.getHandle(id).fetchHistory();
+      const E = proto.temporal.api.enums.v1.EventType;
+      const failures = (history.events ?? []).filter((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_FAILED || e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+      const last = failures.at(-1);
+      const why = last?.workflowTaskFailedEventAttributes?.failure?.message ?? (last?.workflowTaskTimedOutEventAttributes ? 'timed out' : undefined);
+      lines.push(`stall: ${id}: ${d.status.name}, ${d.historyLength} events, ${pending}, ${failures.length} failed or timed-out workflow tasks${why ? `, last: ${why.split('\n')[0]!.slice(0, 300)}` : ''}`);
+    } catch (err) {
+      lines.push(`stall: ${id}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return lines;
+}
+
+async function withinMs<T>(ms: number, work: Promise<T>, otherwise: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(otherwise), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function poolSummary(client: Client): Promise<string> {
   const parts: string[] = [];
   for await (const w of client.workflow.list({ query: 'WorkflowType="permitPoolWorkflow" AND ExecutionStatus="Running"' })) {

@@ -219,7 +219,7 @@ export async function startTopology(o: TopologyOptions): Promise<Topology> {
   };
 }
 
-async function temporalAnswers(address: string): Promise<boolean> {
+export async function temporalAnswers(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
     await connection.workflowService.describeNamespace({ namespace: 'default' });
