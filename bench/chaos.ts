@@ -20,7 +20,7 @@
  */
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -238,7 +238,7 @@ async function main(): Promise<number> {
       // the server itself may be what hangs) and stop, instead of waiting on results that never come.
       const open = allIds.filter((x) => !closeTimes.has(x));
       if (!closeTimes.has(`${forcedId} (forced)`)) open.push(forcedId); // its latest run: the forced one
-      for (const line of await withinMs(120_000, stallReport(client, top.temporalAddress, open), ['the stall report itself did not finish in 120 s'])) say(line);
+      for (const line of await withinMs(120_000, stallReport(client, top.temporalAddress, open, top.logsDir), ['the stall report itself did not finish in 120 s'])) say(line);
       process.stdout.write(`${JSON.stringify({ bench: 'chaos', ok: false, timedOut: true, open, faults: harness, wallMs: Date.now() - wallStart })}\n`);
       say(`BROKEN: every firing closes: ${open.length} still open after ${TIMEOUT} ms; first: ${open[0]}`);
       return 1;
@@ -378,7 +378,7 @@ async function main(): Promise<number> {
  * workflow task (a task failing on every attempt is a bug; one never started is a lost worker)
  * and the last workflow-task failure in their histories.
  */
-async function stallReport(client: Client, address: string, open: string[]): Promise<string[]> {
+async function stallReport(client: Client, address: string, open: string[], logsDir: string): Promise<string[]> {
   const lines: string[] = [];
   const health = await temporalAnswers(address).then((ok) => (ok ? 'answers' : 'does not answer')).catch((err: Error) => `fails: ${err.message}`);
   lines.push(`stall: the Temporal server ${health}`);
@@ -403,6 +403,13 @@ async function stallReport(client: Client, address: string, open: string[]): Pro
       lines.push(`stall: ${id}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
+  // The workers' own words about the pools (a task that fails on every attempt says why there).
+  const said = readdirSync(logsDir)
+    .filter((f) => f.startsWith('worker-'))
+    .flatMap((f) => readFileSync(path.join(logsDir, f), 'utf8').split('\n').map((l) => `${f}: ${l}`))
+    .filter((l) => ids.some((id) => l.includes(id)) && !l.includes('"level":"info"') && !l.includes('"level":"debug"'));
+  lines.push(`stall: ${said.length} warnings or errors about the pools in the workers' logs${said.length ? '; the last:' : ''}`);
+  for (const l of said.slice(-6)) lines.push(`stall:   ${l.slice(0, 600)}`);
   return lines;
 }
 
