@@ -47,6 +47,19 @@ export function partialName(key: string, transferId: string): string {
 }
 
 /** Moves `from` to `to` unless `to` exists: true when moved, false when `to` was already there. */
+/**
+ * Removes the temporary files (`.<name>.<anything>.partial`) that writers of `file` killed before
+ * their rename or link left behind. Called once `file` stands, so only dead or losing writers'
+ * files go; one of a writer still going fails its own rename or link, which it already handles.
+ */
+async function removeStaleTemps(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(prefix) && name.endsWith('.partial')) await rm(path.join(dir, name), { force: true });
+  }
+}
+
 async function linkInto(from: string, to: string): Promise<boolean> {
   try {
     await link(from, to);
@@ -254,11 +267,7 @@ export class FilesystemArchive implements ArchiveStore {
       throw err;
     }
     await fsyncDir(path.dirname(file));
-    // A writer killed between open and rename left its temporary file: the write that follows it removes it.
-    const stale = `.${path.basename(file)}.`;
-    for (const name of await readdir(path.dirname(file))) {
-      if (name.startsWith(stale) && name.endsWith('.partial') && path.join(path.dirname(file), name) !== temp) await rm(path.join(path.dirname(file), name), { force: true });
-    }
+    await removeStaleTemps(file);
   }
 
   async readDocument(key: string): Promise<string | undefined> {
@@ -278,19 +287,24 @@ export class FilesystemArchive implements ArchiveStore {
       return existing;
     };
     // Same content already described (a retried activity): keep the first manifest.
-    if (await check()) return result;
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(manifest, null, 2) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
+    if (!(await check())) {
+      const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(JSON.stringify(manifest, null, 2) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (!(await linkInto(temp, file))) {
+        await rm(temp, { force: true });
+        await check();
+      }
     }
-    if (!(await linkInto(temp, file))) {
-      await rm(temp, { force: true });
-      await check();
-    }
+    // The manifest stands: the temporary file of a writer killed before linking it (or before
+    // removing it after) is of no use to anyone. Found by the chaos run: a worker SIGKILLed there
+    // left `.<file>.manifest.json.<pid>.partial`, and the retry, finding the manifest, kept it.
+    await removeStaleTemps(file);
     return result;
   }
 }
