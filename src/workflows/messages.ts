@@ -46,7 +46,7 @@ export interface PermitPoolState {
   waiters: string[];
   /** Waiter → since when it waits (ms), for the oldest wait in the metrics (absent in pools started before 0.2.0). */
   waitingSince?: Record<string, number>;
-  /** Waiter → its rank (PermitRequest); `waiters` is in rank order. A waiter without one ranks at its waitingSince (0.2.0 pools). */
+  /** Waiter → the rank it gave (PermitRequest); `waiters` is in rank order. A waiter without one ranks at its waitingSince. */
   ranks?: Record<string, number>;
   /** Until when the lowered capacity holds (ms); 0 = not lowered. */
   congestedUntil: number;

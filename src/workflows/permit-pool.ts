@@ -70,9 +70,8 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     if (holderId in state.holders) regrant.add(holderId); // the holder asked again: it may have restarted waiting
     else if (!waiting.has(holderId)) {
       // Without a rank, the time of arrival: appended, as before ranks existed.
-      queueWaiter(state, holderId, rank ?? Date.now());
+      queueWaiter(state, holderId, Date.now(), rank);
       waiting.add(holderId);
-      waitingSince[holderId] = Date.now();
     }
     dirty = true;
   });
@@ -104,7 +103,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
   let reportedGrants = state.grants;
   const report = () => {
     const now = Date.now();
-    // Waiters are in arrival order: the first has waited longest.
+    // The first in the queue: in arrival order without ranks; with them, about the longest waiting.
     const oldest = Math.min(now, waitingSince[state.waiters[0] ?? ''] ?? now);
     metrics.permitPool({
       pool: state.poolId,

@@ -14,16 +14,21 @@ export function poolIdFor(mode: 'live' | 'sandbox', scope: string): string {
 }
 
 /**
- * Puts a waiter in the queue by rank, after every waiter of the same or a lower rank. The queue is
- * kept in rank order, so the usual case (a rank no lower than the last) is an append, and the
- * rest a binary search: the pool's work per request stays flat however long the queue.
+ * Puts a waiter in the queue by rank, after every waiter of the same or a lower rank, and notes
+ * when it started waiting. A waiter without a rank of its own (a run outside a firing's batch, a
+ * 0.2.0 holder) ranks at that time, first come first served, and only given ranks are stored: the
+ * pool's state, carried when it continues as new, does not grow by a copy of `waitingSince`. The
+ * queue is kept in rank order, so the usual case (a rank no lower than the last) is an append,
+ * and the rest a binary search: the pool's work per request stays flat however long the queue.
  */
-export function queueWaiter(state: PermitPoolState, holderId: string, rank: number): void {
-  const ranks = (state.ranks ??= {});
-  ranks[holderId] = rank;
-  const rankOf = (id: string) => ranks[id] ?? state.waitingSince?.[id] ?? 0;
+export function queueWaiter(state: PermitPoolState, holderId: string, now: number, rank?: number): void {
+  const waitingSince = (state.waitingSince ??= {});
+  waitingSince[holderId] = now;
+  if (rank !== undefined) (state.ranks ??= {})[holderId] = rank;
+  const rankOf = (id: string) => state.ranks?.[id] ?? waitingSince[id] ?? 0;
+  const own = rankOf(holderId);
   const queue = state.waiters;
-  if (queue.length === 0 || rankOf(queue[queue.length - 1]!) <= rank) {
+  if (queue.length === 0 || rankOf(queue[queue.length - 1]!) <= own) {
     queue.push(holderId);
     return;
   }
@@ -31,7 +36,7 @@ export function queueWaiter(state: PermitPoolState, holderId: string, rank: numb
   let hi = queue.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (rankOf(queue[mid]!) <= rank) lo = mid + 1;
+    if (rankOf(queue[mid]!) <= own) lo = mid + 1;
     else hi = mid;
   }
   queue.splice(lo, 0, holderId);
