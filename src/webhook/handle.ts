@@ -55,7 +55,7 @@ export async function handleWebhook(req: IncomingMessage, o: HandleOptions, rece
   try {
     // To the subscribed workflow, else into the run's mailbox (created here if the workflow has
     // not subscribed yet); an event for a run nobody waits for is dropped when the mailbox times out.
-    via = await deliverRunEvent(o.client, o.taskQueue, runId, { eventId, type, receivedAt });
+    via = await deliverRunEvent(o.client, o.taskQueue, runId, { eventId, type, receivedAt, runId });
   } catch (err) {
     // 500 makes Stripe deliver it again later; the mailbox drops the repeat if this one got through.
     return { status: 500, outcome: 'signal_error', reason: `signal failed: ${oneLine(err)}`, eventId, type, runId };

@@ -3,10 +3,12 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { FiringProgress, RunProgress } from '../domain/progress.js';
 
 /**
- * A Stripe event about this workflow's ReportRun arrived. It only makes the workflow check the
- * run now instead of at the next poll: a forged or stale event cannot complete anything.
+ * A Stripe event about this workflow's ReportRun arrived (verified by the relay). It makes the
+ * workflow check the run now instead of at the next poll; a `…succeeded` event that names the
+ * run waited for goes straight to the transfer, whose first step reads the run from Stripe and
+ * refuses one without a file. Either way, an event alone archives nothing.
  */
-export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string; receivedAt?: number }]>('reportRunEvent');
+export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string; receivedAt?: number; runId?: string }]>('reportRunEvent');
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 /** A firing's targets: pending, in flight (which, since when) and finished counts. */
@@ -66,6 +68,8 @@ export interface RunEventNotice {
   type: string;
   /** When the relay received it (ms), for latency logs. */
   receivedAt: number;
+  /** The run it is about (relays before 0.3.0 do not say). */
+  runId?: string;
 }
 export const stripeEventSignal = defineSignal<[RunEventNotice]>('stripeEvent');
 /** The reportRunWorkflow waiting on this run: deliver its events to `workflowId`. */

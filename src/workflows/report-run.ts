@@ -94,13 +94,16 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
   const t = { ...defaultPollTiming, ...timing };
   const progress = progressSince('validating');
   let eventArrived = false;
+  /** Runs a verified `…succeeded` event named (relays of this version name the run). */
+  const succeededByEvent = new Set<string>();
   const seenEvents = new Set<string>();
   setHandler(progressQuery, () => progress);
-  setHandler(reportRunEventSignal, ({ eventId }) => {
+  setHandler(reportRunEventSignal, ({ eventId, type, runId }) => {
     // Stripe delivers at least once, and the relay may pass an event straight here.
     if (seenEvents.has(eventId)) return;
     seenEvents.add(eventId);
     eventArrived = true;
+    if (runId && type.endsWith('.succeeded')) succeededByEvent.add(runId);
   });
 
   // What every line of this workflow is about (the SDK adds workflowId and Temporal's runId).
@@ -231,6 +234,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     let wait = polling.initialMs;
     for (;;) {
       eventArrived = false;
+      // Stripe said (signed) that this very run succeeded: no check in between. The transfer reads
+      // the run first and refuses one without a file, so the event alone archives nothing; and the
+      // call saved is on the path from Stripe settling to the download starting.
+      if (current && succeededByEvent.has(runId)) return { status: 'succeeded' };
       const status = await localCalls.checkReportRun(job, runId);
       progress.polls++;
       if (status.status !== 'running') return status;

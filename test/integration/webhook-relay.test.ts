@@ -204,7 +204,7 @@ describe('routed: 200 and the event is in the run’s mailbox', () => {
     expect(await post(body, { 'stripe-signature': sign(body) })).toBe(200);
     const [signal] = signalsIn(await mailboxHistory(run), 'stripeEvent');
     const notice = temporal.client.options.loadedDataConverter.payloadConverter.fromPayload(signal!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!);
-    expect(notice).toMatchObject({ eventId: id, type, receivedAt: expect.any(Number) });
+    expect(notice).toMatchObject({ eventId: id, type, receivedAt: expect.any(Number), runId: run });
     const line = JSON.parse(lines.find((l) => l.includes(id))!) as Record<string, unknown>;
     expect(line).toMatchObject({ level: 'info', msg: 'webhook routed', status: 200, outcome: 'routed', eventId: id, eventType: type, reportRunId: run, signalMs: expect.any(Number), via: 'mailbox' });
   });
