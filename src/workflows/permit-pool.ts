@@ -21,9 +21,11 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   proxySinks,
   setHandler,
+  sleep,
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
@@ -50,8 +52,21 @@ const { closedWorkflows } = proxyActivities<ReportActivities>({
 /** Holders described per check: the check's cost stays flat however many permits are held. */
 export const RECLAIM_CHECKS = 100;
 
+/**
+ * Since this patch the pool decides nothing by comparing `Date.now()` with a deadline: the reclaim
+ * check and the end of a congestion are paced by timers, whose firing is in the history, and a
+ * holder granted again during a check is recognised by the check itself, not by timestamps. Found
+ * by the chaos run: a worker that took over the pool after a workflow task timed out saw the
+ * previous task's time in its first activation, skipped a reclaim check that was due, and the
+ * replay of that history (which sees the right time) scheduled it: a nondeterminism error on
+ * every later task, the pool stuck, every firing waiting. Pools started before it keep the old
+ * loop until they continue as new.
+ */
+const PATCH_TIMER_PACED = 'pool-paced-by-timers';
+
 export async function permitPoolWorkflow(state: PermitPoolState, options: Partial<PermitPoolOptions> = {}): Promise<never> {
   const o = { ...defaultPoolOptions, ...options };
+  const paced = patched(PATCH_TIMER_PACED);
   const waitingSince = (state.waitingSince ??= {});
   const held = new HeldCount(state);
   const waiting = new Set(state.waiters);
@@ -64,7 +79,8 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
   setHandler(requestPermitSignal, ({ holderId, capacity, rank }) => {
     if (capacity > 0 && capacity !== state.capacity) {
       // Follow the configuration's capacity; keep a lowered one lowered.
-      state.effectiveCapacity = Math.min(capacity, state.congestedUntil > Date.now() ? state.effectiveCapacity : capacity);
+      const congested = paced ? state.congestedUntil > 0 : state.congestedUntil > Date.now();
+      state.effectiveCapacity = Math.min(capacity, congested ? state.effectiveCapacity : capacity);
       state.capacity = capacity;
     }
     if (holderId in state.holders) regrant.add(holderId); // the holder asked again: it may have restarted waiting
@@ -89,10 +105,36 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     state.capHits++;
     // Others use the cap too: hand out fewer permits than we hold now, for a while.
     state.effectiveCapacity = Math.max(1, Math.min(state.effectiveCapacity, held.count - 1));
-    state.congestedUntil = Date.now() + Math.max(o.congestionMs, retryAfterMs ?? 0);
+    const quietFor = Math.max(o.congestionMs, retryAfterMs ?? 0);
+    state.congestedUntil = Date.now() + quietFor;
     state.releasesSinceCapHit = 0;
+    if (paced) congestion.restart(quietFor);
     dirty = true;
   });
+
+  /**
+   * The end of a congestion, on a timer (PATCH_TIMER_PACED): each 429 starts the quiet period
+   * again; when one passes, a tenth of the capacity comes back and, while still below it, another
+   * quiet period starts. `congestedUntil` stays set while congested (for the metrics and the
+   * requests above) and is cleared when the capacity is whole again.
+   */
+  const congestion = {
+    epoch: 0,
+    restart(ms: number): void {
+      const epoch = ++this.epoch;
+      void sleep(Math.max(1, ms)).then(() => {
+        if (epoch !== this.epoch || !state.congestedUntil) return; // a later 429 restarted it, or releases climbed back
+        state.effectiveCapacity = Math.min(state.capacity, state.effectiveCapacity + Math.max(1, Math.ceil(state.capacity / 10)));
+        if (state.effectiveCapacity < state.capacity) {
+          state.congestedUntil = Date.now() + o.congestionMs;
+          this.restart(o.congestionMs);
+        } else state.congestedUntil = 0;
+        dirty = true;
+      });
+    },
+  };
+  // Carried over a continue-as-new: the rest of the quiet period.
+  if (paced && state.congestedUntil) congestion.restart(state.congestedUntil - Date.now());
 
   const inFlight = new Set<Promise<void>>();
   const markDirty = () => {
@@ -116,6 +158,37 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
     });
     reportedGrants = state.grants;
   };
+  if (paced) {
+    /**
+     * The reclaim check, every `reclaimEveryMs` on a timer, beside the grants and never in their
+     * way (the worker running it may die with it, found only at its 30 s timeout).
+     */
+    void (async () => {
+      for (;;) {
+        // An idle pool (no permit held) does not wake at all: nothing to reclaim.
+        await condition(() => held.count > 0);
+        await sleep(o.reclaimEveryMs);
+        reclaiming = reclaimDeadHolders(state, held, lastChecked, true).catch(() => undefined);
+        await reclaiming;
+        reclaiming = undefined;
+        dirty = true;
+      }
+    })();
+    for (;;) {
+      // Woken by a signal, a grant's answer, a reclaim check or a congestion's end: no timer per wake.
+      await condition(() => dirty);
+      dirty = false;
+      grant(state, held, waiting, regrant, inFlight, markDirty);
+      report();
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
+        await condition(allHandlersFinished);
+        grant(state, held, waiting, regrant, inFlight, markDirty);
+        report();
+        await Promise.all([...inFlight, reclaiming]);
+        await continueAsNew<typeof permitPoolWorkflow>(state, options);
+      }
+    }
+  }
   for (;;) {
     await condition(() => dirty, Math.max(1, Math.min(nextReclaim, congestionEnd()) - Date.now()));
     dirty = false;
@@ -171,12 +244,15 @@ function climbAfterRelease(state: PermitPoolState): void {
 /** The number of holders, kept beside `state.holders` so no grant counts them. */
 class HeldCount {
   count: number;
+  /** Holders granted while a reclaim check is out (PATCH_TIMER_PACED): not the closed ones it finds. */
+  readonly grantedDuringCheck = new Set<string>();
   constructor(private readonly state: PermitPoolState) {
     this.count = Object.keys(state.holders).length;
   }
   take(holderId: string): void {
     if (!(holderId in this.state.holders)) this.count++;
     this.state.holders[holderId] = Date.now();
+    this.grantedDuringCheck.add(holderId);
   }
   /** True when the holder held a permit. */
   free(holderId: string): boolean {
@@ -216,16 +292,18 @@ function grant(state: PermitPoolState, held: HeldCount, waiting: Set<string>, re
 }
 
 /** Describes the holders checked longest ago (at most RECLAIM_CHECKS) and frees the permits of those that closed. */
-async function reclaimDeadHolders(state: PermitPoolState, held: HeldCount, lastChecked: Map<string, number>): Promise<void> {
+async function reclaimDeadHolders(state: PermitPoolState, held: HeldCount, lastChecked: Map<string, number>, paced = false): Promise<void> {
   const ids = Object.keys(state.holders);
   if (ids.length === 0) return;
   const due = ids.length <= RECLAIM_CHECKS ? ids : ids.sort((a, b) => (lastChecked.get(a) ?? 0) - (lastChecked.get(b) ?? 0)).slice(0, RECLAIM_CHECKS);
   const asked = Date.now();
   for (const id of due) lastChecked.set(id, asked);
+  held.grantedDuringCheck.clear();
   const closed = await closedWorkflows(due);
   for (const id of closed) {
     // Granted again since the question (a new run under the same workflow id): not the closed one's.
-    if (id in state.holders && state.holders[id]! <= asked && held.free(id)) {
+    const grantedSince = paced ? held.grantedDuringCheck.has(id) : state.holders[id]! > asked;
+    if (id in state.holders && !grantedSince && held.free(id)) {
       lastChecked.delete(id);
       state.reclaimed++;
     }

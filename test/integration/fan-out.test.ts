@@ -56,6 +56,12 @@ describe('fan-out under the permit pool', () => {
     expect(Object.keys(state.holders)).toEqual([]);
     expect(state.waiters).toEqual([]);
     expect(state.grants).toBeGreaterThanOrEqual(50);
+    // Paced by timers (PATCH_TIMER_PACED): no timer started and cancelled per signal, and no
+    // decision by the clock that a replay could take differently (no failed workflow task).
+    const events = (await client.workflow.getHandle(poolIdFor('sandbox', scope)).fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.timerCanceledEventAttributes)).toEqual([]);
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).length).toBeGreaterThanOrEqual(100); // 50 requests, 50 releases
     for (const t of ['acct_f0', 'acct_f49']) expect(existsSync(path.join(archiveDir, 'fifty', '2025-10', `${t}.csv`))).toBe(true);
   });
 
