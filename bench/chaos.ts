@@ -310,6 +310,7 @@ async function main(): Promise<number> {
       peakRunning: counters.peakRunning ?? 0,
       cap: CAP,
       secrets,
+      nondeterminism: histories.nondeterminism,
     });
     // Inside the makespan: every target once, and the forced configuration's targets again.
     const lowerBoundMs = Math.ceil(expected.length / CAP) * T;

@@ -131,8 +131,8 @@ function* walk(dir: string): Generator<string> {
 export interface WorkflowListing {
   /** Every execution the server knows, open or closed. */
   all: { workflowId: string; runId: string; type: string; status: string }[];
-  /** Permit pools and what they hold at the end. */
-  pools: { workflowId: string; holders: string[]; waiters: string[] }[];
+  /** Permit pools and what they hold at the end (`unanswered`: the query kept failing, with why). */
+  pools: { workflowId: string; holders: string[]; waiters: string[]; unanswered?: string }[];
 }
 
 export async function listWorkflows(client: Client): Promise<WorkflowListing> {
@@ -142,8 +142,10 @@ export async function listWorkflows(client: Client): Promise<WorkflowListing> {
   for (const w of all.filter((x) => x.type === 'permitPoolWorkflow' && x.status === 'RUNNING')) {
     // A query needs a worker: just after one was SIGKILLed the server may still send it to that
     // worker's sticky queue and time out (seen once in CI, 10–20 s after the last kill).
-    const state = await untilAnswered(() => client.workflow.getHandle(w.workflowId).query(poolStateQuery), 60_000);
-    pools.push({ workflowId: w.workflowId, holders: Object.keys(state.holders), waiters: state.waiters });
+    // One that never answers (its workflow task failing on every attempt) breaks an invariant, not the harness.
+    const state = await untilAnswered(() => client.workflow.getHandle(w.workflowId).query(poolStateQuery), 60_000).catch((err: Error) => err);
+    if (state instanceof Error) pools.push({ workflowId: w.workflowId, holders: [], waiters: [], unanswered: state.message.split('\n')[0]! });
+    else pools.push({ workflowId: w.workflowId, holders: Object.keys(state.holders), waiters: state.waiters });
   }
   return { all, pools };
 }
@@ -172,15 +174,22 @@ export async function scanHistories(
   executions: WorkflowListing['all'],
   secrets: Secrets,
   onProgress: (done: number) => void,
-): Promise<{ scanned: number; events: number; findings: SecretFinding[] }> {
+): Promise<{ scanned: number; events: number; findings: SecretFinding[]; nondeterminism: string[] }> {
   const findings: SecretFinding[] = [];
+  const nondeterminism: string[] = [];
   let next = 0;
   let events = 0;
+  const NDE = proto.temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR;
   const worker = async () => {
     while (next < executions.length) {
       const w = executions[next++]!;
       const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
       events += history.events?.length ?? 0;
+      // A workflow task that failed for nondeterminism fails on every retry: that workflow is stuck.
+      for (const e of history.events ?? []) {
+        const failed = e.workflowTaskFailedEventAttributes;
+        if (failed?.cause === NDE) nondeterminism.push(`${w.workflowId} (${w.runId}) at event ${String(e.eventId)}: ${(failed.failure?.message ?? '').slice(0, 200)}`);
+      }
       // Payloads are bytes (JSON by default): searched as latin1 text, every byte kept.
       const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
       findings.push(...findSecrets(bytes.toString('latin1'), secrets, `history of ${w.workflowId} (${w.runId})`));
@@ -188,7 +197,7 @@ export async function scanHistories(
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return { scanned: executions.length, events, findings };
+  return { scanned: executions.length, events, findings, nondeterminism };
 }
 
 /** Every log line our processes wrote (workers, relay, CLI, the Temporal server), not Stripe's (the emulator's). */

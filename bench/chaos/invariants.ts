@@ -33,6 +33,8 @@ export interface Evidence {
   peakRunning: number;
   cap: number;
   secrets: SecretFinding[];
+  /** Workflow tasks failed for nondeterminism, from every history. */
+  nondeterminism: string[];
 }
 
 export interface Tally {
@@ -152,7 +154,11 @@ export function checkInvariants(e: Evidence): { invariants: Invariant[]; tally: 
 
   // 4. The cap, the permits, and what is still running.
   broken('running ReportRuns never above the cap', `peak ${e.peakRunning} of ${e.cap}`, e.peakRunning > e.cap ? [`peak ${e.peakRunning} running > cap ${e.cap}`] : []);
-  const held = e.workflows.pools.flatMap((p) => [...p.holders.map((h) => `${p.workflowId} still held by ${h}`), ...p.waiters.map((w) => `${p.workflowId} still has waiter ${w}`)]);
+  const held = e.workflows.pools.flatMap((p) => [
+    ...(p.unanswered ? [`${p.workflowId} does not answer its query: ${p.unanswered}`] : []),
+    ...p.holders.map((h) => `${p.workflowId} still held by ${h}`),
+    ...p.waiters.map((w) => `${p.workflowId} still has waiter ${w}`),
+  ]);
   broken('no permit held at the end', `${e.workflows.pools.length} pools`, held);
   const running = e.workflows.all.filter((w) => w.status === 'RUNNING' && w.type !== 'permitPoolWorkflow' && w.type !== 'runEventsWorkflow');
   broken('no workflow left running but the pools and mailboxes', `${e.workflows.all.length} executions`, running.map((w) => `${w.type} ${w.workflowId} still running`));
@@ -162,6 +168,9 @@ export function checkInvariants(e: Evidence): { invariants: Invariant[]; tally: 
 
   // 6. No secret in any history, log line or manifest.
   broken('no API key, webhook secret or signed URL in histories, logs or manifests', `${e.secrets.length} found`, e.secrets.map((s) => `${s.what} in ${s.where}`));
+
+  // 7. Every workflow replays what it did: no task failed for nondeterminism (it would fail on every retry).
+  broken('no workflow task failed for nondeterminism', `${e.nondeterminism.length} found`, e.nondeterminism);
 
   return {
     invariants,
