@@ -178,15 +178,7 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
       // Woken by a signal, a grant's answer, a reclaim check or a congestion's end: no timer per wake.
       await condition(() => dirty);
       dirty = false;
-      grant(state, held, waiting, regrant, inFlight, markDirty);
-      report();
-      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
-        await condition(allHandlersFinished);
-        grant(state, held, waiting, regrant, inFlight, markDirty);
-        report();
-        await Promise.all([...inFlight, reclaiming]);
-        await continueAsNew<typeof permitPoolWorkflow>(state, options);
-      }
+      await grantThenMaybeContinue();
     }
   }
   for (;;) {
@@ -209,8 +201,15 @@ export async function permitPoolWorkflow(state: PermitPoolState, options: Partia
         dirty = true;
       });
     }
-    // Grants go out without waiting for each to be confirmed, so releases arriving meanwhile
-    // are handled at once; all of them are settled before continuing as new.
+    await grantThenMaybeContinue();
+  }
+
+  /**
+   * Grants go out without waiting for each to be confirmed, so releases arriving meanwhile are
+   * handled at once; all of them (and a reclaim check under way) are settled before continuing
+   * as new, when Temporal suggests it or past `maxEvents`.
+   */
+  async function grantThenMaybeContinue(): Promise<void> {
     grant(state, held, waiting, regrant, inFlight, markDirty);
     report();
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > o.maxEvents) {
