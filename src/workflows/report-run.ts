@@ -237,7 +237,11 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       // Stripe said (signed) that this very run succeeded: no check in between. The transfer reads
       // the run first and refuses one without a file, so the event alone archives nothing; and the
       // call saved is on the path from Stripe settling to the download starting.
-      if (current && succeededByEvent.has(runId)) return { status: 'succeeded' };
+      if (current && succeededByEvent.has(runId)) {
+        // The line the status check would have logged: operators follow a run by it.
+        log.info('ReportRun succeeded', { ...about(runId), seenBy: 'event' });
+        return { status: 'succeeded' };
+      }
       const status = await localCalls.checkReportRun(job, runId);
       progress.polls++;
       if (status.status !== 'running') return status;
