@@ -46,7 +46,6 @@ export function partialName(key: string, transferId: string): string {
   return `.${path.posix.basename(key)}.${transferId}.partial`;
 }
 
-/** Moves `from` to `to` unless `to` exists: true when moved, false when `to` was already there. */
 /**
  * Removes the temporary files (`.<name>.<anything>.partial`) that writers of `file` killed before
  * their rename or link left behind. Called once `file` stands, so only dead or losing writers'
@@ -60,6 +59,7 @@ async function removeStaleTemps(file: string): Promise<void> {
   }
 }
 
+/** Moves `from` to `to` unless `to` exists: true when moved, false when `to` was already there. */
 async function linkInto(from: string, to: string): Promise<boolean> {
   try {
     await link(from, to);

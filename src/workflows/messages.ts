@@ -8,7 +8,7 @@ import type { FiringProgress, RunProgress } from '../domain/progress.js';
  * run waited for goes straight to the transfer, whose first step reads the run from Stripe and
  * refuses one without a file. Either way, an event alone archives nothing.
  */
-export const reportRunEventSignal = defineSignal<[{ eventId: string; type: string; receivedAt?: number; runId?: string }]>('reportRunEvent');
+export const reportRunEventSignal = defineSignal<[Omit<RunEventNotice, 'receivedAt'> & Partial<Pick<RunEventNotice, 'receivedAt'>>]>('reportRunEvent');
 
 export const progressQuery = defineQuery<RunProgress>('progress');
 /** A firing's targets: pending, in flight (which, since when) and finished counts. */
