@@ -13,6 +13,7 @@ import { dataAvailableUntil, validateReportParameters } from '../stripe/validate
 import type { ReportJob } from '../domain/report-job.js';
 import type { StripeClientFor } from './stripe-clients.js';
 import { activityLog } from './log-context.js';
+import { ReportDefinitions } from './report-definitions.js';
 
 export interface RunStatus {
   /** Stripe's status; `canceled` is the Data API's (a run stopped before it finished). */
@@ -36,12 +37,13 @@ function checkLivemode(job: ReportJob, livemode: boolean, what: string): void {
 /** Told when Stripe answers 429 report_run_rate_limit_exceeded, so the permit pool can back off. */
 export type RunningCapHit = (permit: { poolId: string; holderId: string }, retryAfterMs?: number) => Promise<void>;
 
-export function createReportRunActivities(clientFor: StripeClientFor, onRunningCapHit: RunningCapHit) {
+export function createReportRunActivities(clientFor: StripeClientFor, onRunningCapHit: RunningCapHit, definitions = new ReportDefinitions()) {
   /**
    * Builds the request for a job against the Report template (v2) or report type (v1), or refuses
    * it before any run exists. Also says until when Stripe has data, so the workflow can wait.
+   * `ask`: ask Stripe even if it answered for this report recently (ReportDefinitions).
    */
-  async function requestFor(job: ReportJob) {
+  async function requestFor(job: ReportJob, ask: boolean) {
     const client = clientFor(job);
     if (client.organizationKey) {
       if (job.target.kind === 'self') {
@@ -55,21 +57,25 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
       // No template to ask: the SQL was checked when the configuration loaded; Stripe checks the rest.
       return { client, dataAvailableUntil: undefined, request: { api: 'query' as const, ...buildQueryRequest(job) } };
     }
+    const context = job.target.context;
+    const definition = <T>(fetch: () => Promise<T>, until: (value: T) => number | undefined): Promise<T> =>
+      definitions.get(client, `${job.api}\n${job.report}\n${context ?? ''}`, Date.parse(job.period.end), fetch, until, ask);
+    const isoMs = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
     if (job.api === 'data') {
-      const report = await client.getDataReport(job.report, { context: job.target.context });
+      const report = await definition(() => client.getDataReport(job.report, { context }), (r) => isoMs(dataAvailableUntil(r)));
       checkLivemode(job, report.livemode, `report ${job.report}`);
       const request = buildDataReportRequest(job, report);
       validateReportParameters(report, request.body.parameters, { waitForData: true });
       return { client, dataAvailableUntil: dataAvailableUntil(report), request: { api: 'data' as const, ...request } };
     }
     if (job.api === 'v2') {
-      const template = await client.getReport(job.report, { context: job.target.context });
+      const template = await definition(() => client.getReport(job.report, { context }), (t) => isoMs(dataAvailableUntil(t)));
       checkLivemode(job, template.livemode, `report ${job.report}`);
       const request = buildV2Request(job, template);
       validateReportParameters(template, request.body.report_parameters, { waitForData: true });
       return { client, dataAvailableUntil: dataAvailableUntil(template), request: { api: 'v2' as const, ...request } };
     }
-    const type = await client.getReportType(job.report, { context: job.target.context });
+    const type = await definition(() => client.getReportType(job.report, { context }), (t) => t.data_available_end * 1000);
     checkLivemode(job, type.livemode, `report type ${job.report}`);
     const request = buildV1Request(job);
     const start = request.body.parameters.interval_start ?? 0;
@@ -85,14 +91,15 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
   return {
     /** Validates parameters and mode against Stripe's template before anything is created. */
     async prepareReportRun(job: ReportJob): Promise<{ dataAvailableUntil?: string }> {
-      const { dataAvailableUntil } = await requestFor(job);
+      const { dataAvailableUntil } = await requestFor(job, true);
       activityLog().debug('request checked against the report', { report: job.report, dataAvailableUntil });
       return { dataAvailableUntil };
     },
 
     /** Creates the ReportRun. The idempotency key makes a retried call return the same run. */
     async createReportRun(job: ReportJob, idempotencyKey: string, permit?: { poolId: string; holderId: string }): Promise<{ runId: string }> {
-      const { client, request, dataAvailableUntil: until } = await requestFor(job);
+      // Right after the permit: what prepareReportRun just heard from Stripe will do.
+      const { client, request, dataAvailableUntil: until } = await requestFor(job, false);
       if (until && Date.parse(until) < Date.parse(job.period.end)) {
         throw new InvalidInputError(`Stripe has ${job.report} data only until ${until}, before the end of period ${job.period.name} (${job.period.end})`);
       }
