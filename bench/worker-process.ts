@@ -60,6 +60,7 @@ const worker = await createReportsWorker({
   taskQueue: required('TASK_QUEUE'),
   workflowBundle: { codePath: required('BUNDLE_PATH') },
   deps: built.deps,
+  sdkIsolateTimeout: settings.sdkIsolateTimeout,
   tuning,
 });
 
@@ -72,6 +73,7 @@ const effective = {
   activityTaskPollers: atPollers ?? 10,
   workflowThreads: wfThreads ?? defaultWorkflowThreads(),
   heapGrowthPercent: settings.heapGrowthPercent,
+  sdkIsolateTimeout: settings.sdkIsolateTimeout,
 };
 process.on('SIGTERM', () => worker.shutdown());
 process.on('SIGINT', () => worker.shutdown());

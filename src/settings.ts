@@ -48,6 +48,8 @@ export function readSettings() {
     archiveDir: path.resolve(projectRoot, process.env.REPORTS_ARCHIVE_DIR ?? 'archive'),
     /** Threads running workflow tasks; 0 = the worker's default (2–4 by CPU count). */
     workflowThreads: int('REPORTS_WORKFLOW_THREADS', 0),
+    /** Keep the SDK's 5 s timeout on each call into workflow code (src/workflow-threads.ts). */
+    sdkIsolateTimeout: bool('REPORTS_SDK_ISOLATE_TIMEOUT', false),
     /** Workflows the worker keeps in memory between tasks; 0 = the worker's default (500). */
     maxCachedWorkflows: int('REPORTS_MAX_CACHED_WORKFLOWS', 0),
     /** How far (percent) the worker's heap grows past its live size before V8 collects; 0 = V8's own. */

@@ -58,6 +58,7 @@ export async function startWorkerService(o: WorkerServiceOptions): Promise<Worke
       taskQueue: settings.taskQueue,
       deps: built.deps,
       workflowBundle: bundle,
+      sdkIsolateTimeout: settings.sdkIsolateTimeout,
       tuning: {
         ...(settings.workflowThreads ? { workflowThreadPoolSize: settings.workflowThreads } : {}),
         ...(settings.maxCachedWorkflows ? { maxCachedWorkflows: settings.maxCachedWorkflows } : {}),

@@ -18,6 +18,7 @@ import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { ReportsSinks } from './domain/metrics-sink.js';
 import * as m from './observability/metrics.js';
 import { activityLogContext } from './activities/log-context.js';
+import { withoutIsolateTimeout, type StuckThread } from './workflow-threads.js';
 
 export const DEFAULT_TASK_QUEUE = 'stripe-reports';
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -31,6 +32,24 @@ export interface ReportsWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Worker options over the defaults below (benchmarks and REPORTS_WORKFLOW_THREADS). */
   tuning?: Partial<WorkerOptions>;
+  /**
+   * Keep the SDK's 5 s timeout on every call into workflow code (REPORTS_SDK_ISOLATE_TIMEOUT=1)
+   * instead of the beat that replaces it (./workflow-threads.ts says why).
+   */
+  sdkIsolateTimeout?: boolean;
+  /** A workflow thread stuck in one activation; by default said on stderr, and the process exits. */
+  onStuckWorkflowThread?: (stuck: StuckThread) => void;
+}
+
+/**
+ * A thread stuck in one activation stays stuck, with every workflow it holds: end the process, so
+ * its supervisor starts a fresh one and the workflows move on there.
+ */
+function exitOnStuckThread({ threadId, silentMs }: StuckThread): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', msg: 'a workflow thread has not answered for a minute (workflow code in an endless loop?); exiting so the worker restarts', threadId, silentMs })}\n`,
+  );
+  process.exit(70);
 }
 
 /**
@@ -60,6 +79,7 @@ export function limitHeapGrowth(percent: number): void {
 }
 
 export async function createReportsWorker(options: ReportsWorkerOptions): Promise<Worker> {
+  if (!options.sdkIsolateTimeout) withoutIsolateTimeout(options.onStuckWorkflowThread ?? exitOnStuckThread);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
