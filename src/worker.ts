@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import type { ReportsSinks } from './domain/metrics-sink.js';
 import * as m from './observability/metrics.js';
+import { getLogger } from './observability/logger.js';
 import { activityLogContext } from './activities/log-context.js';
 import { withoutIsolateTimeout, type StuckThread } from './workflow-threads.js';
 
@@ -37,8 +38,6 @@ export interface ReportsWorkerOptions {
    * instead of the beat that replaces it (./workflow-threads.ts says why).
    */
   sdkIsolateTimeout?: boolean;
-  /** A workflow thread stuck in one activation; by default said on stderr, and the process exits. */
-  onStuckWorkflowThread?: (stuck: StuckThread) => void;
 }
 
 /**
@@ -46,9 +45,7 @@ export interface ReportsWorkerOptions {
  * its supervisor starts a fresh one and the workflows move on there.
  */
 function exitOnStuckThread({ threadId, silentMs }: StuckThread): void {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'fatal', msg: 'a workflow thread has not answered for a minute (workflow code in an endless loop?); exiting so the worker restarts', threadId, silentMs })}\n`,
-  );
+  getLogger().fatal({ threadId, silentMs }, 'a workflow thread has not answered for a minute (workflow code in an endless loop?); exiting so the worker restarts');
   process.exit(70);
 }
 
@@ -79,7 +76,7 @@ export function limitHeapGrowth(percent: number): void {
 }
 
 export async function createReportsWorker(options: ReportsWorkerOptions): Promise<Worker> {
-  if (!options.sdkIsolateTimeout) withoutIsolateTimeout(options.onStuckWorkflowThread ?? exitOnStuckThread);
+  if (!options.sdkIsolateTimeout) withoutIsolateTimeout(exitOnStuckThread);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',

@@ -6,8 +6,8 @@
  * Node starts an OS thread and joins it afterwards (nodejs/node#47739, unmerged): 63 µs per call
  * against 0.5 µs without, on the 2-core CI machine, and with the machine loaded it was the largest
  * single cost of the whole worker: 39 % of the workflow threads' CPU in the N = 1,000 bench
- * (`--cpu-prof`, self time of runInContext), where worker CPU per target went from 0.084 s to 0.067 s
- * without it.
+ * (`--cpu-prof`, self time of runInContext). With this and two smaller changes of the same release,
+ * worker CPU per target there went from 0.084 s to 0.073 s (medians of three).
  *
  * So each workflow thread loads ./workflow-thread-preload.mjs, which drops that timeout. What the
  * timeout did, interrupt an activation stuck in an endless loop (the SDK's "potential deadlock"),
