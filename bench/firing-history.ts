@@ -177,7 +177,7 @@ export async function largestPayloads(
  * createReportRun activity being scheduled (the holder's workflow task), from scheduled to started
  * (waiting in the task queue behind other activities), and from started to completed (the call to
  * Stripe). A create run as a local activity has only its marker: grant to created is then grant to
- * the end of the workflow task that created the run, subscribed and checked it once.
+ * the end of the workflow task that created the run and subscribed to its events.
  */
 export async function handoffFigures(client: Client, executions: Execution[], sample = 200) {
   const runs = executions.filter((e) => e.type === 'reportRunWorkflow' && e.status === 'COMPLETED');
@@ -192,8 +192,8 @@ export async function handoffFigures(client: Client, executions: Execution[], sa
     if (!grant) return;
     const scheduled = events.find((ev) => ev.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && ev.activityTaskScheduledEventAttributes?.activityType?.name === 'createReportRun');
     if (!scheduled) {
-      // A local activity: recorded when the task that ran it completed (with the subscription and first check).
-      const marker = events.find((ev) => Number(ev.eventId) > Number(grant.eventId) && localActivityMarkerData(ev)?.activityType === 'createReportRun');
+      // A local activity: recorded when the task that ran it completed (startReportRun: created and subscribed).
+      const marker = events.find((ev) => Number(ev.eventId) > Number(grant.eventId) && ['createReportRun', 'startReportRun'].includes(localActivityMarkerData(ev)?.activityType ?? ''));
       if (marker) spans.grantToCreatedMs.push(ms(marker.eventTime) - ms(grant.eventTime));
       return;
     }
@@ -217,4 +217,42 @@ export function localActivityMarkerData(ev: proto.temporal.api.history.v1.IHisto
   if (!data) return undefined;
   const d = JSON.parse(decoder.decode(data)) as { activityType?: string; activity_type?: string; attempt?: number };
   return { activityType: d.activityType ?? d.activity_type, attempt: d.attempt };
+}
+
+/**
+ * Where the end of a firing goes, from its last run's history and its last batch's (server times):
+ * the last batch's last child to the batch closing (its outcome file), then in the firing the last
+ * batch closing to the outcome file written, the summary, and the firing's end.
+ */
+export async function tailFigures(client: Client, firingId: string, executions: Execution[]) {
+  const T = proto.temporal.api.enums.v1.EventType;
+  type Event = proto.temporal.api.history.v1.IHistoryEvent;
+  const findLast = (evs: Event[], test: (ev: Event) => boolean) => [...evs].reverse().find(test);
+  const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  const events = async (workflowId: string) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const activity = (evs: Event[], name: string) => {
+    const scheduled = findLast(evs, (ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    const completed = scheduled && evs.find((ev) => Number(ev.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(scheduled.eventId));
+    return scheduled && completed ? { scheduled: ms(scheduled.eventTime), completed: ms(completed.eventTime) } : undefined;
+  };
+  const firing = await events(firingId);
+  const end = ms(firing.at(-1)?.eventTime);
+  const lastChild = findLast(firing, (ev) => ev.eventType === T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED);
+  const outcomes = activity(firing, 'writeFiringOutcomes');
+  const summary = activity(firing, 'summarizeFiring');
+  const batchId = lastChild?.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId;
+  let lastBatch: Record<string, number> | undefined;
+  if (batchId && executions.some((e) => e.workflowId === batchId)) {
+    const batch = await events(batchId);
+    const lastRun = findLast(batch, (ev) => ev.eventType === T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED);
+    const saved = activity(batch, 'saveBatchOutcomes');
+    if (lastRun && saved) lastBatch = { lastRunToSaveScheduledMs: saved.scheduled - ms(lastRun.eventTime), saveMs: saved.completed - saved.scheduled, savedToBatchClosedMs: ms(batch.at(-1)?.eventTime) - saved.completed };
+  }
+  return {
+    lastBatch,
+    lastBatchToOutcomesScheduledMs: lastChild && outcomes ? outcomes.scheduled - ms(lastChild.eventTime) : null,
+    writeOutcomesMs: outcomes ? outcomes.completed - outcomes.scheduled : null,
+    summaryMs: summary ? summary.completed - summary.scheduled : null,
+    summaryToEndMs: summary ? end - summary.completed : null,
+  };
 }

@@ -13,6 +13,7 @@ import { createOutcomeActivities } from './outcomes.js';
 import { createPermitActivities, type PermitDeps } from './permits.js';
 import { createReportRunActivities } from './report-runs.js';
 import { createRunEventActivities } from './run-events.js';
+import { createRunStartActivities } from './run-start.js';
 import { createSummaryActivities } from './summary.js';
 import type { StripeClientFor } from './stripe-clients.js';
 
@@ -32,20 +33,24 @@ export interface ActivityDeps extends PermitDeps {
 export function createActivities(deps: ActivityDeps) {
   // One for all activities: S3 clients are made once per bucket.
   const archiveFor = deps.archiveFor ?? createArchiveFor(deps.archive);
+  const reportRuns = createReportRunActivities(deps.clientFor, async ({ poolId, holderId }, retryAfterMs) => {
+    await deps.temporal.workflow.getHandle(poolId).signal(runningCapHitSignal, { holderId, retryAfterMs });
+  });
+  const runEvents = createRunEventActivities(deps);
   return classifyFailures({
-    ...createReportRunActivities(deps.clientFor, async ({ poolId, holderId }, retryAfterMs) => {
-      await deps.temporal.workflow.getHandle(poolId).signal(runningCapHitSignal, { holderId, retryAfterMs });
-    }),
+    ...reportRuns,
     ...createTransferActivities(deps.clientFor, archiveFor),
     ...createArchiveActivities(archiveFor),
     ...createOutcomeActivities(archiveFor),
     ...createNotifyActivities(deps.env),
     ...createSummaryActivities({ archiveFor, clientFor: deps.clientFor, env: deps.env, temporalUiUrl: deps.temporalUiUrl }),
     ...createPermitActivities(deps),
-    ...createRunEventActivities(deps),
+    ...runEvents,
+    ...createRunStartActivities(reportRuns, runEvents),
   });
 }
 
 export type ReportActivities = ReturnType<typeof createActivities>;
 export type { RunStatus } from './report-runs.js';
+export type { StartedRun } from './run-start.js';
 export type { TransferCheckpoint } from './transfer.js';

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../domain/errors.js';
 import { reportRunsCreated } from '../observability/metrics.js';
 import { LivemodeMismatchError, ReportRunFailedError, StripeRateLimitError } from '../stripe/errors.js';
 import { buildDataReportRequest, buildQueryRequest, buildV1Request, buildV2Request, isQueryJob } from '../stripe/run-request.js';
-import type { DataRun } from '../stripe/types.js';
+import type { DataRun, ReportRunV1, ReportRunV2 } from '../stripe/types.js';
 import type { StripeClient } from '../stripe/client.js';
 import { dataAvailableUntil, validateReportParameters } from '../stripe/validate-parameters.js';
 import type { ReportJob } from '../domain/report-job.js';
@@ -24,6 +24,12 @@ export interface RunStatus {
   /** Stripe's reason, when failed or cancelled. */
   errorCode?: string;
   errorMessage?: string;
+}
+
+/** A run just created: its id, and its status in Stripe's answer to the create (a replayed create: as first created). */
+export interface CreatedRun {
+  runId: string;
+  status: RunStatus;
 }
 
 function checkLivemode(job: ReportJob, livemode: boolean, what: string): void {
@@ -97,7 +103,7 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
     },
 
     /** Creates the ReportRun. The idempotency key makes a retried call return the same run. */
-    async createReportRun(job: ReportJob, idempotencyKey: string, permit?: { poolId: string; holderId: string }): Promise<{ runId: string }> {
+    async createReportRun(job: ReportJob, idempotencyKey: string, permit?: { poolId: string; holderId: string }): Promise<CreatedRun> {
       // Right after the permit: what prepareReportRun just heard from Stripe will do.
       const { client, request, dataAvailableUntil: until } = await requestFor(job, false);
       if (until && Date.parse(until) < Date.parse(job.period.end)) {
@@ -105,12 +111,22 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
       }
       let replayed = false;
       const opts = { context: request.context, idempotencyKey, onAnswer: (a: { idempotentReplayed: boolean }) => (replayed = a.idempotentReplayed) };
-      let run;
+      let runId: string;
+      let statusOf: () => RunStatus;
       try {
-        if (request.api === 'query') run = await client.createQueryRun(request.body, opts);
-        else if (request.api === 'data') run = await client.createDataReportRun(request.body, opts);
-        else if (request.api === 'v2') run = await client.createReportRun(request.body, opts);
-        else run = await client.createReportRunV1(request.body, opts);
+        if (request.api === 'query') {
+          const run = await client.createQueryRun(request.body, opts);
+          [runId, statusOf] = [run.id, () => dataRunStatus(job, run)];
+        } else if (request.api === 'data') {
+          const run = await client.createDataReportRun(request.body, opts);
+          [runId, statusOf] = [run.id, () => dataRunStatus(job, run)];
+        } else if (request.api === 'v2') {
+          const run = await client.createReportRun(request.body, opts);
+          [runId, statusOf] = [run.id, () => v2RunStatus(job, run)];
+        } else {
+          const run = await client.createReportRunV1(request.body, opts);
+          [runId, statusOf] = [run.id, () => v1RunStatus(job, run)];
+        }
         // A retried create that Stripe answered from its idempotency cache created nothing.
         if (!replayed) reportRunsCreated.inc({ api: job.api, report: job.report });
       } catch (err) {
@@ -118,47 +134,54 @@ export function createReportRunActivities(clientFor: StripeClientFor, onRunningC
         if (err instanceof StripeRateLimitError && err.isRunningCap && permit) await onRunningCapHit(permit, err.retryAfterMs).catch(() => undefined);
         throw err;
       }
-      checkLivemode(job, run.livemode, `run ${run.id}`);
-      activityLog().info('ReportRun created', { reportRunId: run.id, api: job.api, report: job.report });
-      return { runId: run.id };
+      activityLog().info('ReportRun created', { reportRunId: runId, api: job.api, report: job.report });
+      // Stripe answers a create with the run itself: its status (checked for livemode) is the run's first check.
+      const created: CreatedRun = { runId, status: statusOf() };
+      return created;
     },
 
     async checkReportRun(job: ReportJob, runId: string): Promise<RunStatus> {
       const client = clientFor(job);
       const opts = { context: job.target.context };
       if (job.api === 'data') return dataRunStatus(job, await dataRun(client, job, runId));
-      if (job.api === 'v2') {
-        const run = await client.getReportRun(runId, opts);
-        checkLivemode(job, run.livemode, `run ${run.id}`);
-        if (run.status === 'succeeded') {
-          if (!run.result) throw new ReportRunFailedError(`run ${runId} succeeded without a result file`);
-          activityLog().info('ReportRun succeeded', { reportRunId: runId, size: Number(run.result.file.size) });
-          return { status: 'succeeded', size: Number(run.result.file.size), contentType: run.result.file.content_type };
-        }
-        if (run.status === 'failed') {
-          const failed = 'failed' in run.status_details ? run.status_details.failed : undefined;
-          activityLog().warn('ReportRun failed at Stripe', { reportRunId: runId, errorCode: failed?.error_code, errorMessage: failed?.error_message });
-          return { status: 'failed', errorCode: failed?.error_code ?? 'unknown', errorMessage: failed?.error_message ?? '' };
-        }
-        activityLog().debug('ReportRun still running', { reportRunId: runId });
-        return { status: 'running' };
-      }
-      const run = await client.getReportRunV1(runId, opts);
-      checkLivemode(job, run.livemode, `run ${run.id}`);
-      if (run.status === 'succeeded') {
-        if (!run.result) throw new ReportRunFailedError(`run ${runId} succeeded without a result file`);
-        activityLog().info('ReportRun succeeded', { reportRunId: runId, size: run.result.size });
-        return { status: 'succeeded', size: run.result.size, contentType: 'csv' };
-      }
-      if (run.status === 'failed') {
-        activityLog().warn('ReportRun failed at Stripe', { reportRunId: runId, errorMessage: run.error });
-        // v1 gives a message and no code: say the message, not a made-up code.
-        return { status: 'failed', errorMessage: run.error || 'Stripe gave no reason' };
-      }
-      activityLog().debug('ReportRun still running', { reportRunId: runId });
-      return { status: 'running' };
+      if (job.api === 'v2') return v2RunStatus(job, await client.getReportRun(runId, opts));
+      return v1RunStatus(job, await client.getReportRunV1(runId, opts));
     },
   };
+}
+
+/** A v2 ReportRun's status in the workflow's terms. */
+function v2RunStatus(job: ReportJob, run: ReportRunV2): RunStatus {
+  checkLivemode(job, run.livemode, `run ${run.id}`);
+  if (run.status === 'succeeded') {
+    if (!run.result) throw new ReportRunFailedError(`run ${run.id} succeeded without a result file`);
+    activityLog().info('ReportRun succeeded', { reportRunId: run.id, size: Number(run.result.file.size) });
+    return { status: 'succeeded', size: Number(run.result.file.size), contentType: run.result.file.content_type };
+  }
+  if (run.status === 'failed') {
+    const failed = 'failed' in run.status_details ? run.status_details.failed : undefined;
+    activityLog().warn('ReportRun failed at Stripe', { reportRunId: run.id, errorCode: failed?.error_code, errorMessage: failed?.error_message });
+    return { status: 'failed', errorCode: failed?.error_code ?? 'unknown', errorMessage: failed?.error_message ?? '' };
+  }
+  activityLog().debug('ReportRun still running', { reportRunId: run.id });
+  return { status: 'running' };
+}
+
+/** A v1 ReportRun's status in the workflow's terms. */
+function v1RunStatus(job: ReportJob, run: ReportRunV1): RunStatus {
+  checkLivemode(job, run.livemode, `run ${run.id}`);
+  if (run.status === 'succeeded') {
+    if (!run.result) throw new ReportRunFailedError(`run ${run.id} succeeded without a result file`);
+    activityLog().info('ReportRun succeeded', { reportRunId: run.id, size: run.result.size });
+    return { status: 'succeeded', size: run.result.size, contentType: 'csv' };
+  }
+  if (run.status === 'failed') {
+    activityLog().warn('ReportRun failed at Stripe', { reportRunId: run.id, errorMessage: run.error });
+    // v1 gives a message and no code: say the message, not a made-up code.
+    return { status: 'failed', errorMessage: run.error || 'Stripe gave no reason' };
+  }
+  activityLog().debug('ReportRun still running', { reportRunId: run.id });
+  return { status: 'running' };
 }
 
 /** A Data API run: a query run for a query configuration, else a report run. */

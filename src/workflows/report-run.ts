@@ -179,16 +179,26 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
     let status: RunStatus;
     let letGo: Promise<unknown> | undefined;
     try {
-      ({ runId } = await calls.createReportRun(runJob, idempotencyKey, { poolId: permit.poolId, holderId: permit.holderId }));
-      progress.runId = runId;
+      // The status in Stripe's answer to the create is the run's first check (since PATCH_LOCAL_CALLS:
+      // created and subscribed in one local activity, no check right after).
+      let created: RunStatus | undefined;
+      let subscribed: boolean;
+      const permitRef = { poolId: permit.poolId, holderId: permit.holderId };
+      if (current) {
+        ({ runId, status: created, subscribed } = await localCalls.startReportRun(runJob, idempotencyKey, permitRef));
+        progress.runId = runId;
+      } else {
+        ({ runId } = await stripeCalls.createReportRun(runJob, idempotencyKey, permitRef));
+        progress.runId = runId;
+        subscribed = await stripeCalls.subscribeToRunEvents(runId);
+      }
       log.debug('ReportRun created; waiting for it', about(runId));
       // The mailboxes of this version close by themselves once subscribed (runEventsWorkflow's
       // CLOSES_ONCE_SUBSCRIBED): a run under PATCH_LOCAL_CALLS, of the same version, sends no
       // unsubscribe. (A mailbox a 0.2.0 relay started for an early event waits out its 48 h.)
-      const subscribed = await calls.subscribeToRunEvents(runId);
       const unsubscribeAfter = subscribed && !current;
       try {
-        status = await waitWhileRunning(runId, subscribed && current ? { initialMs: t.subscribedInitialMs, maxMs: t.subscribedMaxMs } : t);
+        status = await waitWhileRunning(runId, subscribed && current ? { initialMs: t.subscribedInitialMs, maxMs: t.subscribedMaxMs } : t, created);
       } finally {
         // The permit is held from creating the run until it stops running. Both signals go out
         // now without waiting for each other or for the server, so the transfer is scheduled in
@@ -209,12 +219,12 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
    * Waits until the run stops running and tells the metrics how it ended and how long Stripe took
    * (a firing cancelled meanwhile leaves the run `canceled` as far as this workflow knows).
    */
-  async function waitWhileRunning(runId: string, polling: Pick<PollTiming, 'initialMs' | 'maxMs'>): Promise<RunStatus> {
+  async function waitWhileRunning(runId: string, polling: Pick<PollTiming, 'initialMs' | 'maxMs'>, created?: RunStatus): Promise<RunStatus> {
     progress.stage = 'running';
     const started = Date.now();
     let status: RunStatus;
     try {
-      status = await pollWhileRunning(runId, started + t.deadlineMs, polling);
+      status = await pollWhileRunning(runId, started + t.deadlineMs, polling, created);
     } catch (err) {
       if (isCancellation(err)) metrics.runFinished({ api: job.api, report: job.report, status: 'canceled' });
       throw err;
@@ -230,10 +240,10 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
    * event and waits longer (subscribedInitialMs): each check is a workflow task, a call to Stripe
    * and six history events, and at the start's 2 s ×1.5 a 30 s run was checked six times.
    */
-  async function pollWhileRunning(runId: string, deadline: number, polling: Pick<PollTiming, 'initialMs' | 'maxMs'>): Promise<RunStatus> {
+  async function pollWhileRunning(runId: string, deadline: number, polling: Pick<PollTiming, 'initialMs' | 'maxMs'>, created?: RunStatus): Promise<RunStatus> {
     let wait = polling.initialMs;
+    let known = created;
     for (;;) {
-      eventArrived = false;
       // Stripe said (signed) that this very run succeeded: no check in between. The transfer reads
       // the run first and refuses one without a file, so the event alone archives nothing; and the
       // call saved is on the path from Stripe settling to the download starting.
@@ -242,8 +252,15 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
         log.info('ReportRun succeeded', { ...about(runId), seenBy: 'event' });
         return { status: 'succeeded' };
       }
-      const status = await localCalls.checkReportRun(job, runId);
-      progress.polls++;
+      let status: RunStatus;
+      if (known) {
+        // The answer to the create: an event since then (a failure, say) still cuts the first wait short.
+        [status, known] = [known, undefined];
+      } else {
+        eventArrived = false;
+        status = await localCalls.checkReportRun(job, runId);
+        progress.polls++;
+      }
       if (status.status !== 'running') return status;
       if (Date.now() >= deadline) {
         throw ApplicationFailure.nonRetryable(`ReportRun ${runId} still running after ${Math.round(t.deadlineMs / 60000)} minutes`, 'ReportRunTimeout');

@@ -168,7 +168,7 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     const history = await child.fetchHistory();
     // The data check is a local activity: refused at its first attempt, nothing after it.
     const events = history.events ?? [];
-    expect(localActivityAttempts(events, ['prepareReportRun', 'requestPermit', 'createReportRun'])).toEqual({ prepareReportRun: [1], requestPermit: [], createReportRun: [] });
+    expect(localActivityAttempts(events, ['prepareReportRun', 'requestPermit', 'startReportRun'])).toEqual({ prepareReportRun: [1], requestPermit: [], startReportRun: [] });
     expect(localActivityMarkers(events, 'prepareReportRun')[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/401/);
     expect(events.filter((e) => e.activityTaskStartedEventAttributes)).toEqual([]);
     expect(JSON.stringify(history)).not.toContain(REVOKED_KEY);
@@ -184,9 +184,9 @@ describe('bad input fails before any ReportRun and is not retried', () => {
     expect(emulator.counters().runsCreated).toBe(before);
     const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
     const events = history.events ?? [];
-    // Prepare, request a permit, create (local activities): each once, the create refused.
-    expect(localActivityAttempts(events, ['prepareReportRun', 'requestPermit', 'createReportRun'])).toEqual({ prepareReportRun: [1], requestPermit: [1], createReportRun: [1] });
-    expect(localActivityMarkers(events, 'createReportRun')[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/403/);
+    // Prepare, request a permit, create and subscribe (local activities): each once, the create refused.
+    expect(localActivityAttempts(events, ['prepareReportRun', 'requestPermit', 'startReportRun'])).toEqual({ prepareReportRun: [1], requestPermit: [1], startReportRun: [1] });
+    expect(localActivityMarkers(events, 'startReportRun')[0]!.markerRecordedEventAttributes?.failure?.message).toMatch(/403/);
     expect(events.filter((e) => e.activityTaskStartedEventAttributes)).toEqual([]);
   });
 });
@@ -217,7 +217,8 @@ describe('Stripe-side failures', () => {
   });
 
   it('5xx from Stripe are retried', async () => {
-    emulator.setFaults({ serverErrorRate: 0.3 });
+    // Half of all calls: a target makes only four or five, and at least one must fail.
+    emulator.setFaults({ serverErrorRate: 0.5 });
     const [outcome] = (await run(config({}))).outcomes;
     expect(outcome?.status).toBe('archived');
     expect(emulator.counters().serverErrors).toBeGreaterThan(0);
