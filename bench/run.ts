@@ -40,7 +40,7 @@ import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { summarizeProfileDir } from './cpu-profile.js';
 import { mb, procStatusKb, stats } from './figures.js';
-import { handoffFigures, historyFigures, largestPayloads, listExecutions } from './firing-history.js';
+import { handoffFigures, historyFigures, largestPayloads, listExecutions, tailFigures } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import { defaultPollTiming, type PollTiming } from '../src/workflows/timing.js';
@@ -322,6 +322,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const history = { ...historyFigures(executions, { targets: N, firingId: handle.workflowId }), described };
     const payloads = await largestPayloads(client, executions, log);
     const handoff = await handoffFigures(client, executions);
+    const tail = await tailFigures(client, handle.workflowId, executions).catch((err: Error) => ({ error: err.message }));
     const historyReadMs = Date.now() - historyStarted;
 
     const workerRssKbAtEnd = procStatusKb(worker.pid!, 'VmRSS');
@@ -357,6 +358,8 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
         freeWhileTargetsWait: freeWhileWaiting,
         firstRunCreatedMs: created.length ? created[0]! - t0 : null,
         lastRunSettledToResultMs: lastSettle === undefined ? null : t0 + makespanMs - lastSettle,
+        // Where that time goes after the last run (firing-history.ts).
+        tail,
         settleToDownloadedMs: stats(noticeLag),
         slotTurnaroundMs: stats(turnaround),
         // From a permit granted to its run created at Stripe, in a sample of runs (firing-history.ts).
