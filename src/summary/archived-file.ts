@@ -7,11 +7,10 @@
 import type { ArchiveManifest } from '../archive/manifest.js';
 import type { ArchiveStore } from '../archive/store.js';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Every archived key of one period, listed once and shared by all its targets. */
 export class PeriodFiles {
-  private listing: Promise<string[]> | undefined;
+  /** Target → its archived keys and their versions, from one listing (a lookup per target, not a scan: 10,000 targets). */
+  private byTarget: Promise<Map<string, Array<{ key: string; version: number }>>> | undefined;
   private readonly manifests = new Map<string, Promise<ArchiveManifest | undefined>>();
 
   constructor(
@@ -20,16 +19,33 @@ export class PeriodFiles {
     private readonly period: string,
   ) {}
 
-  private async keys(): Promise<string[]> {
-    this.listing ??= (async () => {
-      const keys: string[] = [];
-      for await (const key of this.store.keys(`${this.configId}/${this.period}/`)) keys.push(key);
-      return keys;
+  /**
+   * `<target>.csv|zip` is the target's first version and `<target>.vN.csv|zip` its N-th; a key
+   * `x.v2.csv` could also be the first file of a target named `x.v2`, so it is listed under both.
+   */
+  private index(): Promise<Map<string, Array<{ key: string; version: number }>>> {
+    this.byTarget ??= (async () => {
+      const prefix = `${this.configId}/${this.period}/`;
+      const index = new Map<string, Array<{ key: string; version: number }>>();
+      const add = (target: string, key: string, version: number) => {
+        const files = index.get(target);
+        if (files) files.push({ key, version });
+        else index.set(target, [{ key, version }]);
+      };
+      for await (const key of this.store.keys(prefix)) {
+        const file = /^(.+)\.(csv|zip)$/.exec(key.slice(prefix.length));
+        if (!key.startsWith(prefix) || !file) continue;
+        add(file[1]!, key, 1);
+        const versioned = /^(.+)\.v(\d+)$/.exec(file[1]!);
+        if (versioned) add(versioned[1]!, key, Number(versioned[2]));
+      }
+      return index;
     })();
-    return this.listing;
+    return this.byTarget;
   }
 
-  private manifest(key: string): Promise<ArchiveManifest | undefined> {
+  /** A key's manifest, read once however often it is asked for. */
+  manifest(key: string): Promise<ArchiveManifest | undefined> {
     let m = this.manifests.get(key);
     if (!m) this.manifests.set(key, (m = this.store.manifest(key)));
     return m;
@@ -37,13 +53,10 @@ export class PeriodFiles {
 
   /** The target's archived files: `<target>.csv|zip` and their versions `<target>.vN.csv|zip`. */
   private async filesOf(target: string): Promise<Array<{ key: string; version: number; manifest: ArchiveManifest }>> {
-    const name = new RegExp(`^${escape(`${this.configId}/${this.period}/${target}`)}(?:\\.v(\\d+))?\\.(csv|zip)$`);
     const found = [];
-    for (const key of await this.keys()) {
-      const m = name.exec(key);
-      if (!m) continue;
+    for (const { key, version } of (await this.index()).get(target) ?? []) {
       const manifest = await this.manifest(key);
-      if (manifest) found.push({ key, version: Number(m[1] ?? 1), manifest });
+      if (manifest) found.push({ key, version, manifest });
     }
     return found;
   }

@@ -149,8 +149,14 @@ async function openCsv(store: ArchiveStore, key: string, manifest: ArchiveManife
 }
 
 /** Sums the archived file under `key` (a CSV, or a ZIP through its CSV entry); its sha256 is the manifest's. */
-export async function summarizeArchivedFile(store: ArchiveStore, target: string, key: string, family: ReportFamily): Promise<TargetSummary> {
-  const manifest = await store.manifest(key);
+export async function summarizeArchivedFile(
+  store: ArchiveStore,
+  target: string,
+  key: string,
+  family: ReportFamily,
+  manifest: ArchiveManifest | undefined | Promise<ArchiveManifest | undefined> = store.manifest(key),
+): Promise<TargetSummary> {
+  manifest = await manifest;
   if (!manifest) throw new ReportFileError(key, 'no archived file (no manifest) under this key');
   const csv = await openCsv(store, key, manifest);
   try {

@@ -35,7 +35,10 @@ export interface SummarizeFiringInput {
   failed: Array<{ target: string; reason: string }>;
   /** The previous period's name (the caller's period math): its summary, if saved, gives the changes. */
   previousPeriod?: string;
-  /** Files read at once (default 4): enough to overlap S3 latency, few enough to keep memory small. */
+  /**
+   * Files read at once (default 16): enough to overlap S3 latency and keep the filesystem's threads
+   * busy on many small files (10,000 in 5 s instead of 6), few enough to keep memory small.
+   */
   parallel?: number;
   now?: Date;
 }
@@ -66,14 +69,14 @@ export async function summarizeFiring(store: ArchiveStore, input: SummarizeFirin
   const targets: TargetSummary[] = [];
   const failed = [...input.failed];
   let skipped = 0;
-  await inBatches(input.targets, input.parallel ?? 4, async (t) => {
+  await inBatches(input.targets, input.parallel ?? 16, async (t) => {
     const key = await files.fileFor(t.target, t.key);
     if (!key) {
       failed.push({ target: t.target, reason: `no archived file for ${input.period} under ${input.config}/${input.period}/${t.target}.*` });
       return;
     }
     try {
-      targets.push(await summarizeArchivedFile(store, t.target, key, family));
+      targets.push(await summarizeArchivedFile(store, t.target, key, family, files.manifest(key)));
       if (t.skipped) skipped++;
     } catch (err) {
       // One unreadable file does not hide every other target's figures: it is named with why.

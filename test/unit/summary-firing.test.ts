@@ -64,6 +64,26 @@ describe('summarizeFiring', () => {
     expect((await summarizeFiring(store, { ...input, period: '2025-10', targets: [{ target: 'acct_1' }], previousPeriod: '2025-08' })).previous).toBeUndefined();
   });
 
+  it('each target reads its newest file, whose name may look like another target\'s version', async () => {
+    const file = (net: string) => Buffer.from(`category,description,net_amount,currency\nactivity,activity,${net},usd\n`);
+    await archive(store, 'ver/2025-10/acct_1.csv', file('1.00'), { archived_at: '2025-11-01T00:00:00.000Z' });
+    await archive(store, 'ver/2025-10/acct_1.v2.csv', file('2.00'), { archived_at: '2025-11-02T00:00:00.000Z' });
+    await archive(store, 'ver/2025-10/acct_10.csv', file('10.00'));
+    // The first file of a target named `odd.v2`, or the second version of a target `odd`.
+    await archive(store, 'ver/2025-10/odd.v2.csv', file('5.00'));
+    const summary = await summarizeFiring(store, {
+      config: 'ver', period: '2025-10', interval, api: 'v1', report: 'balance.summary.1', failed: [],
+      targets: ['acct_1', 'acct_10', 'odd.v2', 'odd', 'acct_2'].map((target) => ({ target })),
+    });
+    expect(summary.targets.map((t) => [t.target, t.key])).toEqual([
+      ['acct_1', 'ver/2025-10/acct_1.v2.csv'],
+      ['acct_10', 'ver/2025-10/acct_10.csv'],
+      ['odd', 'ver/2025-10/odd.v2.csv'],
+      ['odd.v2', 'ver/2025-10/odd.v2.csv'],
+    ]);
+    expect(summary.failed).toEqual([{ target: 'acct_2', reason: 'no archived file for 2025-10 under ver/2025-10/acct_2.*' }]);
+  });
+
   it('compares only figures both periods have', () => {
     const changes = figureChanges(
       [{ currency: 'usd', count: 2, gross: '10.00', fee: '1.00', net: '9.00' }, { currency: 'eur', count: 1, gross: '1.00', fee: '0.00', net: '1.00' }],
