@@ -34,6 +34,7 @@ export async function startBenchWorker(setup: BenchWorkerSetup): Promise<{ child
   writeFileSync(bundlePath, (await bundleWorkflows()).code);
   const archiveDir = path.join(setup.workDir, 'archive');
   const env: NodeJS.ProcessEnv = {
+    ...PRODUCTION_ENV,
     ...process.env,
     TEMPORAL_ADDRESS: setup.server.address,
     TEMPORAL_NAMESPACE: setup.server.namespace,
@@ -67,6 +68,7 @@ export async function stopBenchWorker(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** The Node flags `reports worker` runs with (bin/reports.js's first line), so the figures are production's. */
+/** The Node flags and environment `reports worker` runs with (bin/reports.js's first line), so the figures are production's. */
 const PRODUCTION_NODE_ARGS = ['--max-semi-space-size=4'];
+const PRODUCTION_ENV = { MALLOC_ARENA_MAX: '2' };
 const nodeArgs = (env: NodeJS.ProcessEnv) => env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];

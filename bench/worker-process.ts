@@ -7,7 +7,9 @@
  * BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_WFT (maxConcurrentWorkflowTaskExecutions),
  * BENCH_MAX_ACTIVITIES (maxConcurrentActivityTaskExecutions), BENCH_WFT_POLLERS,
  * BENCH_AT_POLLERS, BENCH_WF_THREADS (workflowThreadPoolSize). Prints one line
- * `ready {…effective options…}` once polling; SIGTERM shuts it down cleanly.
+ * `ready {…effective options…}` once polling; SIGTERM shuts it down cleanly. BENCH_MEMORY_LOG_S=N
+ * prints the main thread's heap and the process's RSS every N seconds to stderr (what RSS holds
+ * beyond the main heap is the workflow threads' heaps, the SDK's native core and code).
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
@@ -75,6 +77,14 @@ const effective = {
   heapGrowthPercent: settings.heapGrowthPercent,
   sdkIsolateTimeout: settings.sdkIsolateTimeout,
 };
+const memoryLogS = optionalInt('BENCH_MEMORY_LOG_S');
+if (memoryLogS) {
+  const mb = (b: number) => Math.round(b / 1048576);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    process.stderr.write(`[worker memory] rss=${mb(m.rss)}MB mainHeapUsed=${mb(m.heapUsed)}MB mainHeapTotal=${mb(m.heapTotal)}MB external=${mb(m.external)}MB arrayBuffers=${mb(m.arrayBuffers)}MB\n`);
+  }, memoryLogS * 1000).unref();
+}
 process.on('SIGTERM', () => worker.shutdown());
 process.on('SIGINT', () => worker.shutdown());
 console.log(`ready ${JSON.stringify(effective)}`);
