@@ -8,6 +8,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { inWindow } from '../src/domain/in-window.js';
 import { stats } from './figures.js';
+import { permitTaskQueue } from '../src/workflows/permit-state.js';
 
 export interface Execution {
   workflowId: string;
@@ -37,7 +38,8 @@ const fromInfo = (info: Counted): Execution => ({
  * visibility update) or lacks counts is described instead, which reads the execution itself.
  */
 export async function listExecutions(client: Client, taskQueue: string, log: Log): Promise<{ executions: Execution[]; described: number }> {
-  const query = `TaskQueue="${taskQueue}"`;
+  // The permit pool runs on its own queue (permitTaskQueue).
+  const query = `TaskQueue="${taskQueue}" OR TaskQueue="${permitTaskQueue(taskQueue)}"`;
   for (let last = -1, waited = 0; waited < 15_000; waited += 1000) {
     const { count } = await client.workflow.count(query);
     if (count === last) break;
@@ -254,5 +256,52 @@ export async function tailFigures(client: Client, firingId: string, executions: 
     writeOutcomesMs: outcomes ? outcomes.completed - outcomes.scheduled : null,
     summaryMs: summary ? summary.completed - summary.scheduled : null,
     summaryToEndMs: summary ? end - summary.completed : null,
+  };
+}
+
+/**
+ * Where the start of a firing goes (server times, from the firing's start): its first batch
+ * started, that batch's archive check, its first child started, and in that child (the first
+ * target) each step to its run created: the data check, the permit asked for, granted, the run
+ * created and subscribed (local activities: their markers, at the end of their workflow task).
+ */
+export async function startFigures(client: Client, firingId: string, firstTarget: string, poolId: string) {
+  const T = proto.temporal.api.enums.v1.EventType;
+  const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  const history = async (workflowId: string) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const firing = await history(firingId);
+  const t0 = ms(firing[0]?.eventTime);
+  const at = (ev: proto.temporal.api.history.v1.IHistoryEvent | undefined) => (ev ? ms(ev.eventTime) - t0 : null);
+  const batch = await history(`${firingId}/batch-0`);
+  const check = batch.find((ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name === 'findArchivedTargets');
+  const checked = check && batch.find((ev) => Number(ev.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(check.eventId));
+  const run = await history(`${firingId}/${firstTarget}`);
+  const marker = (type: string) => run.find((ev) => localActivityMarkerData(ev)?.activityType === type);
+  // The pool's first run (back along its continue-as-new chain): its first workflow tasks, and its first grant sent.
+  let firstPoolRun = (await client.workflow.getHandle(poolId).fetchHistory()).events ?? [];
+  for (let previous = firstPoolRun[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId; previous; previous = firstPoolRun[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) {
+    firstPoolRun = (await client.workflow.getHandle(poolId, previous).fetchHistory()).events ?? [];
+  }
+  const tasks = (type: number) => firstPoolRun.filter((ev) => ev.eventType === type).slice(0, 3).map(at);
+  return {
+    pool: {
+      startedMs: at(firstPoolRun[0]),
+      taskScheduledMs: tasks(T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
+      taskStartedMs: tasks(T.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+      taskCompletedMs: tasks(T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+      firstGrantMs: at(firstPoolRun.find((ev) => ev.eventType === T.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)),
+    },
+    batchStartedMs: at(firing.find((ev) => ev.eventType === T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)),
+    archiveCheckScheduledMs: at(check),
+    archiveCheckedMs: at(checked),
+    firstChildStartedMs: at(batch.find((ev) => ev.eventType === T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)),
+    firstTarget: {
+      startedMs: at(run[0]),
+      firstTaskStartedMs: at(run.find((ev) => ev.eventType === T.EVENT_TYPE_WORKFLOW_TASK_STARTED)),
+      dataCheckedMs: at(marker('prepareReportRun')),
+      permitAskedMs: at(marker('requestPermit')),
+      permitGrantedMs: at(run.find((ev) => ev.workflowExecutionSignaledEventAttributes?.signalName === 'permitGranted')),
+      createdMs: at(marker('startReportRun') ?? marker('createReportRun')),
+    },
   };
 }

@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createStripeClients } from '../src/activities/stripe-clients.js';
 import { ReportConfigSchema } from '../src/config/schema.js';
+import { targetsOf } from '../src/config/targets.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { createLineLogger } from '../src/observability/logger.js';
 import { startRelay } from '../src/webhook/index.js';
@@ -40,7 +41,7 @@ import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { summarizeProfileDir } from './cpu-profile.js';
 import { mb, procStatusKb, stats } from './figures.js';
-import { handoffFigures, historyFigures, largestPayloads, listExecutions, tailFigures } from './firing-history.js';
+import { handoffFigures, historyFigures, largestPayloads, listExecutions, startFigures, tailFigures } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import { defaultPollTiming, type PollTiming } from '../src/workflows/timing.js';
@@ -323,6 +324,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const payloads = await largestPayloads(client, executions, log);
     const handoff = await handoffFigures(client, executions);
     const tail = await tailFigures(client, handle.workflowId, executions).catch((err: Error) => ({ error: err.message }));
+    const start = await startFigures(client, handle.workflowId, targetsOf(config)[0]!.id, poolId).catch((err: Error) => ({ error: err.message }));
     const historyReadMs = Date.now() - historyStarted;
 
     const workerRssKbAtEnd = procStatusKb(worker.pid!, 'VmRSS');
@@ -357,6 +359,8 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
         heldButNotRunning: heldIdle,
         freeWhileTargetsWait: freeWhileWaiting,
         firstRunCreatedMs: created.length ? created[0]! - t0 : null,
+        // Where that time goes, in the first batch and its first target (firing-history.ts).
+        start,
         lastRunSettledToResultMs: lastSettle === undefined ? null : t0 + makespanMs - lastSettle,
         // Where that time goes after the last run (firing-history.ts).
         tail,

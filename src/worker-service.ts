@@ -7,7 +7,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { startHealthServer, type HealthServer } from './observability/health.js';
 import { metricsExposition } from './observability/metrics-endpoint.js';
 import { temporalMetricsUrl } from './observability/temporal-runtime.js';
@@ -15,14 +15,14 @@ import type { Logger } from './observability/logger.js';
 import type { Settings } from './settings.js';
 import { connectClient, connectWorker, type TemporalTarget } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { createReportsWorker, limitHeapGrowth } from './worker.js';
+import { createReportsWorker, limitHeapGrowth, type ReportsWorker } from './worker.js';
 import { bundleWorkflowsApart } from './workflow-bundle.js';
 import { buildWorkerDeps, workerDepsFromSettings, type WorkerDepsInput } from './worker-deps.js';
 
 export const DEFAULT_WORKER_HEALTH_PORT = 9464;
 
 export interface WorkerService {
-  worker: Worker;
+  worker: ReportsWorker;
   client: Client;
   health: HealthServer;
   /** Resolves when the worker has shut down (after stop(), or on a fatal error). */

@@ -20,6 +20,7 @@ import * as m from './observability/metrics.js';
 import { getLogger } from './observability/logger.js';
 import { activityLogContext } from './activities/log-context.js';
 import { withoutIsolateTimeout, type StuckThread } from './workflow-threads.js';
+import { permitTaskQueue } from './workflows/permit-state.js';
 
 export const DEFAULT_TASK_QUEUE = 'stripe-reports';
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -75,17 +76,61 @@ export function limitHeapGrowth(percent: number): void {
   if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
-export async function createReportsWorker(options: ReportsWorkerOptions): Promise<Worker> {
+/**
+ * The worker a process runs: the report workflows and activities on its task queue, and the permit
+ * pools on theirs (permitTaskQueue), so a pool's task is never queued behind the runs'. The pools'
+ * worker runs their few workflow tasks on the main thread (the SDK's `debugMode`: no thread of its
+ * own, about 30 MB less than one, and no per-call timeout either, which a pool's short loop over
+ * its queue does not need) and their one activity, the reclaim check.
+ */
+export class ReportsWorker {
+  constructor(
+    readonly main: Worker,
+    readonly permits: Worker,
+  ) {}
+
+  get options(): Worker['options'] {
+    return this.main.options;
+  }
+
+  /** RUNNING only while both are. */
+  getState(): ReturnType<Worker['getState']> {
+    const permits = this.permits.getState();
+    return permits === 'RUNNING' ? this.main.getState() : permits;
+  }
+
+  /** Runs both until shut down; if either fails, the other is shut down and the failure thrown. */
+  async run(): Promise<void> {
+    const runs = [this.main.run(), this.permits.run()];
+    try {
+      await Promise.race(runs);
+    } finally {
+      this.shutdown();
+    }
+    await Promise.all(runs);
+  }
+
+  shutdown(): void {
+    for (const w of [this.main, this.permits]) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+}
+
+export async function createReportsWorker(options: ReportsWorkerOptions): Promise<ReportsWorker> {
   if (!options.sdkIsolateTimeout) withoutIsolateTimeout(exitOnStuckThread);
-  return Worker.create({
+  const activities = createActivities(options.deps);
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createActivities(options.deps),
     sinks: metricsSinks(),
     // Every activity line carries configuration, period, target and the ReportRun id.
     interceptors: { activity: [activityLogContext] },
+  } satisfies Partial<WorkerOptions>;
+  const main = await Worker.create({
+    ...common,
+    taskQueue,
+    activities,
     workflowThreadPoolSize: defaultWorkflowThreads(),
     maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
     // A transfer's heartbeat is its checkpoint and its progress in the UI. The SDK would send it
@@ -94,6 +139,22 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
     maxHeartbeatThrottleInterval: '2 seconds',
     ...options.tuning,
   });
+  const { shutdownGraceTime, shutdownForceTime } = options.tuning ?? {};
+  const permits = await Worker.create({
+    ...common,
+    taskQueue: permitTaskQueue(taskQueue),
+    activities: { closedWorkflows: activities.closedWorkflows },
+    debugMode: true,
+    // A pool per Stripe key and mode: a handful per deployment.
+    maxCachedWorkflows: 20,
+    maxConcurrentWorkflowTaskExecutions: 4,
+    maxConcurrentActivityTaskExecutions: 4,
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: 2 },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
+    ...(shutdownGraceTime !== undefined ? { shutdownGraceTime } : {}),
+    ...(shutdownForceTime !== undefined ? { shutdownForceTime } : {}),
+  });
+  return new ReportsWorker(main, permits);
 }
 
 /**

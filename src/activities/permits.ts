@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Mode } from '../stripe/keys.js';
 import { requestPermitSignal } from '../workflows/messages.js';
-import { newPoolState, poolIdFor } from '../workflows/permit-state.js';
+import { newPoolState, permitTaskQueue, poolIdFor } from '../workflows/permit-state.js';
 import type { PermitPoolOptions } from '../workflows/permit-state.js';
 import type { ReportJob } from '../domain/report-job.js';
 import type { KeyScopeFor } from './stripe-clients.js';
@@ -31,7 +31,7 @@ export function createPermitActivities(deps: PermitDeps) {
       const { poolId, capacity } = poolOf(job);
       await deps.temporal.workflow.signalWithStart('permitPoolWorkflow', {
         workflowId: poolId,
-        taskQueue: Context.current().info.taskQueue,
+        taskQueue: permitTaskQueue(Context.current().info.taskQueue),
         args: [newPoolState(poolId, capacity), deps.poolOptions ?? {}],
         signal: requestPermitSignal,
         signalArgs: [{ holderId, capacity, ...(job.permits.rank !== undefined ? { rank: job.permits.rank } : {}) }],

@@ -8,6 +8,17 @@ export function newPoolState(poolId: string, capacity: number): PermitPoolState 
   return { poolId, capacity, effectiveCapacity: capacity, holders: {}, waiters: [], waitingSince: {}, congestedUntil: 0, grants: 0, reclaimed: 0, capHits: 0 };
 }
 
+/**
+ * The task queue permit pools run on, beside the worker's own: a pool's workflow tasks never wait
+ * behind the runs'. A new workflow's first task (a pool's start, and each continue-as-new) goes
+ * to the shared queue, behind every run a firing has just started: measured in the N = 1,000
+ * bench, the pool's first task waited 6.5 s behind 325 runs' and no permit went out before 7.6 s.
+ * Pools started before this queue existed stay on the worker's own queue, which still runs them.
+ */
+export function permitTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-permits`;
+}
+
 /** `permits/<mode>/<scope>`: one pool per key by default (scope = a hash of the key), or a named one. */
 export function poolIdFor(mode: 'live' | 'sandbox', scope: string): string {
   return `permits/${mode}/${scope}`;

@@ -3,18 +3,18 @@
  * own, with dependencies built by the production builder (src/worker-deps.ts).
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { installTemporalRuntime } from '../../src/observability/temporal-runtime.js';
 import { STRIPE_RUNNING_CAP } from '../../src/workflows/permit-state.js';
-import { createReportsWorker } from '../../src/worker.js';
+import { createReportsWorker, type ReportsWorker } from '../../src/worker.js';
 import { buildWorkerDeps, type WorkerDeps, type WorkerDepsInput } from '../../src/worker-deps.js';
 
 export interface TestTemporal {
   client: Client;
   taskQueue: string;
-  worker: Worker;
+  worker: ReportsWorker;
   /** What the worker was built with (its Stripe clients, archive, activity deps). */
   built: WorkerDeps;
   /** Stops the worker and closes the connections. */
