@@ -12,7 +12,7 @@ import { accounts, config, fast } from '../helpers/org-config.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
 import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
-import { poolIdFor } from '../../src/workflows/permit-state.js';
+import { permitTaskQueue, poolIdFor } from '../../src/workflows/permit-state.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/processes.js';
 import { peakOverlap } from '../helpers/run-overlap.js';
@@ -63,6 +63,8 @@ describe('fan-out under the permit pool', () => {
     expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
     expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).length).toBeGreaterThanOrEqual(100); // 50 requests, 50 releases
     for (const t of ['acct_f0', 'acct_f49']) expect(existsSync(path.join(archiveDir, 'fifty', '2025-10', `${t}.csv`))).toBe(true);
+    // On its own task queue, polled by the same worker: never behind the runs' tasks.
+    expect((await client.workflow.getHandle(poolIdFor('sandbox', scope)).describe()).taskQueue).toBe(permitTaskQueue(temporal.taskQueue));
   });
 
   it('one failing target is reported by name while the rest archive', async () => {
