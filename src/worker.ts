@@ -60,7 +60,7 @@ export const defaultWorkflowThreads = () => Math.max(2, Math.min(4, availablePar
 /**
  * Workflows kept in memory between their tasks. The SDK sizes its cache from the heap limit (2,289
  * on a 24 GB machine), so a firing of 1,000 targets kept every run, mailbox and batch it had
- * touched. 500 holds what a firing has in flight under a pool of 100 (about three capacities); a
+ * touched. 500 holds what a firing has in flight under a pool of 100 (about two capacities); a
  * workflow pushed out replays its short history at its next task. With the heap growth below,
  * the N = 1,000 bench's worker peaked at 546 MB instead of 776 MB. REPORTS_MAX_CACHED_WORKFLOWS sets it.
  */
