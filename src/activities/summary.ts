@@ -57,6 +57,8 @@ export function createSummaryActivities(deps: SummaryDeps) {
         targets,
         failed: outcomes.flatMap((o) => (o.status === 'failed' ? [{ target: o.target, reason: o.reason }] : [])),
         previousPeriod: previousPeriod(period.unit, period.start, period.timezone).name,
+        // Under its 2-minute heartbeat timeout however many files (the SDK throttles the calls).
+        onFile: (summed) => Context.current().heartbeat({ summed }),
       });
       if (config.reconcile === 'balance_transactions') {
         const targets = targetList ? await readTargetSlice(store, targetList, 0, targetList.count) : targetsOf(config);

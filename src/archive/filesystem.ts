@@ -190,7 +190,9 @@ export class FilesystemArchive implements ArchiveStore {
 
   async open(key: string): Promise<Readable | undefined> {
     const file = this.pathOf(key);
-    return (await stat(file).catch(() => undefined)) ? createReadStream(file, { highWaterMark: MiB }) : undefined;
+    const found = await stat(file).catch(() => undefined);
+    // Reads of a MiB for large files; a small one (a summary reads 10,000 of them) gets a buffer its size, not a MiB each.
+    return found ? createReadStream(file, { highWaterMark: Math.max(64 * 1024, Math.min(MiB, found.size)) }) : undefined;
   }
 
   async openRange(key: string, start: number, end: number): Promise<Readable> {

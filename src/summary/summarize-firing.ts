@@ -41,6 +41,8 @@ export interface SummarizeFiringInput {
    */
   parallel?: number;
   now?: Date;
+  /** Told after each target's file, with how many are done: the activity heartbeats with it (10,000 files take a while). */
+  onFile?: (done: number) => void;
 }
 
 /** Said plainly when the family is unknown: nothing was added up. */
@@ -69,7 +71,12 @@ export async function summarizeFiring(store: ArchiveStore, input: SummarizeFirin
   const targets: TargetSummary[] = [];
   const failed = [...input.failed];
   let skipped = 0;
+  let done = 0;
   await inBatches(input.targets, input.parallel ?? 16, async (t) => {
+    await summarizeTarget(t);
+    input.onFile?.(++done);
+  });
+  async function summarizeTarget(t: SummaryTarget): Promise<void> {
     const key = await files.fileFor(t.target, t.key);
     if (!key) {
       failed.push({ target: t.target, reason: `no archived file for ${input.period} under ${input.config}/${input.period}/${t.target}.*` });
@@ -83,7 +90,7 @@ export async function summarizeFiring(store: ArchiveStore, input: SummarizeFirin
       if (!(err instanceof ReportFileError)) throw err;
       failed.push({ target: t.target, reason: `archived, but its file cannot be summed: ${err.message}` });
     }
-  });
+  }
   targets.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   failed.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   const totals = firingTotals(family, targets);
