@@ -80,8 +80,8 @@ export function limitHeapGrowth(percent: number): void {
  * The worker a process runs: the report workflows and activities on its task queue, and the permit
  * pools on theirs (permitTaskQueue), so a pool's task is never queued behind the runs'. The pools'
  * worker runs their few workflow tasks on the main thread (the SDK's `debugMode`: no thread of its
- * own, about 30 MB less than one, and no per-call timeout either, which a pool's short loop over
- * its queue does not need) and their one activity, the reclaim check.
+ * own; its other effect, an unbounded timeout, still makes Node start a watchdog thread per call
+ * into the pool's code) and their one activity, the reclaim check.
  */
 export class ReportsWorker {
   constructor(
