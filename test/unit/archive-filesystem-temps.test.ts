@@ -3,7 +3,7 @@
  * document write that follows one (a retried activity on another host, or a later summary) removes
  * it, whether it writes the manifest itself or finds it already written.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,11 +22,16 @@ function newArchive(): { root: string; store: FilesystemArchive } {
 }
 
 /** What a writer SIGKILLed between writing its temporary file and linking or renaming it leaves. */
-function killedWriterLeft(root: string, name: string): void {
-  writeFileSync(path.join(root, 'cfg', '2025-10', name), '{"half": ');
+function killedWriterLeft(root: string, name: string, folder = '.writing'): void {
+  mkdirSync(path.join(root, 'cfg', '2025-10', folder), { recursive: true });
+  writeFileSync(path.join(root, 'cfg', '2025-10', folder, name), '{"half": ');
 }
 
-const hidden = (root: string) => readdirSync(path.join(root, 'cfg', '2025-10')).filter((n) => n.endsWith('.partial'));
+/** The temporary files in the period's folder and in its `.writing/`. */
+const hidden = (root: string) =>
+  [readdirSync(path.join(root, 'cfg', '2025-10')), readdirSync(path.join(root, 'cfg', '2025-10', '.writing')).map((n) => `.writing/${n}`)]
+    .flat()
+    .filter((n) => n.endsWith('.partial'));
 
 describe('temporary files of killed writers', () => {
   it('a manifest written after a killed writer of the same manifest removes its temporary file', async () => {
@@ -55,10 +60,10 @@ describe('temporary files of killed writers', () => {
     const bytes = await generated('balance_change_from_activity.itemized.3');
     await archive(store, 'cfg/2025-10/acct_a.csv', bytes);
     // Another target's download in progress, and another target's manifest being written.
-    killedWriterLeft(root, '.acct_b.csv.tr-1.partial');
+    killedWriterLeft(root, '.acct_b.csv.tr-1.partial', '.');
     killedWriterLeft(root, '.acct_b.csv.manifest.json.77.partial');
     await archive(store, 'cfg/2025-10/acct_c.csv', bytes);
-    expect(hidden(root).sort()).toEqual(['.acct_b.csv.manifest.json.77.partial', '.acct_b.csv.tr-1.partial']);
+    expect(hidden(root).sort()).toEqual(['.acct_b.csv.tr-1.partial', '.writing/.acct_b.csv.manifest.json.77.partial']);
   });
 
   it('a document written after a killed writer of the same document removes its temporary file', async () => {
@@ -68,5 +73,16 @@ describe('temporary files of killed writers', () => {
     killedWriterLeft(root, '.summary.json.0b6e.partial');
     await store.writeDocument('cfg/2025-10/summary.json', '{}', 'application/json');
     expect(hidden(root)).toEqual([]);
+  });
+
+  it('writes manifests and documents through the hidden .writing/ folder, which no listing shows', async () => {
+    const { root, store } = newArchive();
+    const bytes = await generated('balance_change_from_activity.itemized.3');
+    await archive(store, 'cfg/2025-10/acct_a.csv', bytes);
+    await store.writeDocument('cfg/2025-10/summary.json', '{}', 'application/json');
+    expect(readdirSync(path.join(root, 'cfg', '2025-10', '.writing'))).toEqual([]);
+    const keys: string[] = [];
+    for await (const k of store.keys('cfg/2025-10/')) keys.push(k);
+    expect(keys).toEqual(['cfg/2025-10/acct_a.csv']);
   });
 });
