@@ -8,13 +8,14 @@
  * any host finds it and resumes), fsynced, then hard-linked to its final name (atomic in one
  * folder, and unlike rename it never replaces a file already there) and unlinked. The manifest
  * goes the same way, last: a reader never sees a manifest whose file is incomplete. Manifests and
- * documents are written in the folder's hidden `.writing/` folder first, so that removing what a
- * killed writer left lists only the writes in flight, not the period's thousands of files.
+ * documents are written in the folder's hidden `.writing/` folder first (removed once empty), so
+ * that removing what a killed writer left lists only the writes in flight, not the period's
+ * thousands of files.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ReportsError } from '../domain/errors.js';
 import type { ArchivedFile } from '../domain/outcomes.js';
@@ -53,11 +54,41 @@ function writingDir(dir: string): string {
   return path.join(dir, '.writing');
 }
 
-/** A new temporary file for one writer of `file`: hidden, unique, in its folder's `.writing/`. */
-async function tempFor(file: string, writer: string): Promise<string> {
+/**
+ * Writes `body`, synced, to a new temporary file of its own for `file` in its folder's `.writing/`
+ * (unique per writer: two writers never share one); returns its path. The folder is removed when a
+ * write leaves it empty (doneWriting): one removed between our mkdir and open is made again.
+ */
+async function writeTemp(file: string, body: string): Promise<string> {
   const dir = writingDir(path.dirname(file));
-  await mkdir(dir, { recursive: true });
-  return path.join(dir, `.${path.basename(file)}.${writer}.partial`);
+  const temp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.partial`);
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    let handle;
+    try {
+      handle = await open(temp, 'w');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
+      throw err;
+    }
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    } finally {
+      await handle.close();
+    }
+    return temp;
+  }
+}
+
+/** After `file` stands: what killed writers of it left goes, and `.writing/` too if now empty. */
+async function doneWriting(file: string): Promise<void> {
+  await removeStaleTemps(file);
+  // Fails while other writes are in flight (not empty): theirs to remove.
+  await rmdir(writingDir(path.dirname(file))).catch(() => undefined);
 }
 
 /**
@@ -269,16 +300,8 @@ export class FilesystemArchive implements ArchiveStore {
     if (!isDocumentKeyAllowed(key)) throw new ArchiveConflictError(`archive key ${key} is the name of an archived file or manifest, not of a document`);
     const file = this.pathOf(key);
     await mkdir(path.dirname(file), { recursive: true });
-    // Unique per writer: two writers never share a temporary file.
-    const temp = await tempFor(file, randomUUID());
+    const temp = await writeTemp(file, body);
     try {
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(body);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
       // Unlike a manifest, a document is derived: rename replaces an earlier one atomically.
       await rename(temp, file);
     } catch (err) {
@@ -286,7 +309,7 @@ export class FilesystemArchive implements ArchiveStore {
       throw err;
     }
     await fsyncDir(path.dirname(file));
-    await removeStaleTemps(file);
+    await doneWriting(file);
   }
 
   async readDocument(key: string): Promise<string | undefined> {
@@ -307,14 +330,7 @@ export class FilesystemArchive implements ArchiveStore {
     };
     // Same content already described (a retried activity): keep the first manifest.
     if (!(await check())) {
-      const temp = await tempFor(file, randomUUID());
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(JSON.stringify(manifest, null, 2) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      const temp = await writeTemp(file, JSON.stringify(manifest, null, 2) + '\n');
       if (!(await linkInto(temp, file))) {
         await rm(temp, { force: true });
         await check();
@@ -323,7 +339,7 @@ export class FilesystemArchive implements ArchiveStore {
     // The manifest stands: the temporary file of a writer killed before linking it (or before
     // removing it after) is of no use to anyone. Found by the chaos run: a worker SIGKILLed there
     // left `.writing/.<file>.manifest.json.<writer>.partial`, and the retry, finding the manifest, kept it.
-    await removeStaleTemps(file);
+    await doneWriting(file);
     return result;
   }
 }

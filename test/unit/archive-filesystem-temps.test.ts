@@ -3,7 +3,7 @@
  * document write that follows one (a retried activity on another host, or a later summary) removes
  * it, whether it writes the manifest itself or finds it already written.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,9 +27,9 @@ function killedWriterLeft(root: string, name: string, folder = '.writing'): void
   writeFileSync(path.join(root, 'cfg', '2025-10', folder, name), '{"half": ');
 }
 
-/** The temporary files in the period's folder and in its `.writing/`. */
+/** The temporary files in the period's folder and in its `.writing/` (gone once empty). */
 const hidden = (root: string) =>
-  [readdirSync(path.join(root, 'cfg', '2025-10')), readdirSync(path.join(root, 'cfg', '2025-10', '.writing')).map((n) => `.writing/${n}`)]
+  [readdirSync(path.join(root, 'cfg', '2025-10')), (existsSync(path.join(root, 'cfg', '2025-10', '.writing')) ? readdirSync(path.join(root, 'cfg', '2025-10', '.writing')) : []).map((n) => `.writing/${n}`)]
     .flat()
     .filter((n) => n.endsWith('.partial'));
 
@@ -75,14 +75,21 @@ describe('temporary files of killed writers', () => {
     expect(hidden(root)).toEqual([]);
   });
 
-  it('writes manifests and documents through the hidden .writing/ folder, which no listing shows', async () => {
+  it('writes manifests and documents through .writing/, which it removes once empty, and keeps it while another write is in it', async () => {
     const { root, store } = newArchive();
     const bytes = await generated('balance_change_from_activity.itemized.3');
     await archive(store, 'cfg/2025-10/acct_a.csv', bytes);
     await store.writeDocument('cfg/2025-10/summary.json', '{}', 'application/json');
-    expect(readdirSync(path.join(root, 'cfg', '2025-10', '.writing'))).toEqual([]);
+    expect(readdirSync(path.join(root, 'cfg', '2025-10')).sort()).toEqual(['acct_a.csv', 'acct_a.csv.manifest.json', 'summary.json']);
+    // Many writers at once in one period: every manifest stands, and the folder goes with the last.
+    await Promise.all(['b', 'c', 'd', 'e', 'f', 'g'].map((t) => archive(store, `cfg/2025-10/acct_${t}.csv`, bytes)));
+    expect(existsSync(path.join(root, 'cfg', '2025-10', '.writing'))).toBe(false);
     const keys: string[] = [];
     for await (const k of store.keys('cfg/2025-10/')) keys.push(k);
-    expect(keys).toEqual(['cfg/2025-10/acct_a.csv']);
+    expect(keys).toHaveLength(7);
+    // Another write in flight (a killed writer's file of another key): the folder stays for it.
+    killedWriterLeft(root, '.acct_z.csv.manifest.json.9.partial');
+    await archive(store, 'cfg/2025-10/acct_h.csv', bytes);
+    expect(hidden(root)).toEqual(['.writing/.acct_z.csv.manifest.json.9.partial']);
   });
 });
