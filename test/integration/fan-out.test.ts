@@ -65,6 +65,14 @@ describe('fan-out under the permit pool', () => {
     for (const t of ['acct_f0', 'acct_f49']) expect(existsSync(path.join(archiveDir, 'fifty', '2025-10', `${t}.csv`))).toBe(true);
     // On its own task queue, polled by the same worker: never behind the runs' tasks.
     expect((await client.workflow.getHandle(poolIdFor('sandbox', scope)).describe()).taskQueue).toBe(permitTaskQueue(temporal.taskQueue));
+    // The pools run on the main thread (debugMode), without the SDK's promise hook there: it would
+    // ask every promise's realm for its workflow (`promise.constructor.constructor(…)`), and here
+    // nobody asks.
+    const asked: string[] = [];
+    class Probe<T> extends Promise<T> {}
+    Object.defineProperty(Probe, 'constructor', { value: (body: string) => (asked.push(body), () => undefined) });
+    await new Probe<void>((resolve) => resolve());
+    expect(asked).toEqual([]);
   });
 
   it('one failing target is reported by name while the rest archive', async () => {

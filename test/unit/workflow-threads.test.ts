@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withoutIsolateTimeout, type StuckThread } from '../../src/workflow-threads.js';
+import vm from 'node:vm';
+import { withoutIsolateTimeout, withoutUnboundedTimeout, type StuckThread } from '../../src/workflow-threads.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'workflow-threads-'));
 const stuck: StuckThread[] = [];
@@ -60,4 +61,19 @@ describe('workflow threads without the isolate timeout', () => {
     expect(healthyId).not.toBe(loopingId);
     expect(stuck[0]!.silentMs).toBeGreaterThanOrEqual(1_500);
   }, 15_000);
+
+  it('on the main thread, drops only the debugMode 49-day timeout: finite timeouts still stop a loop', () => {
+    withoutUnboundedTimeout();
+    withoutUnboundedTimeout(); // idempotent: one wrapper, not two
+    const ctx = vm.createContext({});
+    expect(String(vm.Script.prototype.runInContext).includes('[native code]')).toBe(false);
+    const s = new vm.Script('6 * 7');
+    const started = process.hrtime.bigint();
+    let answer: unknown;
+    for (let i = 0; i < 2000; i++) answer = s.runInContext(ctx, { timeout: 0xffff_ffff });
+    // As above: a watchdog thread per call costs tens of µs.
+    expect(Number(process.hrtime.bigint() - started) / 2000 / 1000).toBeLessThan(20);
+    expect(answer).toBe(42);
+    expect(() => new vm.Script('for (;;) {}').runInContext(ctx, { timeout: 50 })).toThrow(/timed out/);
+  });
 });
