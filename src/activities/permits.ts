@@ -1,11 +1,11 @@
 /**
  * Activities around the permit pool: ask for a permit (signal-with-start, so the pool workflow
- * exists on first use), report a 429 to the pool, and tell the pool which holders are gone.
+ * exists on first use), give it back, and tell the pool which holders are gone.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Mode } from '../stripe/keys.js';
-import { requestPermitSignal } from '../workflows/messages.js';
+import { releasePermitSignal, requestPermitSignal } from '../workflows/messages.js';
 import { newPoolState, permitTaskQueue, poolIdFor } from '../workflows/permit-state.js';
 import type { PermitPoolOptions } from '../workflows/permit-state.js';
 import type { ReportJob } from '../domain/report-job.js';
@@ -37,6 +37,20 @@ export function createPermitActivities(deps: PermitDeps) {
         signalArgs: [{ holderId, capacity, ...(job.permits.rank !== undefined ? { rank: job.permits.rank } : {}) }],
       });
       return { poolId };
+    },
+
+    /**
+     * Gives `holderId`'s permit back. A signal from here, not from the holder's workflow: a
+     * signal-external command costs the holder two history events and a workflow task of its own
+     * when the server confirms it; as a local activity, one marker in the task that sent it.
+     */
+    async releasePermit(poolId: string, holderId: string): Promise<void> {
+      try {
+        await deps.temporal.workflow.getHandle(poolId).signal(releasePermitSignal, { holderId });
+      } catch (err) {
+        // A pool that is gone holds nothing of ours.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
     },
 
     /** Which of these workflows are no longer running (completed, failed, terminated, timed out, gone). */

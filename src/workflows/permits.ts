@@ -9,7 +9,7 @@ import type { ReportJob } from '../domain/report-job.js';
 
 const requestOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } } as const;
 const asActivity = proxyActivities<ReportActivities>(requestOptions);
-/** A signal-with-start: short, so a local activity in the holder's task (reportRunWorkflow's PATCH_LOCAL_CALLS). */
+/** A signal-with-start or a signal: short, so a local activity in the holder's task (reportRunWorkflow's PATCH_LOCAL_CALLS). */
 const asLocalActivity = proxyLocalActivities<ReportActivities>(requestOptions);
 
 /** While waiting, ask again this often: harmless if the pool has us, a rescue if it lost us. */
@@ -35,9 +35,11 @@ export async function acquirePermit(job: ReportJob, local = false): Promise<Held
     if (!poolId) return Promise.resolve();
     const pool = poolId;
     released ??= CancellationScope.nonCancellable(() =>
-      getExternalWorkflowHandle(pool)
-        .signal(releasePermitSignal, { holderId })
-        .catch(() => undefined), // a pool that is gone holds nothing of ours
+      local
+        ? asLocalActivity.releasePermit(pool, holderId)
+        : getExternalWorkflowHandle(pool)
+            .signal(releasePermitSignal, { holderId })
+            .catch(() => undefined), // a pool that is gone holds nothing of ours
     );
     return released;
   };

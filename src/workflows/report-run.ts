@@ -73,8 +73,8 @@ function fileTransfer(t: PollTiming) {
 const PATCH_AWAIT_UNSUBSCRIBE = 'await-unsubscribe-on-failure';
 const PATCH_RERUN_COMPRESSED = 'rerun-compressed-when-too-large';
 /**
- * Checking the data, asking for a permit, creating the run and subscribing to its events run as
- * local activities, in the workflow task that needs them. As activities, each waited in the task
+ * Checking the data, asking for a permit, creating the run, subscribing to its events and giving
+ * the permit back run as local activities, in the workflow task that needs them. As activities, each waited in the task
  * queue behind the transfers of the runs that had just finished, then cost a workflow task of its
  * own: a target took about eight workflow tasks and four activities, and the permits freed at the
  * end of a wave found few waiters ready (N = 1,000 bench: first run created 14 s after the start,
@@ -200,9 +200,9 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
       try {
         status = await waitWhileRunning(runId, subscribed && current ? { initialMs: t.subscribedInitialMs, maxMs: t.subscribedMaxMs } : t, created);
       } finally {
-        // The permit is held from creating the run until it stops running. Both signals go out
-        // now without waiting for each other or for the server, so the transfer is scheduled in
-        // the same workflow task; they are awaited before this workflow ends.
+        // The permit is held from creating the run until it stops running. The release (a local
+        // activity since PATCH_LOCAL_CALLS, a signal before) goes out now, in the workflow task
+        // that schedules the transfer; it is awaited before this workflow ends.
         letGo = Promise.all([permit.release(), unsubscribeAfter ? unsubscribe(runId) : undefined]);
       }
     } catch (err) {
