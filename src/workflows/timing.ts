@@ -8,11 +8,13 @@ export interface PollTiming {
   maxMs: number;
   /**
    * With the webhook relay on (the run subscribed to its events), polling is only the safety net
-   * for a lost event: the first wait and the cap then (the factor is the same). The first check,
-   * right after creating the run, happens either way. 30 s: each check is a workflow task, a call
-   * to Stripe and six history events, and at 15 s a one-minute run was checked twice for nothing
-   * (10,000 such runs: 20,000 tasks, about a fifth of a run's); a lost event holds its permit at
-   * most about 30 s longer than the run.
+   * for a lost event: the first wait and the cap then (the factor is the same). The answer to the
+   * create is the first status either way. 2 minutes: each check is a workflow task, a call to
+   * Stripe and seven history events, and at 30 s every one-minute run was checked once for nothing
+   * (N = 3,000 bench: 3,000 tasks and Stripe calls, 7 of a run's 40 events). Stripe redelivers an
+   * event it could not deliver for days, so the net is for an event lost after the relay took it
+   * (or the relay down): such a run holds its permit, and its file waits, at most about 2 minutes
+   * past the run, then 3, 4.5 and 5 minutes between checks.
    */
   subscribedInitialMs: number;
   subscribedMaxMs: number;
@@ -29,7 +31,7 @@ export const defaultPollTiming: PollTiming = {
   initialMs: 2_000,
   factor: 1.5,
   maxMs: 60_000,
-  subscribedInitialMs: 30_000,
+  subscribedInitialMs: 2 * 60_000,
   subscribedMaxMs: 5 * 60_000,
   deadlineMs: 24 * 60 * 60 * 1000,
   dataFirstRecheckMs: 60_000,
