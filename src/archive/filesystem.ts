@@ -57,18 +57,19 @@ function writingDir(dir: string): string {
 /**
  * Writes `body`, synced, to a new temporary file of its own for `file` in its folder's `.writing/`
  * (unique per writer: two writers never share one); returns its path. The folder is removed when a
- * write leaves it empty (doneWriting): one removed between our mkdir and open is made again.
+ * write leaves it empty (doneWriting): one removed under our mkdir or before our open is made again.
  */
 async function writeTemp(file: string, body: string): Promise<string> {
   const dir = writingDir(path.dirname(file));
   const temp = path.join(dir, `.${path.basename(file)}.${randomUUID()}.partial`);
   for (let attempt = 1; ; attempt++) {
-    await mkdir(dir, { recursive: true });
     let handle;
     try {
+      // A recursive mkdir that finds the folder, then stats it after another writer removed it, fails too.
+      await mkdir(dir, { recursive: true });
       handle = await open(temp, 'w');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 10) continue;
       throw err;
     }
     try {

@@ -81,12 +81,13 @@ describe('temporary files of killed writers', () => {
     await archive(store, 'cfg/2025-10/acct_a.csv', bytes);
     await store.writeDocument('cfg/2025-10/summary.json', '{}', 'application/json');
     expect(readdirSync(path.join(root, 'cfg', '2025-10')).sort()).toEqual(['acct_a.csv', 'acct_a.csv.manifest.json', 'summary.json']);
-    // Many writers at once in one period: every manifest stands, and the folder goes with the last.
-    await Promise.all(['b', 'c', 'd', 'e', 'f', 'g'].map((t) => archive(store, `cfg/2025-10/acct_${t}.csv`, bytes)));
+    // Many writers at once in one period, each removing the folder when it leaves it empty and
+    // making it again when another removed it: every manifest stands, and the folder goes with the last.
+    await Promise.all(Array.from({ length: 300 }, (_, i) => archive(store, `cfg/2025-10/acct_m${i}.csv`, bytes)));
     expect(existsSync(path.join(root, 'cfg', '2025-10', '.writing'))).toBe(false);
     const keys: string[] = [];
     for await (const k of store.keys('cfg/2025-10/')) keys.push(k);
-    expect(keys).toHaveLength(7);
+    expect(keys).toHaveLength(301);
     // Another write in flight (a killed writer's file of another key): the folder stays for it.
     killedWriterLeft(root, '.acct_z.csv.manifest.json.9.partial');
     await archive(store, 'cfg/2025-10/acct_h.csv', bytes);
