@@ -100,15 +100,16 @@ export class ReportsWorker {
     return permits === 'RUNNING' ? this.main.getState() : permits;
   }
 
-  /** Runs both until shut down; if either fails, the other is shut down and the failure thrown. */
+  /**
+   * Runs both until shut down; if either ends (fails), the other is shut down too. Returns once
+   * both have ended, throwing the first failure.
+   */
   async run(): Promise<void> {
     const runs = [this.main.run(), this.permits.run()];
-    try {
-      await Promise.race(runs);
-    } finally {
-      this.shutdown();
-    }
-    await Promise.all(runs);
+    await Promise.race(runs).catch(() => undefined);
+    this.shutdown();
+    const failed = (await Promise.allSettled(runs)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   shutdown(): void {
