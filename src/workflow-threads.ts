@@ -81,6 +81,8 @@ export function withoutIsolateTimeout(onStuck: (stuck: StuckThread) => void, stu
 
 /** The SDK's "no timeout" in debugMode: 2^32 − 1 ms, 49 days. */
 const UNBOUNDED_MS = 0xffff_ffff;
+/** Marks vm.Script.prototype once its runInContext is wrapped. */
+const UNBOUNDED = Symbol('reports:unbounded-timeout-dropped');
 
 /**
  * The permit pools' worker runs its workflow code on the main thread (the SDK's debugMode) with an
@@ -100,4 +102,3 @@ export function withoutUnboundedTimeout(): void {
   };
   proto[UNBOUNDED] = true;
 }
-const UNBOUNDED = Symbol('reports:unbounded-timeout-dropped');

@@ -300,7 +300,7 @@ export class FilesystemArchive implements ArchiveStore {
   async writeDocument(key: string, body: string, _contentType: string): Promise<void> {
     if (!isDocumentKeyAllowed(key)) throw new ArchiveConflictError(`archive key ${key} is the name of an archived file or manifest, not of a document`);
     const file = this.pathOf(key);
-    await mkdir(path.dirname(file), { recursive: true });
+    // writeTemp makes the folder (its .writing/ inside it).
     const temp = await writeTemp(file, body);
     try {
       // Unlike a manifest, a document is derived: rename replaces an earlier one atomically.
