@@ -1,7 +1,7 @@
 # The project image, used by every `reports` service in docker-compose.yml: `reports worker` by
-# default, `reports relay`, `reports sync`, … by command. TypeScript runs through tsx (a
-# dependency), so there is no build step: the image is the README's install (`npm ci`, here
-# without dev dependencies) plus the source. scripts/validate-compose.ts checks this file.
+# default, `reports relay`, `reports sync`, … by command. The image is the README's install (`npm
+# ci`, here without dev dependencies) plus the source compiled to dist/ (scripts/build.mjs), which
+# bin/reports.js runs. scripts/validate-compose.ts checks this file.
 ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE}
 
@@ -16,13 +16,16 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 
-# Dependencies first, so a change to the source does not reinstall them.
+# Dependencies first, so a change to the source does not reinstall them. --ignore-scripts: npm ci
+# would run the project's own `prepare` (the build) before the source is here; it runs below.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-COPY tsconfig.json ./
 COPY bin ./bin
+COPY scripts/build.mjs ./scripts/build.mjs
 COPY src ./src
+# Compiled as root, before USER: the processes cannot write /app, and need not (dist/ is current).
+RUN npm run build
 COPY schedules ./schedules
 
 # The archive (a volume shared by the workers: a new named volume takes this folder's owner) and

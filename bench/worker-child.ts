@@ -1,12 +1,14 @@
 /**
  * Starts and stops bench/worker-process.ts, the benchmarks' worker in a process of its own (as in
  * production, where the worker does not share a CPU with Stripe or with the benchmark's own
- * bookkeeping).
+ * bookkeeping). It runs compiled, as `reports worker` does (bin/reports.js runs dist/): the
+ * project's modules from dist/ (built first), worker-process.ts itself compiled beside the bundle.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
 import { bundleWorkflows } from '../src/worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,7 +47,9 @@ export async function startBenchWorker(setup: BenchWorkerSetup): Promise<{ child
     ...setup.keys,
     BENCH_WEBHOOKS: setup.webhooks ? '1' : '0',
   };
-  const child = spawn(process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs(env), ...(setup.nodeArgs ?? []), '--import', 'tsx', path.join(here, 'worker-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = await compileWorkerProcess(setup.workDir);
+  const child = spawn(process.execPath, [...PRODUCTION_NODE_ARGS, ...nodeArgs(env), ...(setup.nodeArgs ?? []), script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  child.once('exit', () => rmSync(script, { force: true }));
   const options = await new Promise<unknown>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -66,6 +70,23 @@ export async function stopBenchWorker(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Builds dist/ and compiles worker-process.ts into .data/bench/, its imports of
+ * ../src/ pointed at dist/ (so the project's modules, and their import.meta.url, are dist's).
+ */
+async function compileWorkerProcess(workDir: string): Promise<string> {
+  const root = path.resolve(here, '..');
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const toDist: Plugin = {
+    name: 'src-to-dist',
+    setup: (b) => b.onResolve({ filter: /^\.\.\/src\// }, (a) => ({ path: path.join(root, 'dist', a.path.slice('../src/'.length)), external: true })),
+  };
+  // Inside the project, so its own imports of packages resolve from node_modules/.
+  const outfile = path.join(root, '.data', 'bench', `worker-process-${path.basename(workDir)}.mjs`);
+  await build({ entryPoints: [path.join(here, 'worker-process.ts')], outfile, bundle: true, packages: 'external', plugins: [toDist], format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+  return outfile;
 }
 
 /** The Node flags and environment `reports worker` runs with (bin/reports.js's first line), so the figures are production's. */

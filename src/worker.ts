@@ -24,7 +24,8 @@ import { permitTaskQueue } from './workflows/permit-state.js';
 import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared.js';
 
 export const DEFAULT_TASK_QUEUE = 'stripe-reports';
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+// Beside this file: src/workflows/index.ts under tsx (tests, benches), dist/workflows/index.js compiled.
+export const workflowsPath = fileURLToPath(new URL(`./workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
 export interface ReportsWorkerOptions {
   connection: NativeConnection;

@@ -3,8 +3,9 @@
  * worker left webpack and its module graph in the worker's heap for good: an idle worker held 322 MB
  * then, 233 MB now (bench/worker-idle.ts, medians of three), for code that never runs again.
  *
- * Run directly (`node --import tsx src/workflow-bundle.ts <out.js>`) it writes the bundle to <out.js>;
- * the child loads tsx from this project, whatever the working directory.
+ * Run directly (`node dist/workflow-bundle.js <out.js>`, or `node --import tsx src/workflow-bundle.ts`)
+ * it writes the bundle to <out.js>; from src/ the child loads tsx from this project, whatever the
+ * working directory.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,9 @@ const here = fileURLToPath(import.meta.url);
 export async function bundleWorkflowsApart(): Promise<{ codePath: string }> {
   const codePath = path.join(mkdtempSync(path.join(tmpdir(), 'reports-bundle-')), 'workflows.js');
   try {
-    await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), here, codePath], { maxBuffer: 16 * 1024 * 1024 });
+    // Compiled (dist/) it runs as it is; from src/ (tests, benches) through tsx.
+    const loader = here.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+    await promisify(execFile)(process.execPath, [...loader, here, codePath], { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`bundling the workflows failed: ${(e.stderr || e.message).trim().split('\n').slice(-5).join('\n')}`);

@@ -259,6 +259,13 @@ export function checkDockerfile(text: string, ignoreText: string, ctx: DeployCon
     if (!copied.has(top) && !copied.has('.')) at(undefined, `package.json bin ${bin} (${file}) is not copied into the image`);
   }
   if (!copied.has('src') && !copied.has('.')) at(undefined, 'src/ is not copied into the image');
+  // bin/reports.js runs dist/: compiled in the image, after the source, while /app is writable.
+  const srcCopy = ins.find((i) => i.keyword === 'COPY' && /(^|\s)(\.\/)?src\/?\s/.test(i.args));
+  const build = ins.find((i) => i.keyword === 'RUN' && /\bnpm\s+run\s+build\b|\bscripts\/build\.mjs\b/.test(i.args));
+  const runAs = ins.find((i) => i.keyword === 'USER');
+  if (!build) at(undefined, 'no RUN npm run build: bin/reports.js runs the compiled dist/');
+  else if (srcCopy && build.line < srcCopy.line) at(build.line, 'npm run build comes before COPY src');
+  else if (runAs && runAs.line < build.line) at(build.line, 'npm run build comes after USER: the build writes /app/dist');
   for (const must of ['node_modules', '.git', '.data', '.tools', 'archive', '.env']) {
     if (!ignored.has(must)) problems.push(`.dockerignore: add ${must}`);
   }

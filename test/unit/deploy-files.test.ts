@@ -164,6 +164,17 @@ describe('the deploy files against the project', () => {
     expect(checkDockerfile(dockerfile, 'node_modules\n', ctx).join('\n')).toMatch(/\.dockerignore: add \.git/);
   });
 
+  it('names a Dockerfile that does not compile dist/, compiles it before the source is copied, or as the unprivileged user', () => {
+    const build = /^RUN npm run build\n/m;
+    expect(dockerfile).toMatch(build);
+    expect(checkDockerfile(dockerfile, dockerignore, ctx)).toEqual([]);
+    expect(checkDockerfile(dockerfile.replace(build, ''), dockerignore, ctx).join('\n')).toMatch(/no RUN npm run build: bin\/reports.js runs the compiled dist\//);
+    const early = dockerfile.replace(build, '').replace(/^COPY bin /m, 'RUN npm run build\nCOPY bin ');
+    expect(checkDockerfile(early, dockerignore, ctx).join('\n')).toMatch(/npm run build comes before COPY src/);
+    const late = dockerfile.replace(build, '').replace(/^CMD /m, 'RUN npm run build\nCMD ');
+    expect(checkDockerfile(late, dockerignore, ctx).join('\n')).toMatch(/npm run build comes after USER/);
+  });
+
   it('names monitoring that cannot see the workers: loopback health host, one static target for two replicas, wrong port, missing files and mounts', () => {
     const p = clone();
     const relay = p.services['reports-relay']!;
