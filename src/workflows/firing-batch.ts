@@ -31,6 +31,12 @@ export interface FiringBatchInput {
   targetSlice?: { list: TargetListRef; offset: number; count: number };
   force?: boolean;
   timing?: Partial<PollTiming>;
+  /**
+   * When the firing started this batch (its workflow time, ms): the rank of the batch's permit
+   * requests. Batches the firing starts in one task share it and queue in batch order; the
+   * batch's own start time would order them by when the server happened to create each.
+   */
+  startedAt?: number;
 }
 
 // As the firing's own check before batches existed: the archive may be down for minutes.
@@ -58,8 +64,8 @@ export async function firingBatchWorkflow(input: FiringBatchInput): Promise<Batc
   // batches started before it (PermitRequest's rank), so the batch ends about one run after its
   // first permit. Without ranks, batches started together ran interleaved and ended together,
   // and the pool ran dry while the next ones started (N = 1,000 bench: no target waiting at 120 s).
-  // Batches started in the same millisecond still queue one after the other, in batch order.
-  const permitRank = workflowInfo().startTime.getTime() + (input.batch % 1000) / 1000;
+  // Batches started together (in one task of the firing) queue one after the other, in batch order.
+  const permitRank = (input.startedAt ?? workflowInfo().startTime.getTime()) + (input.batch % 1000) / 1000;
   const outcomes = await inWindow(
     targets,
     targets.length,

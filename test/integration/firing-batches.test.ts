@@ -23,6 +23,8 @@ import { periodOutcomeLines } from '../../src/cli/status-command.js';
 import { scheduleIdFor } from '../../src/schedules/schedule-id.js';
 import type { ReportWorkflowInput } from '../../src/workflows/types.js';
 import { outcomesOf } from '../helpers/outcomes.js';
+import { localActivityMarkers } from '../helpers/markers.js';
+import proto from '@temporalio/proto';
 import { startStack, type TestStack } from '../helpers/stack.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 
@@ -81,6 +83,23 @@ describe('firings in batches', () => {
     expect(again.counts).toEqual({ archived: 0, skipped: 23, failed: 0 });
     expect((await outcomesOf(again, archiveDir)).every((o) => o.status === 'skipped' && o.reason.startsWith('already archived'))).toBe(true);
     expect(emulator.counters().runsCreated).toBe(23);
+  });
+
+  it('the first wave\'s batches ask for their permits before the other batches start, so the first wave\'s permits go to them alone', async () => {
+    await fetch(`${emulator.url}/_emulator/reset`, { method: 'POST' });
+    // Capacity 4 in batches of 2: 5 batches in flight, the first 2 of them a capacity (the first wave).
+    const cfg = config('head-start', { targets: accounts('h', 12), permits: { capacity: 4 } });
+    const handle = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast, fanOut: { batchSize: 2 } });
+    expect((await handle.result()).counts).toEqual({ archived: 12, skipped: 0, failed: 0 });
+
+    const T = proto.temporal.api.enums.v1.EventType;
+    const ms = (ev: proto.temporal.api.history.v1.IHistoryEvent) => Number(ev.eventTime?.seconds ?? 0) * 1000 + Math.floor((ev.eventTime?.nanos ?? 0) / 1e6);
+    const firing = (await handle.fetchHistory()).events ?? [];
+    const batchStarted = (b: number) => ms(firing.find((ev) => ev.eventType === T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED && ev.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId === `${handle.workflowId}/batch-${b}`)!);
+    const asked = async (target: string) => ms(localActivityMarkers((await client.workflow.getHandle(`${handle.workflowId}/${target}`).fetchHistory()).events ?? [], 'requestPermit')[0]!);
+    const firstWaveAsked = Math.max(...(await Promise.all(['acct_h0', 'acct_h1', 'acct_h2', 'acct_h3'].map(asked))));
+    for (const b of [2, 3, 4]) expect(batchStarted(b)).toBeGreaterThanOrEqual(firstWaveAsked);
+    expect(batchStarted(1) - batchStarted(0)).toBeLessThan(1000);
   });
 
   it('failed targets beyond those the result names are all in the outcome file, and the failure message points there', async () => {
