@@ -305,3 +305,40 @@ export async function startFigures(client: Client, firingId: string, firstTarget
     },
   };
 }
+
+/**
+ * Every completed run's steps, in server times (ms since the epoch): its Stripe event signalled,
+ * the permit released (the local activity's marker), the permit granted and the run created. For
+ * BENCH_TIMES_FILE: where a wave's turnaround went (bench/run.ts joins Stripe's settle times).
+ */
+export async function runTimelines(client: Client, executions: Execution[]) {
+  const T = proto.temporal.api.enums.v1.EventType;
+  const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  const runs = executions.filter((e) => e.type === 'reportRunWorkflow' && e.status === 'COMPLETED');
+  const out: { workflowId: string; started?: number; asked?: number; granted?: number; created?: number; signalled?: number; released?: number }[] = [];
+  await inWindow(runs, 8, async (e) => {
+    const events = (await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory()).events ?? [];
+    const at = (test: (ev: proto.temporal.api.history.v1.IHistoryEvent) => boolean) => {
+      const ev = events.find(test);
+      return ev ? ms(ev.eventTime) : undefined;
+    };
+    const signalled = (name: string) => (ev: proto.temporal.api.history.v1.IHistoryEvent) => ev.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && ev.workflowExecutionSignaledEventAttributes?.signalName === name;
+    const marker = (type: string) => (ev: proto.temporal.api.history.v1.IHistoryEvent) => localActivityMarkerData(ev)?.activityType === type;
+    out.push({ workflowId: e.workflowId, started: at(() => true), asked: at(marker('requestPermit')), granted: at(signalled('permitGranted')), created: at(marker('startReportRun')), signalled: at(signalled('reportRunEvent')), released: at(marker('releasePermit')) });
+  });
+  return out;
+}
+
+/** The permit pool's events (all its runs, first to last): [ms since the epoch, event type, signal name]. For BENCH_TIMES_FILE. */
+export async function poolTimeline(client: Client, poolId: string): Promise<[number, string, string?][]> {
+  const ms = (t: proto.google.protobuf.ITimestamp | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  const T = proto.temporal.api.enums.v1.EventType;
+  const chain: proto.temporal.api.history.v1.IHistoryEvent[][] = [];
+  let events = (await client.workflow.getHandle(poolId).fetchHistory()).events ?? [];
+  chain.unshift(events);
+  for (let previous = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId; previous; previous = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) {
+    events = (await client.workflow.getHandle(poolId, previous).fetchHistory()).events ?? [];
+    chain.unshift(events);
+  }
+  return chain.flat().map((ev) => [ms(ev.eventTime), T[ev.eventType ?? 0]!.replace('EVENT_TYPE_', ''), ev.workflowExecutionSignaledEventAttributes?.signalName ?? undefined]);
+}

@@ -24,7 +24,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,7 +41,7 @@ import { startReport } from '../src/temporal/start-report.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
 import { summarizeProfileDir } from './cpu-profile.js';
 import { mb, procStatusKb, stats } from './figures.js';
-import { handoffFigures, historyFigures, largestPayloads, listExecutions, startFigures, tailFigures } from './firing-history.js';
+import { handoffFigures, poolTimeline, runTimelines, historyFigures, largestPayloads, listExecutions, startFigures, tailFigures } from './firing-history.js';
 import { poolStateQuery, type PermitPoolState } from '../src/workflows/messages.js';
 import { poolIdFor } from '../src/workflows/permit-state.js';
 import { defaultPollTiming, type PollTiming } from '../src/workflows/timing.js';
@@ -316,6 +316,7 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     // A slot's turnaround: the k-th settle frees a permit that the (k+C)-th create uses.
     const turnaround = created.slice(C).map((c, k) => c - settledTimes[k]!).filter((x) => Number.isFinite(x));
     const lastSettle = settledTimes.at(-1);
+    // BENCH_TIMES_FILE: every create and settle (ms from the start), to see where a wave lost time.
 
     // What the firing wrote into Temporal, once it has ended (the pool still runs: described).
     const historyStarted = Date.now();
@@ -326,6 +327,16 @@ async function fanout(server: TemporalServer, emulator: Emulator, settled: Map<s
     const tail = await tailFigures(client, handle.workflowId, executions).catch((err: Error) => ({ error: err.message }));
     const start = await startFigures(client, handle.workflowId, targetsOf(config)[0]!.id, poolId).catch((err: Error) => ({ error: err.message }));
     const historyReadMs = Date.now() - historyStarted;
+    // BENCH_TIMES_FILE: every run's steps (ms from the start), to see where a wave's turnaround went.
+    if (process.env.BENCH_TIMES_FILE) {
+      const settledAt = Object.fromEntries(manifests.map((m) => [m.target.id, (settled.get(m.run_id) ?? NaN) - t0]));
+      const runs = (await runTimelines(client, executions)).map((r) => ({
+        ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? v - t0 : v])),
+        settled: settledAt[r.workflowId.split('/').at(-1)!],
+      }));
+      const pool = (await poolTimeline(client, poolId)).map(([at, ...rest]) => [at - t0, ...rest]);
+      writeFileSync(process.env.BENCH_TIMES_FILE, JSON.stringify({ created: created.map((c) => c - t0), settled: settledTimes.map((x) => x - t0), runs, pool }));
+    }
 
     const workerRssKbAtEnd = procStatusKb(worker.pid!, 'VmRSS');
     const stopStarted = Date.now();
