@@ -2,7 +2,7 @@
  * Starts and stops bench/worker-process.ts, the benchmarks' worker in a process of its own (as in
  * production, where the worker does not share a CPU with Stripe or with the benchmark's own
  * bookkeeping). It runs compiled, as `reports worker` does (bin/reports.js runs dist/): the
- * project's modules from dist/ (built first), worker-process.ts itself compiled beside the bundle.
+ * project's modules from dist/ (built first), worker-process.ts itself compiled into .data/bench/.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
