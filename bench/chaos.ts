@@ -284,7 +284,8 @@ async function main(): Promise<number> {
       emulatorRuns(top.emulatorUrl),
       emulatorCounters(top.emulatorUrl),
       listArchive({ archiveDir: top.archiveDir, hostDirs: top.hostDirs, s3: top.s3.client(), bucket: top.s3.bucket, prefix: 'chaos' }),
-      listWorkflows(client),
+      // Three of the workers' reclaim checks (REPORTS_PERMIT_RECLAIM_SECONDS=5, chaos/topology.ts).
+      listWorkflows(client, 15_000),
     ]);
     const sha256 = new Map<string, string>();
     for (const f of archive.files) if (f.manifest && !sha256.has(f.manifest.run_id)) sha256.set(f.manifest.run_id, await emulatorSha256(top.emulatorUrl, f.manifest.run_id).catch(() => 'unknown'));

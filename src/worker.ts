@@ -15,7 +15,8 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import type { ReportsSinks } from './domain/metrics-sink.js';
+import type { ReportsSinks } from './domain/sinks.js';
+import { PermitReleases } from './activities/permits.js';
 import * as m from './observability/metrics.js';
 import { getLogger } from './observability/logger.js';
 import { activityLogContext } from './activities/log-context.js';
@@ -89,6 +90,8 @@ export class ReportsWorker {
   constructor(
     readonly main: Worker,
     readonly permits: Worker,
+    /** Releases the workflows asked for (PermitSink) still under way: awaited before `run` returns. */
+    private readonly releases?: PermitReleases,
   ) {}
 
   get options(): Worker['options'] {
@@ -103,13 +106,15 @@ export class ReportsWorker {
 
   /**
    * Runs both until shut down; if either ends (fails), the other is shut down too. Returns once
-   * both have ended, throwing the first failure.
+   * both have ended and the permit releases sent meanwhile have been answered, throwing the first failure.
    */
   async run(): Promise<void> {
     const runs = [this.main.run(), this.permits.run()];
     await Promise.race(runs).catch(() => undefined);
     this.shutdown();
-    const failed = (await Promise.allSettled(runs)).find((r) => r.status === 'rejected');
+    const ended = await Promise.allSettled(runs);
+    await this.releases?.drain();
+    const failed = ended.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
@@ -122,12 +127,13 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
   if (!options.sdkIsolateTimeout) withoutIsolateTimeout(exitOnStuckThread);
   withoutUnboundedTimeout();
   const activities = createActivities(options.deps);
+  const releases = new PermitReleases(options.deps.temporal, (fields, message) => getLogger().warn(fields, message));
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    sinks: metricsSinks(),
+    sinks: workerSinks(releases),
     // Every activity line carries configuration, period, target and the ReportRun id.
     interceptors: { activity: [activityLogContext] },
   } satisfies Partial<WorkerOptions>;
@@ -163,15 +169,18 @@ export async function createReportsWorker(options: ReportsWorkerOptions): Promis
   // 3,000 profile: 17 % of the main thread's CPU) and a source-mapping Error.prepareStackTrace.
   // They serve the `__stack_trace` query only; a workflow thread would drop them with itself.
   globalHandlers.uninstall();
-  return new ReportsWorker(main, permits);
+  return new ReportsWorker(main, permits, releases);
 }
 
 /**
- * What workflows report through their metrics sink (src/domain/metrics-sink.ts), into this
- * process's registry. Not called while a workflow replays (`callDuringReplay` unset).
+ * The sinks workflows call (src/domain/sinks.ts): their metrics into this process's registry, and
+ * permit releases sent by `releases` (a replay, which calls no sink, passes none). Not called
+ * while a workflow replays (`callDuringReplay` unset).
  */
-export function metricsSinks(): InjectedSinks<ReportsSinks> {
+export function workerSinks(releases?: PermitReleases): InjectedSinks<ReportsSinks> {
   return {
+    // Not awaited: the SDK awaits a sink before it completes the workflow task.
+    permits: { release: { fn: (_info, poolId, holderId) => releases?.send(poolId, holderId) } },
     metrics: {
       runFinished: { fn: (_info, run) => m.reportRunsFinished.inc(run) },
       stageDone: { fn: (_info, stage, seconds) => m.stageDuration.observe({ stage }, seconds) },

@@ -45,15 +45,16 @@ export function createPermitActivities(deps: PermitDeps) {
      * when the server confirms it; as a local activity, one marker in the task that sent it.
      */
     async releasePermit(poolId: string, holderId: string): Promise<void> {
-      try {
-        await deps.temporal.workflow.getHandle(poolId).signal(releasePermitSignal, { holderId });
-      } catch (err) {
-        // A pool that is gone holds nothing of ours.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
+      await signalRelease(deps.temporal, poolId, holderId);
     },
 
-    /** Which of these workflows are no longer running (completed, failed, terminated, timed out, gone). */
+    /**
+     * Which of these holders hold no permit any more: their workflow is no longer running
+     * (completed, failed, terminated, timed out, gone), or it is transferring its file (a pending
+     * `transferReportFile`: its ReportRun stopped running at Stripe, so its permit was given back,
+     * by a release the pool may never have heard, lost with the worker that sent it: PermitSink).
+     * The name is the pool's activity type, kept so that the pools' histories replay.
+     */
     async closedWorkflows(workflowIds: string[]): Promise<string[]> {
       const closed: string[] = [];
       const queue = [...workflowIds];
@@ -62,7 +63,8 @@ export function createPermitActivities(deps: PermitDeps) {
           for (let id = queue.shift(); id; id = queue.shift()) {
             try {
               const d = await deps.temporal.workflow.getHandle(id).describe();
-              if (d.status.name !== 'RUNNING') closed.push(id);
+              const transferring = d.raw.pendingActivities?.some((a) => a.activityType?.name === TRANSFER_ACTIVITY) ?? false;
+              if (d.status.name !== 'RUNNING' || transferring) closed.push(id);
             } catch (err) {
               if (err instanceof WorkflowNotFoundError) closed.push(id);
               else throw err;
@@ -73,4 +75,45 @@ export function createPermitActivities(deps: PermitDeps) {
       return closed;
     },
   };
+}
+
+/** The activity that streams a file to the archive (transfer.ts): a holder running it is past its ReportRun. */
+const TRANSFER_ACTIVITY = 'transferReportFile';
+
+/** Tells the pool `holderId` is done with its permit; a pool that is gone holds nothing of ours. */
+async function signalRelease(temporal: Client, poolId: string, holderId: string): Promise<void> {
+  try {
+    await temporal.workflow.getHandle(poolId).signal(releasePermitSignal, { holderId });
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
+/**
+ * The worker's side of the PermitSink (src/domain/sinks.ts): sends a release when a workflow task
+ * asks for one, without holding the task back, and keeps the sends under way so that a worker
+ * shutting down waits for them (`drain`). The client retries a send that fails for a transient
+ * reason; one that still fails is logged, and the pool's reclaim check frees the permit.
+ */
+export class PermitReleases {
+  private readonly underWay = new Set<Promise<void>>();
+
+  constructor(
+    private readonly temporal: Client,
+    private readonly log: (fields: Record<string, unknown>, message: string) => void,
+  ) {}
+
+  send(poolId: string, holderId: string): void {
+    const sent: Promise<void> = signalRelease(this.temporal, poolId, holderId)
+      .catch((err: unknown) =>
+        this.log({ pool: poolId, holder: holderId, err: err instanceof Error ? err.message : String(err) }, 'permit release not delivered; the pool reclaims the permit at its next check'),
+      )
+      .finally(() => this.underWay.delete(sent));
+    this.underWay.add(sent);
+  }
+
+  /** Resolves once every release sent so far has been answered (or has failed and been logged). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.underWay]);
+  }
 }

@@ -45,4 +45,3 @@ export type MetricsSink = {
   permitPool(report: PermitPoolReport): void;
 };
 
-export type ReportsSinks = { metrics: MetricsSink };

@@ -39,7 +39,7 @@ import {
   type PermitPoolState,
 } from './messages.js';
 import { defaultPoolOptions, queueWaiter, type PermitPoolOptions } from './permit-state.js';
-import type { ReportsSinks } from '../domain/metrics-sink.js';
+import type { ReportsSinks } from '../domain/sinks.js';
 
 /** The worker's metrics (not called on replay). */
 const { metrics } = proxySinks<ReportsSinks>();

@@ -2,15 +2,18 @@
  * The holder's side of the permit pool, used by reportRunWorkflow: ask, wait for the grant,
  * release exactly once in a scope that cancellation cannot skip.
  */
-import { CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, proxySinks, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ReportActivities } from '../activities/index.js';
 import { permitGrantedSignal, releasePermitSignal } from './messages.js';
 import type { ReportJob } from '../domain/report-job.js';
+import type { ReportsSinks } from '../domain/sinks.js';
 
 const requestOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '30 seconds' } } as const;
 const asActivity = proxyActivities<ReportActivities>(requestOptions);
 /** A signal-with-start or a signal: short, so a local activity in the holder's task (reportRunWorkflow's PATCH_LOCAL_CALLS). */
 const asLocalActivity = proxyLocalActivities<ReportActivities>(requestOptions);
+
+const { permits: sentByWorker } = proxySinks<ReportsSinks>();
 
 /** While waiting, ask again this often: harmless if the pool has us, a rescue if it lost us. */
 const ASK_AGAIN_MS = 10 * 60 * 1000;
@@ -18,7 +21,15 @@ const ASK_AGAIN_MS = 10 * 60 * 1000;
 export interface HeldPermit {
   poolId: string;
   holderId: string;
+  /** Gives the permit back and resolves once the pool has it (a local activity, or a signal before). */
   release(): Promise<void>;
+  /**
+   * Gives the permit back as this workflow task completes, sent by the worker (PermitSink), with
+   * nothing to wait for: for a run that succeeded, whose next step (the transfer) must not wait
+   * for the pool's answer. Not before a new request of the same holder, which the release could
+   * overtake. A permit asked for by activity (before PATCH_LOCAL_CALLS) is released as before.
+   */
+  releaseUnawaited(): void;
 }
 
 export async function acquirePermit(job: ReportJob, local = false): Promise<HeldPermit> {
@@ -43,6 +54,15 @@ export async function acquirePermit(job: ReportJob, local = false): Promise<Held
     );
     return released;
   };
+  const releaseUnawaited = (): void => {
+    if (!local || !poolId) {
+      void release();
+      return;
+    }
+    if (released) return;
+    sentByWorker.release(poolId, holderId);
+    released = Promise.resolve();
+  };
   try {
     do {
       ({ poolId } = await requestPermit(job, holderId));
@@ -52,5 +72,5 @@ export async function acquirePermit(job: ReportJob, local = false): Promise<Held
     await release();
     throw err;
   }
-  return { poolId: poolId!, holderId, release };
+  return { poolId: poolId!, holderId, release, releaseUnawaited };
 }

@@ -39,7 +39,7 @@ import { reportRunWorkflow } from './report-run.js';
 import { ReportConfigAttribute, ReportPeriodAttribute, ReportTargetAttribute } from './search-attributes.js';
 import type { FiringCarried, ReportWorkflowInput } from './types.js';
 import { addCounts, FAILED_TARGETS_NAMED, resultCounts, type BatchResult, type FailedTarget, type OutcomeCounts, type ReportWorkflowResult, type TargetOutcome } from '../domain/outcomes.js';
-import type { ReportsSinks } from '../domain/metrics-sink.js';
+import type { ReportsSinks } from '../domain/sinks.js';
 
 /** The worker's metrics (not called on replay): targets by outcome and firings by result. */
 const { metrics } = proxySinks<ReportsSinks>();

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { git } from './git.js';
 import type { HistoryManifest, RecordedHistory } from '../../scripts/record-histories.js';
-import { metricsSinks } from '../../src/worker.js';
+import { workerSinks } from '../../src/worker.js';
 
 export const HISTORIES_ROOT = 'test/replay-histories';
 const History = proto.temporal.api.history.v1.History;
@@ -79,7 +79,7 @@ export async function replayFailures(version: string, workflowBundlePath: string
   const failures: string[] = [];
   let i = 0;
   // Results come back in input order, one history at a time.
-  for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: workflowBundlePath }, sinks: metricsSinks() }, inputs)) {
+  for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: workflowBundlePath }, sinks: workerSinks() }, inputs)) {
     const e = entries[i++]!;
     if (r.error) failures.push(`${e.workflowType} history ${path.join(root, version, e.file)} (state ${e.state}, workflow ${e.workflowId}): ${r.error.name}: ${r.error.message}`);
   }

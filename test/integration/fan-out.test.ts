@@ -1,7 +1,8 @@
 /**
  * Many accounts at once, on real parts: one child per target, the durable permit pool keeping
  * running ReportRuns under the cap, one failing target not harming the others, reclaiming the
- * permit of a terminated holder, and a worker SIGKILLed while permits are held.
+ * permit of a terminated holder or of one transferring its file, and a worker SIGKILLed while
+ * permits are held.
  */
 import type { Client } from '@temporalio/client';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts, config, fast } from '../helpers/org-config.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import { poolStateQuery, progressQuery } from '../../src/workflows/messages.js';
+import { poolStateQuery, progressQuery, requestPermitSignal } from '../../src/workflows/messages.js';
 import { permitTaskQueue, poolIdFor } from '../../src/workflows/permit-state.js';
 import type { TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/processes.js';
@@ -136,6 +137,36 @@ describe('permits survive failures', () => {
     const state = (await p())!;
     expect(state.reclaimed).toBeGreaterThanOrEqual(1);
     expect(Object.keys(state.holders)).toEqual([]);
+  });
+
+  it('a holder transferring its file whose release the pool never heard: its permit is reclaimed while it transfers', async () => {
+    // A release sent as the workflow task completes (PermitSink) is lost if its worker dies at that
+    // moment; the pool's reclaim check must free it without waiting for the holder to end.
+    const poolName = `transferring-${scope}`;
+    const holder = 'report/transferring/2025-10/acct_t0';
+    // 1.5 MB at 100 KB/s: the transfer lasts about 15 s.
+    emulator.configure({ processingMs: 300, bytesPerRun: 1_500_000, downloadBytesPerSecond: 100_000 });
+    try {
+      const cfg = config('transferring', { targets: accounts('t', 1), permits: { capacity: 2, pool: poolName } });
+      const handle = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast });
+      const transferring = async () =>
+        (await client.workflow.getHandle(holder).describe().catch(() => undefined))?.raw.pendingActivities?.some((a) => a.activityType?.name === 'transferReportFile') ?? false;
+      await expect.poll(transferring, { timeout: 15_000 }).toBe(true);
+      const poolHandle = client.workflow.getHandle(poolIdFor('sandbox', poolName));
+      await expect.poll(async () => Object.keys((await poolHandle.query(poolStateQuery)).holders), { timeout: 5_000 }).toEqual([]);
+      // The pool believes the holder still holds a permit (as if its release were lost).
+      await poolHandle.signal(requestPermitSignal, { holderId: holder, capacity: 2 });
+      await expect.poll(async () => Object.keys((await poolHandle.query(poolStateQuery)).holders), { timeout: 5_000 }).toEqual([holder]);
+      // Reclaim checks every second here: freed within a few, the holder still transferring.
+      await expect.poll(async () => Object.keys((await poolHandle.query(poolStateQuery)).holders), { timeout: 10_000 }).toEqual([]);
+      expect((await poolHandle.query(poolStateQuery)).reclaimed).toBe(1);
+      expect(await transferring()).toBe(true);
+      emulator.configure({ downloadBytesPerSecond: undefined, bytesPerRun: undefined });
+      const outcomes = await outcomesOf(await handle.result(), archiveDir);
+      expect(outcomes.map((o) => o.status)).toEqual(['archived']);
+    } finally {
+      emulator.configure({ processingMs: 500, downloadBytesPerSecond: undefined, bytesPerRun: undefined });
+    }
   });
 
   it('a worker SIGKILLed while permits are held: every target completes, the pool returns to 0, no extra ReportRun', async () => {

@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { ReportConfigSchema } from '../../src/config/schema.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startReport } from '../../src/temporal/start-report.js';
-import { metricsSinks } from '../../src/worker.js';
+import { workerSinks } from '../../src/worker.js';
 import { historyTampering, manifestOf, releasesWithHistories, replayFailures, retiredReleases } from '../helpers/recorded-histories.js';
 import { startTestWorker, type TestTemporal } from '../helpers/temporal.js';
 
 // The production worker's sinks (a replay worker calls none of them, but knows them).
-const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: metricsSinks() });
+const replayOptions = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workerSinks() });
 let emulator: Emulator;
 let temporal: TestTemporal;
 
