@@ -1,6 +1,7 @@
 /**
  * Activities around the permit pool: ask for a permit (signal-with-start, so the pool workflow
- * exists on first use), give it back, and tell the pool which holders are gone.
+ * exists on first use), give it back, and tell the pool which holders are gone. Beside them, the
+ * worker's sender of the releases a workflow asks for by sink (PermitReleases).
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
