@@ -32,7 +32,7 @@ import { startReport } from '../src/temporal/start-report.js';
 import { createLineLogger } from '../src/observability/logger.js';
 import { startRelay } from '../src/webhook/index.js';
 import { startBenchWorker, stopBenchWorker } from './worker-child.js';
-import { median } from './figures.js';
+import { median, stats } from './figures.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const runs = Number(process.argv[2] ?? 50);
@@ -109,8 +109,7 @@ try {
   }
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
-  const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.95 * xs.length) - 1];
-  say(`p95 ms: push ${p95(stages.push)}, relay→workflow ${p95(stages.signal)}, re-check ${p95(stages.recheck)}`);
+  say(`p95 ms: push ${stats(stages.push)?.p95}, relay→workflow ${stats(stages.signal)?.p95}, re-check ${stats(stages.recheck)?.p95}`);
   say(`median ms: push ${median(stages.push)}, relay→workflow ${median(stages.signal)}, re-check ${median(stages.recheck)} (${stages.push.length} runs woken by an event)`);
   say(`relay: ${JSON.stringify(relay.stats())}; emulator: ${JSON.stringify(emulator.counters())}`);
   console.log(JSON.stringify({ bench: 'webhook-latency', runs: latencies.length, processingMs, p50Ms: pct(50), p95Ms: pct(95), maxMs: latencies[latencies.length - 1] }));
