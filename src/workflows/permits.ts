@@ -27,7 +27,8 @@ export interface HeldPermit {
    * Gives the permit back as this workflow task completes, sent by the worker (PermitSink), with
    * nothing to wait for: for a run that succeeded, whose next step (the transfer) must not wait
    * for the pool's answer. Not before a new request of the same holder, which the release could
-   * overtake. A permit asked for by activity (before PATCH_LOCAL_CALLS) is released as before.
+   * overtake. Only for a permit asked for by local activity (PATCH_LOCAL_CALLS): one asked for
+   * before must be released as it was (its history holds that signal and waits for it).
    */
   releaseUnawaited(): void;
 }
@@ -55,11 +56,9 @@ export async function acquirePermit(job: ReportJob, local = false): Promise<Held
     return released;
   };
   const releaseUnawaited = (): void => {
-    if (!local || !poolId) {
-      void release();
-      return;
-    }
-    if (released) return;
+    // A programming error, not a state of the run: the workflow task fails (and is retried) instead of replaying differently.
+    if (!local) throw new Error('releaseUnawaited is for permits asked for by local activity (PATCH_LOCAL_CALLS)');
+    if (released || !poolId) return;
     sentByWorker.release(poolId, holderId);
     released = Promise.resolve();
   };
