@@ -204,7 +204,7 @@ export async function reportRunWorkflow(job: ReportJob, timing: Partial<PollTimi
         // The permit is held from creating the run until it stops running. The release goes out
         // now, in the workflow task that schedules the transfer. Succeeded (since PATCH_LOCAL_CALLS):
         // sent by the worker as the task completes, so the transfer is scheduled without waiting
-        // for the pool (a local activity here held it back: webhook bench p95 390–470 ms, 190–330
+        // for the pool (a local activity here held it back: webhook bench p95 387–473 ms, 193–333
         // without). Otherwise a local activity (a signal before the patch), awaited before this
         // workflow ends or runs again compressed (a release sent unawaited could overtake the new request).
         const succeeded = current && status?.status === 'succeeded';
