@@ -328,6 +328,34 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
       emulator.configure({ bytesPerRun: undefined });
     }
   }, 300_000);
+
+  it('a fresh transfer that ends within a second sends no heartbeat (a server write per target with nothing to resume from)', async () => {
+    const cfg = config(name, 'quiet-beat');
+    emulator.configure({ bytesPerRun: 200_000 });
+    try {
+      const result = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast }).then((h) => h.result());
+      const [o] = await outcomesOf(result, archiveFor(cfg.archive));
+      const runId = (o as { runId: string }).runId;
+      const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
+      const job = (await import('@temporalio/common')).defaultPayloadConverter.fromPayload(
+        history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
+      ) as ReportJob;
+      // The same run's file under another business key: a fresh transfer, watched beat by beat.
+      const again: ReportJob = { ...job, configId: `${cfg.id}-again`, businessKey: `${job.businessKey}-again` };
+      const { transferReportFile } = createTransferActivities(stripe.clientFor, archiveFor);
+      const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 }, quiet);
+      const beats: TransferCheckpoint[] = [];
+      env.on('heartbeat', (d: TransferCheckpoint) => beats.push(d));
+      const started = Date.now();
+      const file = (await env.run(transferReportFile, again, runId)) as ArchivedFile;
+      expect(file.sha256).toBe(await emulator.fileSha256(runId));
+      // (A loaded machine may take over a second for 200 kB: then one beat, never one at byte 0.)
+      if (Date.now() - started < 1_000) expect(beats).toEqual([]);
+      expect(beats.filter((b) => b.bytes === 0)).toEqual([]);
+    } finally {
+      emulator.configure({ bytesPerRun: undefined });
+    }
+  }, 120_000);
 });
 
 describe('a full disk', () => {
