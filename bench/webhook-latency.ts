@@ -14,8 +14,8 @@
  * of completions no longer overlaps the burst of creations (with 2 s it does, and the figure then
  * measures a worker still busy starting the other runs: about 0.7–1.4 s p95 on 2 cores).
  *
- * BENCH_TRACE=1 also prints, per run, the history events between the wake-up and the download
- * (milliseconds after the wake-up, event type).
+ * BENCH_TRACE=1 also prints, per run, its latency and stages (push, relay → workflow) and the
+ * history events between the wake-up and the download (milliseconds after the wake-up, event type).
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -103,7 +103,7 @@ try {
         const events = history.events ?? [];
         const ms = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
         const after = events.filter((e) => ms(e) >= wokeAt && ms(e) <= sawAt);
-        process.stderr.write(after.map((e) => `${ms(e) - wokeAt}:${e.eventType}`).join(' ') + '\n');
+        process.stderr.write(`total ${sawAt - settled} push ${received - settled} relay ${wokeAt - received} | ` + after.map((e) => `${ms(e) - wokeAt}:${e.eventType}`).join(' ') + '\n');
       }
     }
   }
