@@ -172,6 +172,23 @@ function countParts(cfg: ReportConfig): Map<number, number[]> {
   return parts;
 }
 
+/**
+ * A real run of `cfg` gives the job and the run id; its own transfer is left to finish (a forced
+ * re-run would make a new ReportRun). Returns the same job under another business key: a fresh
+ * transfer of the same run's file, for an activity driven by hand.
+ */
+async function anotherTransferOfARun(cfg: ReportConfig): Promise<{ runId: string; again: ReportJob }> {
+  const result = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast }).then((h) => h.result());
+  const [o] = await outcomesOf(result, archiveFor(cfg.archive));
+  expect(o?.status).toBe('archived');
+  const runId = (o as { runId: string }).runId;
+  const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
+  const job = (await import('@temporalio/common')).defaultPayloadConverter.fromPayload(
+    history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
+  ) as ReportJob;
+  return { runId, again: { ...job, configId: `${cfg.id}-again`, businessKey: `${job.businessKey}-again` } };
+}
+
 describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) => {
   it.each([
     ['a truncated body (connection closed mid-stream)', 'truncated', { truncateDownloadRate: 1 }],
@@ -266,18 +283,7 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
     emulator.configure({ bytesPerRun: size });
     const parts = name === 's3' ? countParts(cfg) : undefined;
     try {
-      // A real run gives the job and the run id; its own transfer is left to finish, then the
-      // archived file is set aside (a forced re-run would make a new ReportRun).
-      const result = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast }).then((h) => h.result());
-      const [o] = await outcomesOf(result, archiveFor(cfg.archive));
-      expect(o?.status).toBe('archived');
-      const runId = (o as { runId: string }).runId;
-      const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
-      const job = (await import('@temporalio/common')).defaultPayloadConverter.fromPayload(
-        history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
-      ) as ReportJob;
-      // The same job under another business key: a fresh transfer of the same run's file.
-      const again: ReportJob = { ...job, configId: `${cfg.id}-again`, businessKey: `${job.businessKey}-again` };
+      const { runId, again } = await anotherTransferOfARun(cfg);
       const againCfg = { ...cfg, id: `${cfg.id}-again` };
       parts?.clear();
       const { transferReportFile } = createTransferActivities(stripe.clientFor, archiveFor);
@@ -333,15 +339,7 @@ describe.each(ARCHIVE_BACKENDS)('transfers archived on the %s backend', (name) =
     const cfg = config(name, 'quiet-beat');
     emulator.configure({ bytesPerRun: 200_000 });
     try {
-      const result = await startReport(client, cfg, '2025-10', { taskQueue: temporal.taskQueue, timing: fast }).then((h) => h.result());
-      const [o] = await outcomesOf(result, archiveFor(cfg.archive));
-      const runId = (o as { runId: string }).runId;
-      const history = await client.workflow.getHandle(`report/${cfg.id}/2025-10/self`).fetchHistory();
-      const job = (await import('@temporalio/common')).defaultPayloadConverter.fromPayload(
-        history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
-      ) as ReportJob;
-      // The same run's file under another business key: a fresh transfer, watched beat by beat.
-      const again: ReportJob = { ...job, configId: `${cfg.id}-again`, businessKey: `${job.businessKey}-again` };
+      const { runId, again } = await anotherTransferOfARun(cfg);
       const { transferReportFile } = createTransferActivities(stripe.clientFor, archiveFor);
       const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 30_000 }, quiet);
       const beats: TransferCheckpoint[] = [];
