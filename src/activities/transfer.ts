@@ -184,8 +184,8 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
     // A resumed attempt says at once where it resumes. A fresh one sends its first checkpoint after
     // a second of streaming, and a file that comes in sooner none: a heartbeat is a server write,
     // one per target in the burst of completions a firing's wave makes, and at byte 0 it holds
-    // nothing a next attempt cannot find (filesystem: it starts a new partial, the stale one goes
-    // once the file stands; S3: beginWrite finds the pending upload by listing).
+    // nothing a next attempt cannot find (filesystem: the partial file, named after the business
+    // key and run, is itself the truth; S3: beginWrite finds the pending upload by listing).
     if (offset > 0 || write.offset > 0) beat(true);
     else lastBeat = Date.now();
     // Never the URL: it grants access to the file for minutes.
