@@ -181,15 +181,16 @@ export function createTransferActivities(clientFor: StripeClientFor, archiveFor:
       if (bytes !== write.offset) throw new ReportsError(`partial file of run ${runId} changed while it was read (${bytes} ≠ ${write.offset} bytes); resuming`, true);
     }
     const offset = bytes;
+    const resumed = offset > 0 || write.offset > 0;
     // A resumed attempt says at once where it resumes. A fresh one sends its first checkpoint after
     // a second of streaming, and a file that comes in sooner none: a heartbeat is a server write,
     // one per target in the burst of completions a firing's wave makes, and at byte 0 it holds
     // nothing a next attempt cannot find (filesystem: the partial file, named after the business
     // key and run, is itself the truth; S3: beginWrite finds the pending upload by listing).
-    if (offset > 0 || write.offset > 0) beat(true);
+    if (resumed) beat(true);
     else lastBeat = Date.now();
     // Never the URL: it grants access to the file for minutes.
-    if (offset > 0 || write.offset > 0) activityLog().info('transfer resumed', { reportRunId: runId, key: target.key, fromByte: offset, stored: write.offset, size: source.size, host });
+    if (resumed) activityLog().info('transfer resumed', { reportRunId: runId, key: target.key, fromByte: offset, stored: write.offset, size: source.size, host });
     else activityLog().info('transfer started', { reportRunId: runId, key: target.key, size: source.size, host });
     if (offset === source.size) {
       csv?.finish();
